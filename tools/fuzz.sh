@@ -2,8 +2,9 @@
 # Runs one libFuzzer target for a bounded time, seeded from its corpus.
 #   tools/fuzz.sh //xdr:decode_fuzzer 60
 # The target is built with --config=fuzz (clang-14, ASan + UBSan) in its own Bazel output base,
-# so switching compilers never invalidates the g++ build. Seeds: the target's `data` files. Exits non-zero on any finding; the
-# crashing input is kept under $UXCOM_FUZZ_ARTIFACTS (default /tmp/uxcom-fuzz).
+# so switching compilers never invalidates the g++ build. Seeds: the target's `data` files.
+# Exits non-zero on any finding; the crashing input is kept under $UXCOM_FUZZ_ARTIFACTS
+# (default /tmp/uxcom-fuzz).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:?usage: fuzz.sh //pkg:target [seconds]}
