@@ -1,0 +1,69 @@
+#include "xdr/arena.h"
+
+#include <algorithm>
+#include <cstdint>
+
+namespace uxcom::xdr {
+namespace {
+
+std::byte* AlignUp(std::byte* p, size_t alignment) {
+  auto v = reinterpret_cast<uintptr_t>(p);
+  return reinterpret_cast<std::byte*>((v + alignment - 1) & ~(uintptr_t{alignment} - 1));
+}
+
+}  // namespace
+
+Arena::Arena(size_t initial_block_size)
+    : initial_block_size_(std::max<size_t>(initial_block_size, 64)) {}
+
+Arena::~Arena() = default;
+
+size_t Arena::capacity() const {
+  size_t total = 0;
+  for (const Block& b : blocks_) total += b.size;
+  return total;
+}
+
+void Arena::Reset() {
+  if (blocks_.size() > 1) {
+    // One block the size of the whole last cycle: the next cycle of that size stays in it.
+    size_t total = capacity();
+    blocks_.clear();
+    blocks_.push_back({std::make_unique_for_overwrite<std::byte[]>(total), total});
+    ++block_allocations_;
+  }
+  used_ = 0;
+  if (blocks_.empty()) {
+    next_ = end_ = nullptr;
+  } else {
+    next_ = blocks_[0].data.get();
+    end_ = next_ + blocks_[0].size;
+  }
+}
+
+void* Arena::do_allocate(size_t bytes, size_t alignment) {
+  std::byte* p = AlignUp(next_, alignment);
+  if (next_ != nullptr && p <= end_ && static_cast<size_t>(end_ - p) >= bytes) {
+    next_ = p + bytes;
+    used_ += bytes;
+    return p;
+  }
+  return AllocateSlow(bytes, alignment);
+}
+
+void* Arena::AllocateSlow(size_t bytes, size_t alignment) {
+  // The block being filled is always the last one (Reset merges them all), so a new block is
+  // appended. It at least doubles the last one, keeping the block count logarithmic.
+  size_t last = blocks_.empty() ? initial_block_size_ / 2 : blocks_.back().size;
+  size_t size = std::max({bytes + alignment, 2 * last, initial_block_size_});
+  blocks_.push_back({std::make_unique_for_overwrite<std::byte[]>(size), size});
+  ++block_allocations_;
+  next_ = blocks_.back().data.get();
+  end_ = next_ + size;
+  std::byte* p = AlignUp(next_, alignment);
+  next_ = p + bytes;
+  used_ += bytes;
+  return p;
+}
+
+}  // namespace uxcom::xdr

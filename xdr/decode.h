@@ -1,0 +1,105 @@
+// Decoding a pax_msg body for a protocol version, safely, into an Arena.
+//
+// The transport reads a header, then `length` body bytes, and decodes them with the version of
+// the connection (which must equal the header's):
+//
+//   uxcom::xdr::Arena arena;                          // one per connection, reused
+//   arena.Reset();                                    // the previous message is gone
+//   absl::StatusOr<Decoded> d = Decode(header.version, body, arena, {.zero_copy = true});
+//   if (!d.ok()) return d.status();   // "decoding pax_msg as x_1_6 (7): a.body.nodes[3].address:
+//                                     //  length 70000 > 1024 (MAXNAME) at offset 212"
+//   Deliver(*d->msg);                 // views into `body`: keep it alive while you use them
+//   if (d->trailing_bytes != 0) CountOddFrame();
+//
+// Safety on hostile input: every count and length is checked against its XDR bound and against
+// the bytes that remain before anything is allocated, so memory use is bounded by a small
+// multiple of the body size; nothing recurses with the input (app_data chains are decoded in
+// a loop); the body may not exceed DecodeOptions::max_body_size.
+//
+// Leniency exactly where 8.0.18 has it (wire-format spec §2, §7): any enum value and any
+// union discriminant (unknown cargo types decode as a void arm), any non-zero bool or pointer
+// flag is true, padding bytes are not checked, bytes after the pax_msg are accepted and
+// reported as trailing_bytes. The cargo arms are the same at every version, as in 8.0.18.
+//
+// x_1_0 node addresses have no XDR bound in 8.0.18; here they are bounded by the bytes that
+// remain (and so by max_body_size). Decoding never fabricates the fields a version does not
+// carry: they stay absent (see pax_msg.h).
+//
+// Steady state: decoding into an arena that has grown to the message size performs no heap
+// allocation in either mode.
+#ifndef UXCOM_XDR_DECODE_H_
+#define UXCOM_XDR_DECODE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "absl/status/statusor.h"
+#include "xdr/arena.h"
+#include "xdr/limits.h"
+#include "xdr/pax_msg.h"
+#include "xdr/protocol_version.h"
+
+namespace uxcom::xdr {
+
+struct DecodeOptions {
+  // Bodies larger than this fail before anything is read (ResourceExhausted).
+  size_t max_body_size = kDefaultMaxBodySize;
+  // Strings and opaque data (checked_data, blobs, addresses) point into the input instead of
+  // being copied into the arena. The caller keeps the input alive as long as the message.
+  bool zero_copy = false;
+  // Fail when bytes follow the pax_msg (8.0.18 ignores them).
+  bool reject_trailing_bytes = false;
+  // The largest blob accepted: 1024 (MAXBLOB) in 8.0.18; later MySQL releases send up to
+  // 10 000 000 bytes.
+  uint32_t max_blob_bytes = kMaxBlobBytes;
+};
+
+struct Decoded {
+  // In the arena: valid until its next Reset() (and, with zero_copy, while the input lives).
+  PaxMsg* msg = nullptr;
+  // Body bytes the pax_msg took, and the bytes after it.
+  size_t consumed = 0;
+  size_t trailing_bytes = 0;
+};
+
+// Decodes `body` as a pax_msg of version V. Errors are InvalidArgument (malformed or
+// truncated input) or ResourceExhausted (max_body_size) and carry a CodecError with the field
+// path, the body offset and the xdrmem "consumed" position.
+template <ProtocolVersion V>
+absl::StatusOr<Decoded> Decode(std::span<const std::byte> body, Arena& arena,
+                               const DecodeOptions& options = {});
+// The same with the version known only at run time (UnsupportedVersionError outside 1..7).
+absl::StatusOr<Decoded> Decode(ProtocolVersion v, std::span<const std::byte> body, Arena& arena,
+                               const DecodeOptions& options = {});
+
+// A decoded message that owns all of its memory (its own arena, no views into the input):
+// for tools, tests and code that keeps messages around. Move-only.
+class OwnedPaxMsg {
+ public:
+  OwnedPaxMsg(std::unique_ptr<Arena> arena, PaxMsg* msg) : arena_(std::move(arena)), msg_(msg) {}
+
+  PaxMsg& operator*() const { return *msg_; }
+  PaxMsg* operator->() const { return msg_; }
+  PaxMsg& get() const { return *msg_; }
+  Arena& arena() const { return *arena_; }
+
+ private:
+  std::unique_ptr<Arena> arena_;
+  PaxMsg* msg_;
+};
+
+// Decodes with copies into a fresh arena (options.zero_copy is ignored).
+absl::StatusOr<OwnedPaxMsg> DecodeOwned(ProtocolVersion v, std::span<const std::byte> body,
+                                        const DecodeOptions& options = {});
+
+#define UXCOM_XDR_DECLARE_DECODE(V)                                                     \
+  extern template absl::StatusOr<Decoded> Decode<V>(std::span<const std::byte>, Arena&, \
+                                                    const DecodeOptions&);
+UXCOM_XDR_FOR_EACH_PROTOCOL_VERSION(UXCOM_XDR_DECLARE_DECODE)
+#undef UXCOM_XDR_DECLARE_DECODE
+
+}  // namespace uxcom::xdr
+
+#endif  // UXCOM_XDR_DECODE_H_

@@ -1,0 +1,76 @@
+#include "xdr/encode.h"
+
+#include "xdr/codec_error.h"
+#include "xdr/internal/body_sizer.h"
+#include "xdr/internal/body_writer.h"
+#include "xdr/internal/error_trail.h"
+#include "xdr/internal/str_cat.h"
+#include "xdr/xdr_writer.h"
+
+namespace uxcom::xdr {
+
+template <ProtocolVersion V>
+absl::StatusOr<size_t> EncodedSize(const PaxMsg& msg, const EncodeOptions& options) {
+  internal::ErrorTrail trail;
+  internal::BodySizer<V> sizer(options, trail);
+  if (!sizer.Msg(msg)) {
+    return MakeCodecStatus(absl::StatusCode::kInvalidArgument,
+                           internal::StrCat("encoding pax_msg as ", DescribeProtocolVersion(V)),
+                           trail.Take(0));
+  }
+  return static_cast<size_t>(sizer.size());
+}
+
+namespace internal {
+template <ProtocolVersion V>
+void WriteBody(const PaxMsg& msg, std::byte* dst, size_t size) {
+  XdrWriter w(dst, size);
+  BodyWriter<V>(w).Msg(msg);
+}
+}  // namespace internal
+
+template <ProtocolVersion V>
+absl::StatusOr<size_t> EncodeTo(const PaxMsg& msg, std::span<std::byte> dst,
+                                const EncodeOptions& options) {
+  absl::StatusOr<size_t> size = EncodedSize<V>(msg, options);
+  if (!size.ok()) return size.status();
+  if (dst.size() < *size) {
+    return absl::OutOfRangeError(internal::StrCat("encoding pax_msg as ",
+                                                  DescribeProtocolVersion(V), ": needs ", *size,
+                                                  " bytes, the destination has ", dst.size()));
+  }
+  internal::WriteBody<V>(msg, dst.data(), *size);
+  return *size;
+}
+
+absl::StatusOr<size_t> EncodedSize(ProtocolVersion v, const PaxMsg& msg,
+                                   const EncodeOptions& options) {
+  return DispatchProtocolVersion(v, [&](auto version) -> absl::StatusOr<size_t> {
+    return EncodedSize<version.value>(msg, options);
+  });
+}
+
+absl::StatusOr<size_t> EncodeTo(ProtocolVersion v, const PaxMsg& msg, std::span<std::byte> dst,
+                                const EncodeOptions& options) {
+  return DispatchProtocolVersion(v, [&](auto version) -> absl::StatusOr<size_t> {
+    return EncodeTo<version.value>(msg, dst, options);
+  });
+}
+
+void internal::WriteBody(ProtocolVersion v, const PaxMsg& msg, std::byte* dst, size_t size) {
+  // Only reached after EncodedSize(v) succeeded, so v is supported.
+  (void)DispatchProtocolVersion(v, [&](auto version) -> absl::Status {
+    WriteBody<version.value>(msg, dst, size);
+    return absl::OkStatus();
+  });
+}
+
+#define UXCOM_XDR_DEFINE_ENCODE(V)                                                     \
+  template absl::StatusOr<size_t> EncodedSize<V>(const PaxMsg&, const EncodeOptions&); \
+  template absl::StatusOr<size_t> EncodeTo<V>(const PaxMsg&, std::span<std::byte>,     \
+                                              const EncodeOptions&);                   \
+  template void internal::WriteBody<V>(const PaxMsg&, std::byte*, size_t);
+UXCOM_XDR_FOR_EACH_PROTOCOL_VERSION(UXCOM_XDR_DEFINE_ENCODE)
+#undef UXCOM_XDR_DEFINE_ENCODE
+
+}  // namespace uxcom::xdr
