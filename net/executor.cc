@@ -1,0 +1,313 @@
+#include "net/executor.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "net/detail/backend.h"
+#include "net/detail/epoll_backend.h"
+#include "net/detail/uring_backend.h"
+#include "net/resolver.h"
+
+namespace uxcom::net {
+
+const char* BackendName(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::kAuto:
+      return "auto";
+    case BackendKind::kIoUring:
+      return "io_uring";
+    case BackendKind::kEpoll:
+      return "epoll";
+  }
+  return "?";
+}
+
+void ScheduleOn(Executor* executor, std::coroutine_handle<> handle) { executor->Schedule(handle); }
+
+namespace {
+
+absl::Status ValidateOptions(const ExecutorOptions& o) {
+  auto pow2 = [](uint32_t v) { return v != 0 && (v & (v - 1)) == 0; };
+  if (!pow2(o.sq_entries) || o.sq_entries < 8 || o.sq_entries > 32768) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ExecutorOptions.sq_entries must be a power of two in [8, 32768], got ", o.sq_entries));
+  }
+  if (o.cq_multiplier < 2 || o.cq_multiplier > 64) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ExecutorOptions.cq_multiplier must be in [2, 64], got ", o.cq_multiplier));
+  }
+  if (!pow2(o.recv_buffer_count) || o.recv_buffer_count > 32768) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ExecutorOptions.recv_buffer_count must be a power of two in [1, 32768], got ",
+                     o.recv_buffer_count));
+  }
+  if (o.recv_buffer_size < 64 || o.recv_buffer_size > (1u << 20)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ExecutorOptions.recv_buffer_size must be in [64, 1048576], got ", o.recv_buffer_size));
+  }
+  if (o.recv_buffers_per_stream < 1) {
+    return absl::InvalidArgumentError("ExecutorOptions.recv_buffers_per_stream must be >= 1");
+  }
+  if (o.resolver_threads < 1 || o.resolver_threads > 64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ExecutorOptions.resolver_threads must be in [1, 64], got ", o.resolver_threads));
+  }
+  if (o.busy_poll.count() < 0) {
+    return absl::InvalidArgumentError("ExecutorOptions.busy_poll must not be negative");
+  }
+  return absl::OkStatus();
+}
+
+void LogBackendOnce(const std::string& line) {
+  static std::once_flag once;
+  std::call_once(once, [&] { std::fprintf(stderr, "uxcom/net: %s\n", line.c_str()); });
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ExecutorOptions options) {
+  if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
+  BackendKind want = options.backend;
+  bool automatic = want == BackendKind::kAuto;
+  if (automatic) {
+    if (const char* env = std::getenv("UXCOM_BACKEND"); env != nullptr && *env != '\0') {
+      if (std::strcmp(env, "io_uring") == 0) {
+        want = BackendKind::kIoUring;
+      } else if (std::strcmp(env, "epoll") == 0) {
+        want = BackendKind::kEpoll;
+      } else {
+        return absl::InvalidArgumentError(
+            absl::StrCat("UXCOM_BACKEND must be \"io_uring\" or \"epoll\", got \"", env, "\""));
+      }
+    } else {
+      want = BackendKind::kIoUring;
+    }
+  }
+  std::unique_ptr<Executor> ex;
+  std::string fallback_reason;
+  if (want == BackendKind::kIoUring) {
+    ex.reset(new Executor(options, nullptr));
+    absl::StatusOr<std::unique_ptr<detail::Backend>> b =
+        detail::CreateUringBackend(options, &ex->metrics_);
+    if (b.ok()) {
+      ex->backend_ = std::move(*b);
+      ex->kind_ = BackendKind::kIoUring;
+    } else if (!automatic || std::getenv("UXCOM_BACKEND") != nullptr) {
+      ex->shut_down_ = true;
+      return b.status();
+    } else {
+      fallback_reason = std::string(b.status().message());
+      ex.reset();
+    }
+  }
+  if (ex == nullptr) {
+    ex.reset(new Executor(options, nullptr));
+    absl::StatusOr<std::unique_ptr<detail::Backend>> b =
+        detail::CreateEpollBackend(options, &ex->metrics_);
+    if (!b.ok()) {
+      ex->shut_down_ = true;
+      return b.status();
+    }
+    ex->backend_ = std::move(*b);
+    ex->kind_ = BackendKind::kEpoll;
+  }
+  ex->description_ = ex->backend_->Describe();
+  if (automatic) {
+    LogBackendOnce(fallback_reason.empty()
+                       ? absl::StrCat("backend ", ex->description_)
+                       : absl::StrCat("backend ", ex->description_,
+                                      "; io_uring unavailable: ", fallback_reason));
+  }
+  return ex;
+}
+
+Executor::Executor(ExecutorOptions options, std::unique_ptr<detail::Backend> backend)
+    : options_(options), kind_(options.backend), backend_(std::move(backend)), now_(Clock::now()) {
+  ready_.resize(256);
+  root_scope_ = detail::NewScopeState(*this, nullptr);
+}
+
+Executor::~Executor() { Shutdown(); }
+
+detail::ResolverPool& Executor::resolver() {
+  if (resolver_ == nullptr) {
+    resolver_ = std::make_unique<detail::ResolverPool>(this, options_.resolver_threads);
+  }
+  return *resolver_;
+}
+
+void Executor::RegisterScope(detail::ScopeState* scope) { scopes_.push_back(scope); }
+void Executor::UnregisterScope(detail::ScopeState* scope) { scope->Unlink(); }
+
+void Executor::Schedule(std::coroutine_handle<> handle) {
+  if (ready_size_ == ready_.size()) {
+    std::vector<std::coroutine_handle<>> bigger(ready_.size() * 2);
+    for (size_t i = 0; i < ready_size_; ++i) {
+      bigger[i] = ready_[(ready_head_ + i) & (ready_.size() - 1)];
+    }
+    ready_ = std::move(bigger);
+    ready_head_ = 0;
+  }
+  ready_[(ready_head_ + ready_size_) & (ready_.size() - 1)] = handle;
+  ++ready_size_;
+}
+
+bool Executor::RunReady() {
+  // Only what was ready when the turn began: coroutines scheduled meanwhile wait for the next
+  // turn, so I/O completions are reaped between them (fairness, bounded work per turn).
+  size_t n = ready_size_;
+  for (size_t i = 0; i < n; ++i) {
+    std::coroutine_handle<> h = ready_[ready_head_];
+    ready_head_ = (ready_head_ + 1) & (ready_.size() - 1);
+    --ready_size_;
+    h.resume();
+  }
+  return n > 0;
+}
+
+void Executor::Post(absl::AnyInvocable<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    posted_.push_back(std::move(fn));
+  }
+  has_posted_.store(true, std::memory_order_seq_cst);
+  backend_->Wake();
+}
+
+void Executor::RunPosted() {
+  if (!has_posted_.load(std::memory_order_acquire)) return;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    posted_swap_.swap(posted_);
+    has_posted_.store(false, std::memory_order_relaxed);
+  }
+  ExecutorMetrics::Add(metrics_.posted, posted_swap_.size());
+  for (auto& fn : posted_swap_) fn();
+  posted_swap_.clear();
+}
+
+void Executor::FireTimers() {
+  while (detail::TimerNode* top = timers_.top()) {
+    if (top->deadline > now_) break;
+    timers_.Remove(top);
+    ExecutorMetrics::Add(metrics_.timers_fired, 1);
+    top->callback(top);
+  }
+}
+
+void Executor::Turn(bool block) {
+  // Poll first and run coroutines last, so that the caller's loop condition (Run's stop flag,
+  // BlockOn's done flag) is checked right after the coroutines that may have changed it.
+  ExecutorMetrics::Add(metrics_.loop_turns, 1);
+  Duration timeout{-1};
+  if (!block || ready_size_ > 0 || has_posted_.load(std::memory_order_acquire) ||
+      stop_.load(std::memory_order_acquire)) {
+    timeout = Duration{0};
+  } else if (detail::TimerNode* top = timers_.top()) {
+    timeout = std::max(Duration{0}, top->deadline - Clock::now());
+  }
+  if (timeout != Duration{0} && options_.busy_poll.count() > 0) {
+    TimePoint spin_until = Clock::now() + options_.busy_poll;
+    if (timeout.count() > 0) spin_until = std::min(spin_until, Clock::now() + timeout);
+    do {
+      backend_->Poll(Duration{0});
+      if (ready_size_ > 0 || has_posted_.load(std::memory_order_acquire)) break;
+    } while (Clock::now() < spin_until);
+    if (ready_size_ > 0 || has_posted_.load(std::memory_order_acquire)) {
+      timeout = Duration{0};
+    } else if (timeout.count() > 0) {
+      timeout = std::max(Duration{0}, timers_.top()->deadline - Clock::now());
+    }
+  }
+  backend_->Poll(timeout);
+  now_ = Clock::now();
+  FireTimers();
+  RunPosted();
+  RunReady();
+}
+
+void Executor::Run() {
+  while (!stop_.load(std::memory_order_acquire)) Turn(/*block=*/true);
+  stop_.store(false, std::memory_order_release);
+}
+
+void Executor::Stop() {
+  stop_.store(true, std::memory_order_seq_cst);
+  backend_->Wake();
+}
+
+namespace detail {
+void RunUntil(Executor& ex, ScopeState* scope, const bool* done) {
+  while (!*done) {
+    if (ex.stop_requested() && !scope->cancel.cancelled()) scope->cancel.Cancel();
+    ex.Turn(/*block=*/!ex.stop_requested());
+  }
+}
+}  // namespace detail
+
+void Executor::Shutdown() {
+  if (shut_down_) return;
+  shutting_down_ = true;
+  root_scope_->cancel.Cancel();
+  auto tasks_alive = [this] {
+    bool alive = false;
+    scopes_.ForEach([&](detail::ListNode* n) {
+      if (static_cast<detail::ScopeState*>(n)->active > 0) alive = true;
+    });
+    return alive;
+  };
+  // Let cancelled tasks unwind through their own error paths. Bounded: a task that ignores
+  // cancellation does not hold shutdown hostage, it is destroyed below.
+  TimePoint give_up = Clock::now() + std::chrono::seconds(2);
+  for (int turn = 0; turn < 100000 && tasks_alive() && Clock::now() < give_up; ++turn) {
+    if (ready_size_ == 0) {
+      // Wait briefly for cancelled kernel operations to complete.
+      detail::TimerNode tick;
+      tick.deadline = Clock::now() + std::chrono::milliseconds(5);
+      tick.callback = [](detail::TimerNode*) {};
+      timers_.Push(&tick);
+      Turn(/*block=*/true);
+      timers_.Remove(&tick);
+    } else {
+      Turn(/*block=*/false);
+    }
+  }
+  // Whatever is left: make the kernel let go of every buffer, then destroy the frames.
+  backend_->AbortAll();
+  ready_size_ = 0;
+  for (;;) {
+    detail::ScopeState* with_tasks = nullptr;
+    scopes_.ForEach([&](detail::ListNode* n) {
+      auto* s = static_cast<detail::ScopeState*>(n);
+      if (with_tasks == nullptr && !s->tasks.empty()) with_tasks = s;
+    });
+    if (with_tasks == nullptr) break;
+    detail::PromiseBase* promise = with_tasks->tasks.pop_front();
+    std::coroutine_handle<> handle = promise->self;
+    --with_tasks->active;
+    ExecutorMetrics::Add(metrics_.tasks_finished, 1);
+    bool free_scope = with_tasks->released && with_tasks->active == 0;
+    handle.destroy();
+    if (free_scope) delete with_tasks;
+  }
+  backend_->AbortAll();
+  ready_size_ = 0;
+  while (detail::TimerNode* top = timers_.top()) timers_.Remove(top);
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    posted_.clear();
+  }
+  resolver_.reset();
+  delete root_scope_;
+  root_scope_ = nullptr;
+  // Scopes still registered belong to Scope objects that outlive the executor; they are
+  // empty now and free themselves when released.
+  while (detail::ListNode* n = scopes_.pop_front()) (void)n;
+  backend_.reset();
+  shut_down_ = true;
+}
+
+}  // namespace uxcom::net

@@ -1,0 +1,244 @@
+// Executor: one event loop, one thread, one io_uring (or one epoll set).
+//
+// An Executor runs net::Task coroutines and their I/O. Like XCom's task loop it is
+// single-threaded: create it, spawn tasks and run it on one thread; other threads may only
+// Post() closures, Stop() it and read its metrics(). Several executors (one per thread) and
+// several independent services sharing one executor are both fine.
+//
+// Backends. kIoUring uses one ring per executor, with IORING_SETUP_SINGLE_ISSUER |
+// DEFER_TASKRUN (kernel 6.1), else COOP_TASKRUN (5.19), else no flags; multishot accept,
+// multishot recv into a provided-buffer ring, and one io_uring_enter per loop turn that
+// submits every queued SQE and reaps every CQE. kEpoll is a first-class edge-triggered epoll
+// reactor behind the same awaitables, for hosts where io_uring is blocked (Docker's and
+// containerd's default seccomp profiles, kernel.io_uring_disabled, gVisor). kAuto picks
+// io_uring when a probe succeeds, else epoll, and logs the choice once per process; the
+// environment variable UXCOM_BACKEND=io_uring|epoll overrides kAuto.
+//
+// Threads. The thread that first runs an executor becomes its only submitter (io_uring
+// SINGLE_ISSUER); it may be another thread than the one that created it. Shut it down (or
+// destroy it) on that thread too: from any other thread, in-flight io_uring requests cannot
+// be cancelled one by one and are left to the kernel's ring teardown.
+//
+// Lifetime. Every task belongs to a Scope (Spawn() uses the executor's root scope).
+// Shutdown() (also run by the destructor) cancels every scope, lets the tasks unwind, then
+// cancels every kernel operation still in flight, waits for the kernel to release each
+// buffer, destroys every remaining coroutine frame and closes every socket it owns.
+//
+//   absl::StatusOr<std::unique_ptr<Executor>> ex = Executor::Create();
+//   absl::Status s = (*ex)->BlockOn(Serve(**ex));   // run until Serve() finishes
+//
+// Time: Now() is a monotonic clock read once per loop turn, so timestamps taken while
+// handling one batch of completions agree and cost nothing.
+#ifndef UXCOM_NET_EXECUTOR_H_
+#define UXCOM_NET_EXECUTOR_H_
+
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "net/detail/intrusive_list.h"
+#include "net/detail/timer_heap.h"
+#include "net/metrics.h"
+#include "net/task.h"
+
+namespace uxcom::net {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = std::chrono::nanoseconds;
+
+enum class BackendKind {
+  kAuto,     // io_uring if the probe succeeds, else epoll; UXCOM_BACKEND overrides
+  kIoUring,  // fail Create() if io_uring is unavailable
+  kEpoll,
+};
+const char* BackendName(BackendKind kind);
+
+// io_uring features a test can switch off to exercise the fallbacks.
+enum UringFeature : uint32_t {
+  kUringDeferTaskrun = 1u << 0,     // SINGLE_ISSUER | DEFER_TASKRUN (6.1)
+  kUringCoopTaskrun = 1u << 1,      // COOP_TASKRUN | TASKRUN_FLAG (5.19)
+  kUringMultishotRecv = 1u << 2,    // multishot recv + provided-buffer ring (6.0)
+  kUringMultishotAccept = 1u << 3,  // multishot accept (5.19)
+  kUringExtArg = 1u << 4,           // IORING_ENTER_EXT_ARG wait timeouts (5.11)
+};
+
+struct ExecutorOptions {
+  BackendKind backend = BackendKind::kAuto;
+  // Submission queue entries (power of two, 8..32768). The completion queue is sized
+  // cq_multiplier times larger; overflow beyond that is still handled, and counted.
+  uint32_t sq_entries = 512;
+  uint32_t cq_multiplier = 8;
+  // Provided-buffer ring for multishot recv: count (power of two, 1..32768) x size bytes
+  // (64..1 MiB). Data waits in the kernel when the ring is empty: nothing is dropped.
+  uint32_t recv_buffer_count = 512;
+  uint32_t recv_buffer_size = 16 * 1024;
+  // A stream holding more than this many received, unread buffers stops its multishot recv
+  // until its reader catches up, so one slow reader cannot starve every other connection.
+  uint32_t recv_buffers_per_stream = 64;
+  // Try send/recv/accept as a plain non-blocking syscall before involving the ring when the
+  // socket is probably ready (io_uring backend; epoll always does).
+  bool speculative_send = true;
+  // Spin this long, polling for completions, before blocking (latency-critical embedders).
+  Duration busy_poll{0};
+  // Features to leave unused even when the kernel has them (bit set of UringFeature).
+  uint32_t disabled_uring_features = 0;
+  // Threads used for blocking name resolution (getaddrinfo); started on first use.
+  int resolver_threads = 1;
+};
+
+namespace detail {
+class Backend;
+class ScopeState;
+class ResolverPool;
+}  // namespace detail
+
+class Executor {
+ public:
+  // Creates an executor and its backend. Errors: kUnavailable when the requested backend is
+  // not available here, kInvalidArgument for bad options, kResourceExhausted when the kernel
+  // refuses the ring's memory.
+  static absl::StatusOr<std::unique_ptr<Executor>> Create(ExecutorOptions options = {});
+  ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  BackendKind backend() const { return kind_; }
+  // E.g. "io_uring (flags SINGLE_ISSUER|DEFER_TASKRUN, multishot recv, 512x16384 B ring)".
+  const std::string& backend_description() const { return description_; }
+  const ExecutorOptions& options() const { return options_; }
+
+  // Starts `task` on the root scope. It runs on this executor's thread from the next turn.
+  template <typename T>
+  void Spawn(Task<T> task);
+
+  // Runs the loop until `task` finishes and returns its result. Other tasks keep running
+  // while it does and stay alive afterwards. If Stop() is called meanwhile, `task` is
+  // cancelled and BlockOn still waits for it to return.
+  template <typename T>
+  T BlockOn(Task<T> task);
+
+  // Runs the loop until Stop(). Tasks stay suspended afterwards; Run() may be called again.
+  void Run();
+  // Thread-safe. Makes Run() return after the current turn, and cancels a BlockOn()'s task.
+  void Stop();
+  bool stop_requested() const { return stop_.load(std::memory_order_acquire); }
+
+  // Thread-safe: runs `fn` on the executor's thread during a later turn (FIFO), waking the
+  // loop if it is blocked. Closures still queued at Shutdown() are destroyed unrun.
+  void Post(absl::AnyInvocable<void()> fn);
+
+  // Cancels every task, waits for them and for every kernel operation, destroys what is
+  // left. Idempotent; the destructor calls it. Must run on the executor's thread (or with
+  // the loop not running).
+  void Shutdown();
+
+  // The monotonic time cached at the start of the current loop turn.
+  TimePoint Now() const { return now_; }
+
+  ExecutorMetrics::Snapshot metrics() const { return metrics_.Take(); }
+
+  // --- for awaitables and backends (executor thread only) ---------------------------------
+  void Schedule(std::coroutine_handle<> handle);
+  void AddTimer(detail::TimerNode* node) { timers_.Push(node); }
+  void RemoveTimer(detail::TimerNode* node) { timers_.Remove(node); }
+  ExecutorMetrics& mutable_metrics() { return metrics_; }
+  detail::Backend& backend_impl() { return *backend_; }
+  detail::ScopeState* root_scope() { return root_scope_; }
+  detail::ResolverPool& resolver();
+  void RegisterScope(detail::ScopeState* scope);
+  void UnregisterScope(detail::ScopeState* scope);
+  bool shutting_down() const { return shutting_down_; }
+  // One loop turn: run ready coroutines, posted closures, poll I/O (blocking if `block` and
+  // nothing is ready), fire due timers.
+  void Turn(bool block);
+
+ private:
+  Executor(ExecutorOptions options, std::unique_ptr<detail::Backend> backend);
+  bool RunReady();
+  void RunPosted();
+  void FireTimers();
+  void SpawnRoot(std::coroutine_handle<> handle, detail::PromiseBase* promise);
+
+  ExecutorOptions options_;
+  BackendKind kind_;
+  std::string description_;
+  std::unique_ptr<detail::Backend> backend_;
+  TimePoint now_;
+  detail::TimerHeap timers_;
+  ExecutorMetrics metrics_;
+
+  // Ready queue: a ring buffer of coroutine handles that grows by doubling.
+  std::vector<std::coroutine_handle<>> ready_;
+  size_t ready_head_ = 0;
+  size_t ready_size_ = 0;
+
+  std::mutex post_mu_;
+  std::vector<absl::AnyInvocable<void()>> posted_;
+  std::vector<absl::AnyInvocable<void()>> posted_swap_;
+  std::atomic<bool> has_posted_{false};
+  std::atomic<bool> stop_{false};
+
+  detail::ScopeState* root_scope_ = nullptr;
+  detail::IntrusiveList<detail::ListNode> scopes_;  // every live ScopeState
+  std::unique_ptr<detail::ResolverPool> resolver_;
+  bool shutting_down_ = false;
+  bool shut_down_ = false;
+};
+
+}  // namespace uxcom::net
+
+#include "net/scope.h"
+
+namespace uxcom::net {
+
+template <typename T>
+void Executor::Spawn(Task<T> task) {
+  detail::SpawnOn(root_scope_, std::move(task));
+}
+
+namespace detail {
+template <typename T>
+Task<void> CaptureResult(Task<T> task, std::optional<T>* out, bool* done) {
+  out->emplace(co_await std::move(task));
+  *done = true;
+}
+inline Task<void> CaptureVoid(Task<void> task, bool* done) {
+  co_await std::move(task);
+  *done = true;
+}
+// Runs turns until *done; on Stop(), cancels `scope` once. Defined in executor.cc.
+void RunUntil(Executor& ex, ScopeState* scope, const bool* done);
+}  // namespace detail
+
+template <typename T>
+T Executor::BlockOn(Task<T> task) {
+  // A private scope, so that Stop() cancels only this task and its children.
+  detail::ScopeState* scope = detail::NewScopeState(*this, root_scope_);
+  bool done = false;
+  if constexpr (std::is_void_v<T>) {
+    detail::SpawnOn(scope, detail::CaptureVoid(std::move(task), &done));
+    detail::RunUntil(*this, scope, &done);
+    detail::ReleaseScopeState(scope);
+  } else {
+    std::optional<T> result;
+    detail::SpawnOn(scope, detail::CaptureResult(std::move(task), &result, &done));
+    detail::RunUntil(*this, scope, &done);
+    detail::ReleaseScopeState(scope);
+    return std::move(*result);
+  }
+}
+
+}  // namespace uxcom::net
+
+#endif  // UXCOM_NET_EXECUTOR_H_

@@ -1,0 +1,71 @@
+// Executor metrics: plain counters cheap enough to leave on.
+//
+// The executor's thread is the only writer; each counter is a relaxed atomic so any thread can
+// take a Snapshot() without locks (values may be a few increments apart from each other).
+//
+//   ExecutorMetrics::Snapshot m = executor.metrics();
+//   double batching = m.ops_per_enter();   // io_uring: SQEs per io_uring_enter
+#ifndef UXCOM_NET_METRICS_H_
+#define UXCOM_NET_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace uxcom::net {
+
+class ExecutorMetrics {
+ public:
+  // Histogram of SQEs submitted per io_uring_enter: 0, 1, 2, 3-4, 5-8, 9-16, 17-32, >32.
+  static constexpr int kBatchBuckets = 8;
+
+  struct Snapshot {
+    uint64_t loop_turns = 0;
+    uint64_t enters = 0;        // io_uring_enter or epoll_wait calls
+    uint64_t submissions = 0;   // SQEs submitted (io_uring)
+    uint64_t completions = 0;   // CQEs or epoll events processed
+    uint64_t syscalls = 0;      // direct socket syscalls (speculative/epoll send, recv, accept)
+    uint64_t enobufs = 0;       // multishot recv ended by an empty buffer ring (io_uring)
+    uint64_t cq_overflows = 0;  // kernel CQ overflow count, cumulative (io_uring)
+    uint64_t bytes_sent = 0;
+    uint64_t bytes_received = 0;
+    uint64_t tasks_spawned = 0;
+    uint64_t tasks_finished = 0;
+    uint64_t timers_fired = 0;
+    uint64_t posted = 0;  // closures posted from other threads
+    std::array<uint64_t, kBatchBuckets> batch_histogram{};
+
+    // Operations per kernel entry: SQEs per io_uring_enter, or syscalls + events per
+    // epoll_wait for the epoll backend.
+    double ops_per_enter() const;
+    std::string ToString() const;
+  };
+
+  Snapshot Take() const;
+
+  // Writer side (executor thread only): load + store, no read-modify-write bus lock.
+  static void Add(std::atomic<uint64_t>& counter, uint64_t n) {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void RecordEnter(uint64_t submitted);
+
+  std::atomic<uint64_t> loop_turns{0};
+  std::atomic<uint64_t> enters{0};
+  std::atomic<uint64_t> submissions{0};
+  std::atomic<uint64_t> completions{0};
+  std::atomic<uint64_t> syscalls{0};
+  std::atomic<uint64_t> enobufs{0};
+  std::atomic<uint64_t> cq_overflows{0};
+  std::atomic<uint64_t> bytes_sent{0};
+  std::atomic<uint64_t> bytes_received{0};
+  std::atomic<uint64_t> tasks_spawned{0};
+  std::atomic<uint64_t> tasks_finished{0};
+  std::atomic<uint64_t> timers_fired{0};
+  std::atomic<uint64_t> posted{0};
+  std::array<std::atomic<uint64_t>, kBatchBuckets> batch_histogram{};
+};
+
+}  // namespace uxcom::net
+
+#endif  // UXCOM_NET_METRICS_H_

@@ -1,0 +1,195 @@
+// Stream: a connected TCP socket driven by an executor.
+//
+// Reads. ReadSome() copies up to N received bytes (0 means the peer closed: EOF);
+// ReadExactly() fills a whole buffer; ReadChunk() is the zero-copy form: it hands the first
+// contiguous run of received bytes (an io_uring provided buffer, or the epoll backend's own
+// buffer) to a visitor that returns how many bytes it consumed; the rest stays for the next
+// read. Under io_uring, data arrives through a multishot recv into the executor's
+// provided-buffer ring; when the ring runs dry the kernel keeps the data (TCP flow control)
+// and the stream re-arms, or reads straight into the caller's buffer: no byte is ever dropped.
+// One read may be pending per stream at a time (kFailedPrecondition otherwise).
+//
+// Writes. Write()/WriteV() return once every byte has been handed to the kernel, however many
+// short writes that takes. Any number of tasks may write concurrently: writes are queued and
+// performed whole and in call order, with at most one send in flight per socket. A write
+// cancelled part-way leaves the byte stream torn, so the stream's write side then fails every
+// later write with kFailedPrecondition; a write cancelled before its first byte is harmless.
+//
+// Status codes: kOutOfRange = the peer closed the connection (ReadExactly, ReadChunk);
+// kUnavailable = reset, refused, unreachable, broken pipe; kDeadlineExceeded = a timeout;
+// kCancelled = the task was cancelled or the stream was closed while the operation waited;
+// kFailedPrecondition = the stream is closed, another read is pending, or the write side is
+// torn; kInvalidArgument = more than kMaxWriteBuffers buffers. Messages name the operation,
+// the fd, the peer address and the errno text.
+//
+//   absl::StatusOr<Stream> s = co_await Stream::Connect(ex, address, std::chrono::seconds(10));
+//   std::byte header[12];
+//   if (absl::Status st = co_await s->ReadExactly(header); !st.ok()) co_return st;
+//   co_await s->WriteV({prefix, body});
+#ifndef UXCOM_NET_STREAM_H_
+#define UXCOM_NET_STREAM_H_
+
+#include <coroutine>
+#include <cstddef>
+#include <initializer_list>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "net/address.h"
+#include "net/detail/backend.h"
+#include "net/executor.h"
+#include "net/socket.h"
+#include "net/task.h"
+
+namespace uxcom::net {
+
+inline constexpr Duration kNoTimeout{0};
+
+class Stream {
+ public:
+  // The most buffers one WriteV() accepts (IOV_MAX).
+  static constexpr size_t kMaxWriteBuffers = 1024;
+
+  Stream() = default;
+  Stream(Stream&& other) noexcept;
+  Stream& operator=(Stream&& other) noexcept;
+  ~Stream();
+
+  // Connects to `address` with TCP_NODELAY set. `timeout` (kNoTimeout: none) bounds the
+  // whole connect; on expiry the result is kDeadlineExceeded.
+  static Task<absl::StatusOr<Stream>> Connect(Executor& executor, SocketAddress address,
+                                              Duration timeout = kNoTimeout);
+  // Resolves `host` without blocking the executor (numeric hosts need no lookup), prefers
+  // its first IPv4 address like XCom's connect_tcp, and connects; `timeout` covers both.
+  static Task<absl::StatusOr<Stream>> Connect(Executor& executor, std::string host, uint16_t port,
+                                              Duration timeout = kNoTimeout);
+  // Takes over a connected socket (made non-blocking). `peer` is only used in messages.
+  static absl::StatusOr<Stream> Adopt(Executor& executor, Socket socket,
+                                      SocketAddress peer = SocketAddress());
+
+  bool is_open() const { return core_ != nullptr && !core_->closed(); }
+  int fd() const { return core_ != nullptr ? core_->fd() : -1; }
+  const SocketAddress& peer() const { return peer_; }
+  Executor* executor() const { return executor_; }
+
+  // --- reading -------------------------------------------------------------------------------
+  class ReadAwaiter;
+  template <typename Visitor>
+  class ChunkAwaiter;
+  // Up to dst.size() bytes; 0 = EOF (or an empty dst).
+  ReadAwaiter ReadSome(std::span<std::byte> dst);
+  // All of dst, or kOutOfRange if the peer closes first (the message says how much arrived).
+  Task<absl::Status> ReadExactly(std::span<std::byte> dst);
+  // visitor: size_t(std::span<const std::byte>) returning the bytes it consumed. Result: the
+  // consumed count; kOutOfRange at EOF.
+  template <typename Visitor>
+  ChunkAwaiter<Visitor> ReadChunk(Visitor visitor);
+
+  // --- writing -------------------------------------------------------------------------------
+  class WriteAwaiter;
+  WriteAwaiter Write(std::span<const std::byte> data);
+  WriteAwaiter WriteV(std::span<const std::span<const std::byte>> buffers);
+  WriteAwaiter WriteV(std::initializer_list<std::span<const std::byte>> buffers);
+
+  // Sends FIN after the queued writes' bytes (shutdown(SHUT_WR)).
+  absl::Status ShutdownWrite();
+  // Closes the stream: pending operations finish with kCancelled, later ones fail with
+  // kFailedPrecondition; the fd is closed once the kernel has let go of it. Idempotent.
+  void Close();
+
+  absl::Status SetNoDelay(bool on);
+  absl::Status SetSendBufferSize(int bytes);
+  absl::Status SetReceiveBufferSize(int bytes);
+  absl::Status SetLinger(bool on, int seconds);
+
+  // "fd 7 peer 127.0.0.1:4000", as used in error messages.
+  std::string Describe() const;
+
+ private:
+  friend class Listener;
+  Stream(Executor& executor, detail::StreamCore* core, SocketAddress peer);
+  Task<absl::Status> DoConnect(SocketAddress address);
+  absl::Status ReadError(int64_t result, const char* op) const;
+  absl::Status Unusable(const char* op, TaskContext* context) const;
+
+  Executor* executor_ = nullptr;
+  detail::StreamCore* core_ = nullptr;
+  SocketAddress peer_;
+  bool write_torn_ = false;
+
+ public:
+  class ReadAwaiter {
+   public:
+    ReadAwaiter(Stream* stream, std::span<std::byte> dst) : stream_(stream) {
+      op_.dst = dst;
+      op_.mode = detail::ReadMode::kCopy;
+    }
+    bool await_ready() const noexcept { return false; }
+    template <typename P>
+    bool await_suspend(std::coroutine_handle<P> handle) {
+      return Start(handle.promise().context, handle);
+    }
+    absl::StatusOr<size_t> await_resume();
+
+   protected:
+    bool Start(TaskContext* context, std::coroutine_handle<> handle);
+    Stream* stream_;
+    detail::ReadOp op_;
+    absl::Status error_;
+  };
+
+  template <typename Visitor>
+  class ChunkAwaiter : public ReadAwaiter {
+   public:
+    ChunkAwaiter(Stream* stream, Visitor visitor)
+        : ReadAwaiter(stream, {}), visitor_(std::move(visitor)) {
+      op_.mode = detail::ReadMode::kChunk;
+    }
+    absl::StatusOr<size_t> await_resume() {
+      absl::StatusOr<size_t> n = ReadAwaiter::await_resume();
+      if (!n.ok()) return n;
+      if (*n == 0) {
+        return absl::OutOfRangeError(
+            absl::StrCat("recv ", stream_->Describe(), ": connection closed by peer"));
+      }
+      return stream_->core_->VisitChunk(visitor_);
+    }
+
+   private:
+    Visitor visitor_;
+  };
+
+  class WriteAwaiter {
+   public:
+    WriteAwaiter(Stream* stream, std::span<const std::span<const std::byte>> buffers);
+    WriteAwaiter(const WriteAwaiter&) = delete;
+    bool await_ready() const noexcept { return false; }
+    template <typename P>
+    bool await_suspend(std::coroutine_handle<P> handle) {
+      return Start(handle.promise().context, handle);
+    }
+    absl::Status await_resume();
+
+   private:
+    bool Start(TaskContext* context, std::coroutine_handle<> handle);
+    Stream* stream_;
+    detail::WriteOp op_;
+    std::vector<iovec> heap_iov_;
+    absl::Status error_;
+  };
+};
+
+template <typename Visitor>
+Stream::ChunkAwaiter<Visitor> Stream::ReadChunk(Visitor visitor) {
+  return ChunkAwaiter<Visitor>(this, std::move(visitor));
+}
+
+}  // namespace uxcom::net
+
+#endif  // UXCOM_NET_STREAM_H_

@@ -1,0 +1,190 @@
+// Task<T>: a lazy, move-only C++20 coroutine returning T.
+//
+// A Task does nothing until it is awaited (or spawned on a Scope). Awaiting it transfers
+// control to it symmetrically (no stack growth however deep the chain) and resumes the
+// awaiting coroutine when it finishes. The only allocation is the coroutine frame itself.
+//
+// Errors are values, not exceptions: I/O tasks return absl::Status or absl::StatusOr<U>.
+// An exception escaping a task is rethrown to the awaiting task; one escaping a spawned task
+// terminates the process with a message (as std::thread does), since nobody can observe it.
+//
+// Every task runs under a TaskContext: the executor it runs on and the cancellation source of
+// the scope that owns it. An awaited task inherits its awaiter's context, so cancelling a scope
+// reaches every operation of every task it owns, however deeply nested.
+//
+//   Task<absl::StatusOr<int>> Answer() { co_return 42; }
+//   Task<absl::Status> Caller() {
+//     absl::StatusOr<int> v = co_await Answer();
+//     if (!v.ok()) co_return v.status();
+//     co_return absl::OkStatus();
+//   }
+#ifndef UXCOM_NET_TASK_H_
+#define UXCOM_NET_TASK_H_
+
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "net/cancellation.h"
+#include "net/detail/intrusive_list.h"
+
+namespace uxcom::net {
+
+class Executor;
+
+// What a running task can reach: its executor and the cancellation source it obeys.
+struct TaskContext {
+  Executor* executor = nullptr;
+  CancelSource* cancel = nullptr;
+};
+
+namespace detail {
+
+class ScopeState;
+
+// State shared by every Task promise. The list hook links a spawned (root) task into the
+// scope that owns it.
+class PromiseBase : public ListNode {
+ public:
+  TaskContext* context = nullptr;
+  std::coroutine_handle<> continuation;
+  ScopeState* owner = nullptr;   // set only for spawned tasks
+  std::coroutine_handle<> self;  // set only for spawned tasks
+  std::exception_ptr exception;
+  // The awaiting coroutine actually suspended (the task did not finish synchronously).
+  bool awaiter_suspended = false;
+};
+
+// Called when a spawned task finishes; destroys its frame. Defined in scope.cc.
+void OnSpawnedTaskDone(PromiseBase* promise, std::coroutine_handle<> handle) noexcept;
+
+struct FinalAwaiter {
+  bool await_ready() const noexcept { return false; }
+  template <typename P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> handle) noexcept {
+    PromiseBase& promise = handle.promise();
+    if (promise.continuation) {
+      // Finished synchronously inside the awaiter's await_suspend: just return there.
+      return promise.awaiter_suspended ? promise.continuation : std::noop_coroutine();
+    }
+    if (promise.owner != nullptr) OnSpawnedTaskDone(&promise, handle);
+    return std::noop_coroutine();
+  }
+  void await_resume() const noexcept {}
+};
+
+// Returns the TaskContext of the awaiting task without suspending it.
+struct ContextAwaiter {
+  TaskContext* context = nullptr;
+  bool await_ready() const noexcept { return false; }
+  template <typename P>
+  bool await_suspend(std::coroutine_handle<P> handle) noexcept {
+    static_assert(std::is_base_of_v<PromiseBase, P>, "await net/ awaitables from a net::Task");
+    context = handle.promise().context;
+    return false;
+  }
+  TaskContext* await_resume() const noexcept { return context; }
+};
+inline ContextAwaiter CurrentContext() { return {}; }
+
+template <typename T>
+class TaskPromise : public PromiseBase {
+ public:
+  template <typename U>
+  void return_value(U&& value) {
+    value_.emplace(std::forward<U>(value));
+  }
+  T TakeResult() {
+    if (exception) std::rethrow_exception(exception);
+    return std::move(*value_);
+  }
+
+ private:
+  std::optional<T> value_;
+};
+
+template <>
+class TaskPromise<void> : public PromiseBase {
+ public:
+  void return_void() {}
+  void TakeResult() {
+    if (exception) std::rethrow_exception(exception);
+  }
+};
+
+}  // namespace detail
+
+template <typename T = void>
+class [[nodiscard]] Task {
+ public:
+  struct promise_type : detail::TaskPromise<T> {
+    Task get_return_object() noexcept {
+      return Task(std::coroutine_handle<promise_type>::from_promise(*this));
+    }
+    std::suspend_always initial_suspend() const noexcept { return {}; }
+    detail::FinalAwaiter final_suspend() const noexcept { return {}; }
+    void unhandled_exception() noexcept { this->exception = std::current_exception(); }
+  };
+  using Handle = std::coroutine_handle<promise_type>;
+  using value_type = T;
+
+  Task() = default;
+  Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, nullptr)) {}
+  Task& operator=(Task&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      handle_ = std::exchange(other.handle_, nullptr);
+    }
+    return *this;
+  }
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
+  ~Task() { Reset(); }
+
+  bool valid() const { return static_cast<bool>(handle_); }
+
+  struct Awaiter {
+    Handle handle;
+    TaskContext* context_override = nullptr;
+    bool await_ready() const noexcept { return false; }
+    // Starts the task inline; if it finishes without suspending, the awaiter continues
+    // without suspending either (no stack growth even where the compiler does not turn
+    // symmetric transfer into a tail call, e.g. GCC at -O0). Otherwise the task resumes its
+    // awaiter by symmetric transfer when it finishes.
+    template <typename P>
+    bool await_suspend(std::coroutine_handle<P> awaiting) {
+      static_assert(std::is_base_of_v<detail::PromiseBase, P>, "await a net::Task from a Task");
+      promise_type& p = handle.promise();
+      p.continuation = awaiting;
+      p.context = context_override != nullptr ? context_override : awaiting.promise().context;
+      handle.resume();
+      if (handle.done()) return false;
+      p.awaiter_suspended = true;
+      return true;
+    }
+    T await_resume() { return handle.promise().TakeResult(); }
+  };
+
+  // Awaiting consumes the task: `co_await std::move(task)` or `co_await MakeTask()`.
+  Awaiter operator co_await() && noexcept { return Awaiter{handle_}; }
+
+  // Awaits this task under `context` instead of the awaiter's (used by WithTimeout).
+  Awaiter WithContext(TaskContext* context) && noexcept { return Awaiter{handle_, context}; }
+
+  // Releases ownership of the frame (used by Scope::Spawn).
+  Handle Release() { return std::exchange(handle_, nullptr); }
+
+ private:
+  explicit Task(Handle handle) : handle_(handle) {}
+  void Reset() {
+    if (handle_) handle_.destroy();
+    handle_ = nullptr;
+  }
+  Handle handle_;
+};
+
+}  // namespace uxcom::net
+
+#endif  // UXCOM_NET_TASK_H_

@@ -1,0 +1,30 @@
+// Helpers shared by net/'s tests (testonly).
+#ifndef UXCOM_NET_TESTING_H_
+#define UXCOM_NET_TESTING_H_
+
+#include <memory>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "net/executor.h"
+#include "net/stream.h"
+#include "net/task.h"
+
+namespace uxcom::net::testing {
+
+// An executor with the backend the test run selects (UXCOM_BACKEND); aborts the test on error.
+std::unique_ptr<Executor> NewExecutor(ExecutorOptions options = {});
+
+// Open file descriptors of this process.
+int CountOpenFds();
+
+// Raises RLIMIT_NOFILE's soft limit to at least `want` (up to the hard limit); returns the
+// resulting soft limit.
+long RaiseFdLimit(long want);
+
+// A connected loopback TCP pair: {client side, server side}.
+Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor);
+
+}  // namespace uxcom::net::testing
+
+#endif  // UXCOM_NET_TESTING_H_
