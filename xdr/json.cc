@@ -309,6 +309,19 @@ std::string_view TypeName(const Json& j) {
   }
 }
 
+// A non-negative JSON integer (parsed text gives number_unsigned, code gives number_integer).
+bool AsUnsigned(const Json& j, uint64_t& out) {
+  if (j.is_number_unsigned()) {
+    out = j.get<uint64_t>();
+    return true;
+  }
+  if (j.is_number_integer() && j.get<int64_t>() >= 0) {
+    out = static_cast<uint64_t>(j.get<int64_t>());
+    return true;
+  }
+  return false;
+}
+
 class JsonReader {
  public:
   JsonReader(ProtocolVersion v, Arena& arena) : v_(v), arena_(arena) {}
@@ -471,8 +484,9 @@ class JsonReader {
   }
 
   bool U32Value(const Json& j, uint32_t& v) {
-    if (j.is_number_unsigned() && j.get<uint64_t>() <= 0xFFFFFFFFull) {
-      v = static_cast<uint32_t>(j.get<uint64_t>());
+    uint64_t u;
+    if (AsUnsigned(j, u) && u <= 0xFFFFFFFFull) {
+      v = static_cast<uint32_t>(u);
       return true;
     }
     return Fail(StrCat("expected an integer in 0..4294967295, found ", Describe(j)));
@@ -503,10 +517,7 @@ class JsonReader {
       if (!s.empty() && ec == std::errc() && end == s.data() + s.size()) return true;
       return Fail(StrCat("expected a decimal 64-bit unsigned integer, found \"", s, "\""));
     }
-    if (j.is_number_unsigned()) {
-      v = j.get<uint64_t>();
-      return true;
-    }
+    if (AsUnsigned(j, v)) return true;
     return Fail(StrCat("expected a decimal string, found ", Describe(j)));
   }
   bool U64(const Json& obj, const char* key, uint64_t& v) {
@@ -520,8 +531,8 @@ class JsonReader {
       v = j.get<bool>();
       return true;
     }
-    if (j.is_number_unsigned() && j.get<uint64_t>() <= 1) {
-      v = j.get<uint64_t>() == 1;
+    if (uint64_t u; AsUnsigned(j, u) && u <= 1) {
+      v = u == 1;
       return true;
     }
     return Fail(StrCat("expected true or false, found ", Describe(j)));
