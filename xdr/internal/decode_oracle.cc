@@ -1,0 +1,116 @@
+#include "xdr/internal/decode_oracle.h"
+
+#include <cstring>
+#include <optional>
+#include <vector>
+
+#include "xdr/codec_error.h"
+#include "xdr/decode.h"
+#include "xdr/encode.h"
+#include "xdr/internal/str_cat.h"
+#include "xdr/json.h"
+
+namespace uxcom::xdr::internal {
+namespace {
+
+std::string Describe(const absl::Status& s) { return std::string(s.message()); }
+
+// Encodes with 8.0.18's acceptance rules: whatever 8.0.18 decodes, it can encode again.
+std::optional<std::vector<std::byte>> Reencode(ProtocolVersion v, const PaxMsg& m,
+                                               std::string& violation) {
+  absl::StatusOr<size_t> size = EncodedSize(v, m, EncodeOptions::Like8018());
+  if (!size.ok()) {
+    violation = StrCat("a decoded message does not encode: ", Describe(size.status()));
+    return std::nullopt;
+  }
+  std::vector<std::byte> out(*size);
+  absl::StatusOr<size_t> written = EncodeTo(v, m, out, EncodeOptions::Like8018());
+  if (!written.ok() || *written != *size) {
+    violation = "EncodeTo disagrees with EncodedSize";
+    return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace
+
+OracleResult CheckDecodeProperties(ProtocolVersion v, std::span<const std::byte> body, Arena& arena,
+                                   const OracleOptions& options) {
+  OracleResult result;
+  std::string& violation = result.violation;
+
+  arena.Reset();
+  absl::StatusOr<Decoded> view = Decode(v, body, arena, {.zero_copy = true});
+  Arena copy_arena;
+  absl::StatusOr<Decoded> copy = Decode(v, body, copy_arena, {.zero_copy = false});
+
+  if (view.ok() != copy.ok()) {
+    violation = "zero-copy and copying decodes disagree on success";
+    return result;
+  }
+  if (!view.ok()) {
+    std::optional<CodecError> a = GetCodecError(view.status());
+    std::optional<CodecError> b = GetCodecError(copy.status());
+    if (!a || !b || *a != *b) {
+      violation = StrCat("the two modes fail differently: ", Describe(view.status()), " / ",
+                         Describe(copy.status()));
+    } else if (a->consumed > body.size() || (a->offset && *a->offset > body.size())) {
+      violation = StrCat("failure position outside the body: ", Describe(view.status()));
+    } else if (a->reason.empty()) {
+      violation = "a failure without a reason";
+    }
+    return result;
+  }
+  result.decoded = true;
+  if (view->consumed != copy->consumed || view->consumed > body.size() ||
+      view->consumed + view->trailing_bytes != body.size()) {
+    violation = "inconsistent consumed / trailing_bytes";
+    return result;
+  }
+
+  std::optional<std::vector<std::byte>> first = Reencode(v, *view->msg, violation);
+  if (!first) return result;
+  std::optional<std::vector<std::byte>> from_copy = Reencode(v, *copy->msg, violation);
+  if (!from_copy) return result;
+  if (*first != *from_copy) {
+    violation = "the two modes decode different messages";
+    return result;
+  }
+  // Leniency never changes sizes (a bool is 4 bytes whatever its value), so the canonical
+  // encoding is exactly as long as what was consumed.
+  if (first->size() != view->consumed) {
+    violation =
+        StrCat("re-encoding has ", first->size(), " bytes, decoding consumed ", view->consumed);
+    return result;
+  }
+
+  Arena again_arena;
+  absl::StatusOr<Decoded> again = Decode(v, *first, again_arena);
+  if (!again.ok() || again->trailing_bytes != 0) {
+    violation = StrCat("the canonical encoding does not decode exactly: ",
+                       again.ok() ? "trailing bytes" : Describe(again.status()));
+    return result;
+  }
+  std::optional<std::vector<std::byte>> second = Reencode(v, *again->msg, violation);
+  if (!second) return result;
+  if (*second != *first) {
+    violation = "encode(decode(canonical)) != canonical";
+    return result;
+  }
+
+  if (options.check_json) {
+    Arena json_arena;
+    absl::StatusOr<PaxMsg*> back = PaxMsgFromJson(PaxMsgToJson(*again->msg, v), v, json_arena);
+    if (!back.ok()) {
+      violation =
+          StrCat("the JSON of a decoded message does not read back: ", Describe(back.status()));
+      return result;
+    }
+    std::optional<std::vector<std::byte>> third = Reencode(v, **back, violation);
+    if (!third) return result;
+    if (*third != *first) violation = "PaxMsg -> JSON -> PaxMsg changed the encoding";
+  }
+  return result;
+}
+
+}  // namespace uxcom::xdr::internal
