@@ -1,0 +1,82 @@
+// Acceptor: the transport half of XCom's acceptor_learner_task, one per inbound connection.
+//
+// The first frame must be a version request: it is answered with min(request, our maximum)
+// (x_unknown_proto when nothing in common), after the IPv6 eligibility gate for older peers.
+// Every later normal frame must carry the negotiated version. Decoded messages go to the
+// inbox with the connection attached, so Transport::Reply() can answer on it. The peer's
+// server is found from the `from` and group of its messages (find_site_def + get_server), and
+// from then on every byte read refreshes that server's `detected` time; the connection holds
+// a reference to it (8.0.18 caches the pointer without one).
+#include "xcom/internal/read_frames.h"
+
+namespace uxcom::xcom::internal {
+namespace {
+
+class AcceptorPolicy {
+ public:
+  static constexpr bool gate_ipv6 = true;
+
+  AcceptorPolicy(TransportState& st, const std::shared_ptr<InboundConnection>& conn)
+      : st_(st), conn_(conn) {}
+
+  void OnBytes() { st_.NoteInboundBytes(*conn_); }
+
+  FrameAction OnFrame(const FrameBuffer::Next& f) {
+    switch (f.header.type) {
+      case xdr::MessageType::kVersionReq: {
+        FrameAction a;
+        a.kind = FrameAction::kAnswerRequest;
+        a.request = f.header;
+        return a;
+      }
+      case xdr::MessageType::kVersionReply:
+        st_.stats.ignored_control_frames.Add();  // we sent no request on this connection
+        return {};
+      case xdr::MessageType::kNormal: {
+        TransportState::Decoded d = st_.DecodeNormalFrame(*conn_, f, MessageOrigin::kInbound);
+        if (!d.frame) return FrameAction::Close(d.reason, std::move(d.detail));
+        Associate(*d.frame->msg);
+        d.frame->inbound = conn_;
+        d.frame->server = conn_->server;
+        FrameAction a;
+        a.kind = FrameAction::kDeliver;
+        a.frame = std::move(d.frame);
+        return a;
+      }
+    }
+    st_.stats.ignored_control_frames.Add();
+    return {};
+  }
+
+ private:
+  void Associate(const xdr::PaxMsg& msg) {
+    if (msg.op == xdr::PaxOp::kClientMsg) return;  // clients are not members
+    InboundConnection& c = *conn_;
+    if (c.server_lookup_generation == st_.sites_generation && c.server_lookup_from == msg.from &&
+        c.server_lookup_group == msg.group_id) {
+      return;
+    }
+    c.server_lookup_generation = st_.sites_generation;
+    c.server_lookup_from = msg.from;
+    c.server_lookup_group = msg.group_id;
+    c.server = st_.ServerOf(msg);
+    if (c.server != nullptr) c.server->detected = st_.executor.Now();
+  }
+
+  TransportState& st_;
+  const std::shared_ptr<InboundConnection>& conn_;
+};
+
+}  // namespace
+
+net::Task<void> RunAcceptor(std::shared_ptr<TransportState> state,
+                            std::shared_ptr<InboundConnection> connection) {
+  TransportState& st = *state;
+  st.inbound_connections.push_back(connection.get());
+  AcceptorPolicy policy(st, connection);
+  co_await ReadFrames(state, *connection, /*outbound=*/false, policy);
+  st.CloseConnection(*connection, false, CloseReason::kShutdown);
+  std::erase(st.inbound_connections, connection.get());
+}
+
+}  // namespace uxcom::xcom::internal

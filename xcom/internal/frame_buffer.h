@@ -1,0 +1,78 @@
+// FrameBuffer: cuts the bytes received on a connection into XCom frames, without I/O.
+//
+// The reading task receives into WritableSpace(), Commit()s what arrived and takes frames with
+// Next() until it says kNeedMore. Framing follows MySQL 8.0.18 (wire-format spec §1.6): a
+// version request or reply is exactly the 12-byte header whatever its length field says; a
+// normal frame is the header plus `length` body bytes. One deliberate difference: a frame of
+// a type 8.0.18 does not know is skipped together with its `length` body bytes (8.0.18 skips
+// only the header and then reads the body as the next header, losing the stream).
+//
+// Memory: the buffer starts at `initial_capacity` and grows only as a frame's bytes actually
+// arrive (doubling, at most to the frame's size), so a header announcing a huge body costs
+// nothing until the body comes; a length above `max_body` is reported before any growth.
+// After a large frame the buffer shrinks back.
+//
+//   FrameBuffer in(64 * 1024, 1 << 30);
+//   for (;;) {
+//     FrameBuffer::Next f = in.Next();
+//     if (f.kind == FrameBuffer::kNeedMore) { in.Commit(co_await read(in.WritableSpace()));
+//     continue; }
+//     ... use f.header, f.body ...
+//     in.Consume(f);
+//   }
+#ifndef UXCOM_XCOM_INTERNAL_FRAME_BUFFER_H_
+#define UXCOM_XCOM_INTERNAL_FRAME_BUFFER_H_
+
+#include <cstddef>
+#include <memory>
+#include <span>
+
+#include "xdr/frame_header.h"
+
+namespace uxcom::xcom::internal {
+
+class FrameBuffer {
+ public:
+  FrameBuffer(size_t initial_capacity, size_t max_body);
+
+  enum Kind {
+    kNeedMore,  // receive more bytes
+    kFrame,     // `header` and, for normal frames, `body` (valid until Consume)
+    kTooLarge,  // `header` announces a body above max_body: close the connection
+  };
+  struct Next {
+    Kind kind = kNeedMore;
+    xdr::FrameHeader header;
+    std::span<const std::byte> body;
+    size_t size = 0;  // bytes the frame occupies in the stream
+  };
+
+  Next Peek();
+  // Drops the frame Peek() returned.
+  void Consume(const Next& frame);
+
+  // Where to receive: never empty.
+  std::span<std::byte> WritableSpace();
+  void Commit(size_t n) { tail_ += n; }
+
+  // Bytes of an incomplete frame are buffered.
+  bool mid_frame() const { return tail_ > head_; }
+  size_t buffered() const { return tail_ - head_; }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  size_t FrameSize(const xdr::FrameHeader& h) const;
+  void Reallocate(size_t capacity);
+
+  size_t initial_capacity_;
+  size_t max_body_;
+  std::unique_ptr<std::byte[]> data_;
+  size_t capacity_ = 0;
+  size_t head_ = 0;
+  size_t tail_ = 0;
+  size_t wanted_ = 0;  // size of the incomplete frame at head_, once its header is known
+};
+
+}  // namespace uxcom::xcom::internal
+
+#endif  // UXCOM_XCOM_INTERNAL_FRAME_BUFFER_H_

@@ -1,0 +1,50 @@
+// TcpServer: XCom's tcp_server accept loop.
+//
+// Every accepted connection is shown to the accept callback (the IP allowlist hook) before a
+// byte is read or written; a rejected one is closed at once. After an accept error or a
+// rejection the loop pauses rejected_accept_delay (0.1 s), which also rate-limits a rejected
+// peer. Each kept connection gets its own Acceptor task.
+#include "absl/strings/str_cat.h"
+#include "net/timer.h"
+#include "xcom/internal/transport_state.h"
+
+namespace uxcom::xcom::internal {
+
+net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state) {
+  TransportState& st = *state;
+  const TransportOptions& o = st.options;
+  st.Log(LogLevel::kInfo, "XCom protocol version: ", xdr::DescribeProtocolVersion(o.max_version));
+  st.Log(LogLevel::kInfo, "XCom initialized and ready to accept incoming connections on port ",
+         st.bound_address.port());
+  for (;;) {
+    absl::StatusOr<net::Listener::Accepted> a = co_await st.listener->Accept();
+    if (!a.ok()) {
+      if (absl::IsCancelled(a.status()) || absl::IsFailedPrecondition(a.status())) co_return;
+      st.stats.accept_errors.Add();
+      st.Log(LogLevel::kWarning, "accept failed: ", a.status().message());
+      if (!(co_await net::Sleep(o.rejected_accept_delay)).ok()) co_return;
+      continue;
+    }
+    if (o.accept_callback) {
+      AcceptInfo info{.fd = a->stream.fd(),
+                      .peer = a->peer,
+                      .latest_site = st.sites.empty() ? nullptr : &st.sites.back().site};
+      if (!o.accept_callback(info)) {
+        st.stats.accepts_rejected.Add();
+        st.Log(LogLevel::kInfo, "Connection from ", a->peer.ToString(),
+               " rejected by the accept callback");
+        a->stream.Close();
+        if (!(co_await net::Sleep(o.rejected_accept_delay)).ok()) co_return;
+        continue;
+      }
+    }
+    st.stats.accepts.Add();
+    auto conn = std::make_shared<InboundConnection>(std::move(a->stream), a->peer.ToString(),
+                                                    st.executor.Now());
+    st.Log(LogLevel::kDebug, "Accepted connection from ", conn->peer, " (fd=", conn->stream.fd(),
+           ")");
+    st.inbound->Spawn(RunAcceptor(state, std::move(conn)));
+  }
+}
+
+}  // namespace uxcom::xcom::internal

@@ -1,0 +1,214 @@
+#include "xcom/internal/transport_state.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "xcom/transport.h"
+#include "xdr/decode.h"
+
+namespace uxcom::xcom::internal {
+
+namespace {
+// Recycled objects kept per pool: enough for a burst of fan-outs without pinning much memory.
+constexpr size_t kMaxIdlePooled = 4096;
+}  // namespace
+
+TransportState::TransportState(net::Executor& ex, TransportOptions opts)
+    : executor(ex),
+      options(std::move(opts)),
+      servers(options.server_table_capacity),
+      latest_common_proto(options.max_version),
+      messages(kMaxIdlePooled),
+      frames(kMaxIdlePooled),
+      inbox(options.inbox_limit) {}
+
+TransportState::~TransportState() = default;
+
+InstalledSite* TransportState::FindSite(SiteId id) {
+  for (InstalledSite& s : sites) {
+    if (s.id == id) return &s;
+  }
+  return nullptr;
+}
+
+void TransportState::StartServer(const std::shared_ptr<Server>& server) {
+  if (!started || stopped || server->scope != nullptr) return;
+  server->scope = std::make_unique<net::Scope>(*tasks);
+  // The tasks hold the state and the server; the state holds neither task.
+  if (server->local) {
+    server->scope->Spawn(RunLocalSender(shared_from_this(), server));
+  } else {
+    server->scope->Spawn(RunSender(shared_from_this(), server));
+  }
+}
+
+void TransportState::ShutServer(const std::shared_ptr<Server>& server, CloseReason reason,
+                                DropReason drop) {
+  if (server->connection != nullptr) {
+    CloseConnection(*server->connection, /*outbound=*/true, reason);
+  }
+  server->queue.Close();
+  for (QueuedMessage& m : server->queue.Drain()) {
+    if (m.message) CountDrop(server.get(), drop, nullptr, absl::OkStatus());
+  }
+  if (server->scope != nullptr) {
+    server->scope->Cancel();
+    retiring.push_back(server);
+  }
+}
+
+size_t TransportState::Collect() {
+  std::vector<std::shared_ptr<Server>> removed = servers.Sweep(sites);
+  for (const std::shared_ptr<Server>& s : removed) {
+    Log(LogLevel::kInfo, "Removing server node ", s->address, " (no retained site lists it)");
+    ShutServer(s, CloseReason::kServerCollected, DropReason::kServerCollected);
+  }
+  // Forget retired servers whose tasks are done.
+  std::erase_if(retiring, [](const std::weak_ptr<Server>& w) { return w.expired(); });
+  return removed.size();
+}
+
+std::shared_ptr<Server> TransportState::ServerOf(const xdr::PaxMsg& msg) {
+  uint32_t group = msg.synode.group_id != 0 ? msg.synode.group_id : msg.group_id;
+  for (auto it = sites.rbegin(); it != sites.rend(); ++it) {
+    if (it->site.group_id != group) continue;
+    if (it->site.start.msgno > msg.synode.msgno) continue;  // a later configuration
+    if (msg.from < it->servers.size()) return it->servers[msg.from];
+    return nullptr;
+  }
+  return nullptr;
+}
+
+bool TransportState::CloseConnection(Connection& conn, bool outbound, CloseReason reason,
+                                     absl::string_view detail) {
+  if (!conn.Close(reason)) return false;
+  if (outbound) {
+    stats.CountOutboundClose(reason);
+  } else {
+    stats.CountInboundClose(reason);
+  }
+  // Orderly endings are routine; everything else is what an operator looks for.
+  LogLevel level = reason == CloseReason::kShutdown || reason == CloseReason::kIdle ||
+                           reason == CloseReason::kServerCollected ||
+                           reason == CloseReason::kPeerClosed
+                       ? LogLevel::kInfo
+                       : LogLevel::kWarning;
+  Log(level, "Closing ", outbound ? "outbound" : "inbound", " connection ",
+      outbound ? "to " : "from ", conn.peer, " (fd=", conn.stream.fd(),
+      "): ", CloseReasonName(reason), detail.empty() ? "" : ": ", detail);
+  return true;
+}
+
+void TransportState::NoteInboundBytes(InboundConnection& conn) {
+  conn.read_progress = executor.Now();
+  if (conn.server != nullptr) conn.server->detected = conn.read_progress;
+}
+
+OutgoingRef TransportState::NewMessage(const InstalledSite& site, const xdr::PaxMsg& msg) {
+  OutgoingRef m = messages.Acquire();
+  m->Assign(msg);
+  xdr::PaxMsg& p = m->msg();
+  p.from = site.site.nodeno;
+  p.group_id = site.site.group_id;
+  if (stamps) {
+    p.max_synode = stamps->first;
+    p.delivered_msg = stamps->second;
+  }
+  return m;
+}
+
+void TransportState::CountDrop(Server* server, DropReason reason, SendReport* report,
+                               absl::Status why, uint64_t count) {
+  stats.CountDrop(reason, count);
+  if (server != nullptr) server->messages_dropped += count;
+  if (report != nullptr) {
+    report->dropped += static_cast<uint32_t>(count);
+    if (report->status.ok()) report->status = std::move(why);
+  }
+}
+
+void TransportState::Enqueue(
+    const std::shared_ptr<Server>& target, const OutgoingRef& message, NodeNo to,
+    SendReport& report, std::vector<std::pair<std::shared_ptr<Server>, QueuedMessage>>* waiting) {
+  Server& server = *target;
+  if (server.invalid) {
+    CountDrop(
+        &server, DropReason::kInvalidServer, &report,
+        absl::FailedPreconditionError(absl::StrCat("node ", to, " (", server.address,
+                                                   ") was invalidated by a forced configuration")));
+    return;
+  }
+  net::TimePoint now = executor.Now();
+  server.active = now;  // alive(): enqueueing counts as outbound activity, as in XCom
+  QueuedMessage entry{message, to, now};
+  absl::Status s = server.queue.TryPush(std::move(entry));
+  if (s.ok()) {
+    ++report.queued;
+    return;
+  }
+  if (absl::IsResourceExhausted(s)) {
+    if (waiting != nullptr) {
+      waiting->emplace_back(target, std::move(entry));
+      return;
+    }
+    CountDrop(&server, DropReason::kQueueFull, &report,
+              absl::ResourceExhaustedError(absl::StrCat("queue for node ", to, " (", server.address,
+                                                        ") is full: ", server.queue.size(),
+                                                        " messages")));
+    return;
+  }
+  CountDrop(&server, DropReason::kServerCollected, &report,
+            absl::FailedPreconditionError(
+                absl::StrCat("node ", to, " (", server.address, ") is being shut down")));
+}
+
+xdr::ProtocolVersion TransportState::AnswerVersion(xdr::ProtocolVersion requested) const {
+  xdr::ProtocolVersion chosen = xdr::ChooseVersion(requested, options.max_version);
+  if (chosen != xdr::ProtocolVersion::kUnknown && chosen < options.min_version) {
+    return xdr::ProtocolVersion::kUnknown;  // we cannot speak anything the peer speaks
+  }
+  return chosen;
+}
+
+TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn,
+                                                          const FrameBuffer::Next& frame,
+                                                          MessageOrigin origin) {
+  Decoded out;
+  if (!conn.negotiated) {
+    out.reason = CloseReason::kNotNegotiated;
+    out.detail = "normal frame before protocol negotiation";
+    return out;
+  }
+  if (frame.header.version != conn.version) {
+    out.reason = CloseReason::kVersionMismatch;
+    out.detail = absl::StrCat("frame version ", xdr::DescribeProtocolVersion(frame.header.version),
+                              ", negotiated ", xdr::DescribeProtocolVersion(conn.version));
+    return out;
+  }
+  if (frame.body.empty()) {
+    out.reason = CloseReason::kMalformedFrame;
+    out.detail = "zero-length normal frame";
+    return out;
+  }
+  PoolRef<InboundFrame> f = frames.Acquire();
+  absl::StatusOr<xdr::Decoded> d = xdr::Decode(
+      conn.version, frame.body, *f->arena,
+      {.max_body_size = options.max_frame_body, .max_blob_bytes = options.max_blob_bytes});
+  if (!d.ok()) {
+    out.reason = CloseReason::kMalformedFrame;
+    out.detail = std::string(d.status().message());
+    return out;
+  }
+  if (d->trailing_bytes != 0) stats.trailing_byte_frames.Add();
+  f->msg = d->msg;
+  f->origin = origin;
+  f->version = conn.version;
+  f->wire_size = frame.size;
+  f->trailing_bytes = d->trailing_bytes;
+  f->peer = conn.peer;
+  stats.CountReceived(d->msg->op, frame.size);
+  out.frame = std::move(f);
+  return out;
+}
+
+}  // namespace uxcom::xcom::internal

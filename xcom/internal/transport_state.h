@@ -1,0 +1,168 @@
+// TransportState: what every task of one transport shares.
+//
+// The Transport object is a handle on this state; every task holds a shared_ptr to it, so a
+// transport destroyed without Stop() cannot leave a task pointing at freed memory. All of it
+// is touched only on the executor's thread.
+#ifndef UXCOM_XCOM_INTERNAL_TRANSPORT_STATE_H_
+#define UXCOM_XCOM_INTERNAL_TRANSPORT_STATE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "net/channel.h"
+#include "net/executor.h"
+#include "net/listener.h"
+#include "net/scope.h"
+#include "net/task.h"
+#include "xcom/incoming_message.h"
+#include "xcom/internal/connection.h"
+#include "xcom/internal/frame_buffer.h"
+#include "xcom/internal/inbound_frame.h"
+#include "xcom/internal/object_pool.h"
+#include "xcom/internal/outgoing_message.h"
+#include "xcom/internal/server.h"
+#include "xcom/internal/server_table.h"
+#include "xcom/options.h"
+#include "xcom/statistics.h"
+
+namespace uxcom::xcom {
+struct SendReport;
+}
+
+namespace uxcom::xcom::internal {
+
+struct TransportState : std::enable_shared_from_this<TransportState> {
+  TransportState(net::Executor& executor, TransportOptions options);
+  ~TransportState();
+
+  net::Executor& executor;
+  const TransportOptions options;
+  TransportStatistics stats;
+
+  ServerTable servers;
+  std::vector<InstalledSite> sites;  // retained sites, oldest first
+  SiteId next_site_id = 1;
+  uint64_t sites_generation = 0;  // bumped on every install and removal
+  xdr::ProtocolVersion latest_common_proto;
+  std::optional<std::pair<xdr::SynodeNo, xdr::SynodeNo>> stamps;  // max_synode, delivered
+
+  ObjectPool<OutgoingMessage> messages;
+  ObjectPool<InboundFrame> frames;
+  net::Channel<IncomingMessage> inbox;
+
+  std::optional<net::Listener> listener;
+  net::SocketAddress bound_address;
+  std::unique_ptr<net::Scope> tasks;    // TcpServer and Watchdog
+  std::unique_ptr<net::Scope> inbound;  // one Acceptor per inbound connection
+  std::vector<InboundConnection*> inbound_connections;
+  // Servers collected while their tasks may still be unwinding (Stop() joins them).
+  std::vector<std::weak_ptr<Server>> retiring;
+  bool started = false;
+  bool stopped = false;
+
+  // --- logging ----------------------------------------------------------------------------------
+  // Debian's Abseil has its own absl::string_view, which absl::StrCat wants for text pieces.
+  static absl::string_view Piece(std::string_view s) { return {s.data(), s.size()}; }
+  template <typename T>
+  static const T& Piece(const T& x) {
+    return x;
+  }
+  template <typename... Args>
+  void Log(LogLevel level, const Args&... args) {
+    if (options.log) options.log(level, absl::StrCat(Piece(args)...));
+  }
+
+  // --- sites and servers
+  // --------------------------------------------------------------------------
+  InstalledSite* FindSite(SiteId id);
+  // Spawns the tasks of a server (Sender, or LocalSender) if the transport runs.
+  void StartServer(const std::shared_ptr<Server>& server);
+  // shut_srv: closes its connection, drops what it has queued, cancels its tasks.
+  void ShutServer(const std::shared_ptr<Server>& server, CloseReason reason, DropReason drop);
+  size_t Collect();
+  // find_site_def + get_server: the server that sent `msg` (null if no retained site lists it).
+  std::shared_ptr<Server> ServerOf(const xdr::PaxMsg& msg);
+
+  // --- connections
+  // -------------------------------------------------------------------------------- Closes `conn`
+  // (once), counts and logs the reason. Returns false if it was already closed.
+  bool CloseConnection(Connection& conn, bool outbound, CloseReason reason,
+                       absl::string_view detail = {});
+  // Refreshes the `detected` time of whoever is behind `conn` (nobody yet for an inbound
+  // connection whose peer has not sent a message).
+  void NoteInboundBytes(InboundConnection& conn);
+
+  // --- sending
+  // ------------------------------------------------------------------------------------
+  OutgoingRef NewMessage(const InstalledSite& site, const xdr::PaxMsg& msg);
+  // send_msg: queues `message` for `server` with destination `to`. On overflow under kWait
+  // the entry is appended to `waiting` instead of being dropped.
+  void Enqueue(const std::shared_ptr<Server>& server, const OutgoingRef& message, NodeNo to,
+               SendReport& report,
+               std::vector<std::pair<std::shared_ptr<Server>, QueuedMessage>>* waiting);
+  void CountDrop(Server* server, DropReason reason, SendReport* report, absl::Status why,
+                 uint64_t count = 1);
+
+  // --- receiving
+  // ---------------------------------------------------------------------------------- Checks and
+  // decodes a normal frame read on `conn` into a pooled frame; on failure the connection must be
+  // closed with the returned reason (the detail is logged).
+  struct Decoded {
+    PoolRef<InboundFrame> frame;
+    CloseReason reason = CloseReason::kMalformedFrame;
+    std::string detail;
+  };
+  Decoded DecodeNormalFrame(const Connection& conn, const FrameBuffer::Next& frame,
+                            MessageOrigin origin);
+  // The version an x_version_req for `requested` is answered with (negotiate_protocol).
+  xdr::ProtocolVersion AnswerVersion(xdr::ProtocolVersion requested) const;
+};
+
+// The tasks (one file each).
+net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr<Server> server);
+net::Task<void> RunReplyReader(std::shared_ptr<TransportState> state,
+                               std::shared_ptr<Server> server,
+                               std::shared_ptr<OutboundConnection> connection);
+net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
+                               std::shared_ptr<Server> server);
+net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state);
+net::Task<void> RunAcceptor(std::shared_ptr<TransportState> state,
+                            std::shared_ptr<InboundConnection> connection);
+net::Task<void> RunWatchdog(std::shared_ptr<TransportState> state);
+
+// is_new_node_eligible_for_ipv6: every member of `site` must resolve to an IPv4 address.
+net::Task<bool> Ipv6Eligible(Site site);
+
+// A write that records its progress for the watchdog's write_stall_timeout.
+class TrackedWrite {
+ public:
+  TrackedWrite(Connection& conn, net::Executor& executor,
+               std::span<const std::span<const std::byte>> buffers)
+      : conn_(conn), executor_(executor), inner_(conn.stream.WriteV(buffers)) {}
+  bool await_ready() const noexcept { return false; }
+  template <typename P>
+  bool await_suspend(std::coroutine_handle<P> handle) {
+    conn_.write_pending = true;
+    conn_.write_progress = executor_.Now();
+    return inner_.await_suspend(handle);
+  }
+  absl::Status await_resume() {
+    conn_.write_pending = false;
+    return inner_.await_resume();
+  }
+
+ private:
+  Connection& conn_;
+  net::Executor& executor_;
+  net::Stream::WriteAwaiter inner_;
+};
+
+}  // namespace uxcom::xcom::internal
+
+#endif  // UXCOM_XCOM_INTERNAL_TRANSPORT_STATE_H_

@@ -1,0 +1,178 @@
+#include "xcom/testing/testing.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "net/timer.h"
+
+namespace uxcom::xcom::testing {
+
+uint16_t ReservePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    std::perror("ReservePort");
+    std::abort();
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+LogSink LogCapture::SinkFor(std::string node) {
+  auto lines = lines_;
+  bool echo = std::getenv("UXCOM_TEST_LOG") != nullptr;
+  return [lines, node, echo](LogLevel level, std::string_view line) {
+    lines->push_back(absl::StrCat("[", node, "] ", LogLevelName(level), ": ",
+                                  absl::string_view(line.data(), line.size())));
+    if (echo) std::fprintf(stderr, "%s\n", lines->back().c_str());
+  };
+}
+
+bool LogCapture::Contains(std::string_view text) const { return Count(text) != 0; }
+
+size_t LogCapture::Count(std::string_view text) const {
+  return static_cast<size_t>(std::count_if(lines_->begin(), lines_->end(), [&](const auto& l) {
+    return l.find(text) != std::string::npos;
+  }));
+}
+
+std::string LogCapture::Dump() const {
+  std::string out;
+  for (const std::string& l : *lines_) absl::StrAppend(&out, l, "\n");
+  return out;
+}
+
+TransportOptions LoopbackOptions(uint16_t port, LogCapture& logs, std::string name) {
+  TransportOptions o;
+  o.self_address = absl::StrCat("127.0.0.1:", port);
+  o.log = logs.SinkFor(std::move(name));
+  o.backoff = {.initial = std::chrono::milliseconds(20),
+               .multiplier = 1.0,
+               .increase = std::chrono::milliseconds(50),
+               .max = std::chrono::milliseconds(200)};
+  o.connect_timeout = std::chrono::seconds(2);
+  o.watchdog_period = std::chrono::milliseconds(50);
+  return o;
+}
+
+Group::Group(net::Executor& executor, int n, Customize customize) {
+  std::vector<TransportOptions> options;
+  for (int i = 0; i < n; ++i) {
+    uint16_t port = ReservePort();
+    options.push_back(LoopbackOptions(port, logs, absl::StrCat("node", i)));
+    if (customize) customize(i, options.back());
+    addresses.push_back(options.back().self_address);
+  }
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<std::unique_ptr<Transport>> t = Transport::Create(executor, options[i]);
+    if (!t.ok()) {
+      std::fprintf(stderr, "Transport::Create: %s\n", t.status().ToString().c_str());
+      std::abort();
+    }
+    nodes.push_back(*std::move(t));
+    if (absl::Status s = nodes.back()->Start(); !s.ok()) {
+      std::fprintf(stderr, "Transport::Start: %s\n", s.ToString().c_str());
+      std::abort();
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    absl::StatusOr<SiteId> id = nodes[i]->InstallSite(SiteFor(i));
+    if (!id.ok()) std::abort();
+    sites.push_back(*id);
+  }
+}
+
+Site Group::SiteFor(int self) const {
+  Site site{.group_id = 0x5eed, .nodeno = static_cast<NodeNo>(self)};
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const TransportOptions& o = nodes[i]->options();
+    site.nodes.push_back({.address = addresses[i],
+                          .uuid = absl::StrCat("uuid-", i),
+                          .proto = {o.min_version, o.max_version}});
+  }
+  return site;
+}
+
+net::Task<void> Group::Stop() {
+  for (auto& t : nodes) co_await t->Stop();
+}
+
+xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op) {
+  return xdr::PaxMsg{
+      .op = op,
+      .synode = {.group_id = 0x5eed, .msgno = 1, .node = 0},
+      .a = {{.group_id = 0x5eed, .body = xdr::AppU::App(payload)}},
+  };
+}
+
+net::Task<absl::StatusOr<IncomingMessage>> ReceiveWithin(Transport& t, net::Duration timeout) {
+  auto receive = [](Transport& t) -> net::Task<absl::StatusOr<IncomingMessage>> {
+    co_return co_await t.Receive();
+  };
+  co_return co_await net::WithTimeout(timeout, receive(t));
+}
+
+net::Task<bool> Eventually(std::function<bool()> condition, net::Duration timeout) {
+  net::Executor& ex = co_await net::CurrentExecutor();
+  net::TimePoint until = ex.Now() + timeout;
+  while (!condition()) {
+    if (ex.Now() >= until) co_return false;
+    if (!(co_await net::Sleep(std::chrono::milliseconds(5))).ok()) co_return false;
+  }
+  co_return true;
+}
+
+net::Task<absl::StatusOr<std::unique_ptr<RawPeer>>> RawPeer::Connect(net::Executor& ex,
+                                                                     uint16_t port) {
+  absl::StatusOr<net::Stream> s = co_await net::Stream::Connect(
+      ex, net::SocketAddress::Loopback4(port), std::chrono::seconds(2));
+  if (!s.ok()) co_return s.status();
+  co_return std::make_unique<RawPeer>(*std::move(s));
+}
+
+net::Task<absl::Status> RawPeer::Write(std::span<const std::byte> bytes) {
+  co_return co_await stream_.Write(bytes);
+}
+
+net::Task<absl::StatusOr<RawFrame>> RawPeer::ReadFrame(net::Duration timeout) {
+  auto read = [](net::BufferedReader& in) -> net::Task<absl::StatusOr<RawFrame>> {
+    if (absl::Status s = co_await in.Fill(xdr::kFrameHeaderSize); !s.ok()) co_return s;
+    RawFrame f;
+    f.header = xdr::LoadFrameHeader(in.buffered().first<xdr::kFrameHeaderSize>());
+    size_t size = xdr::kFrameHeaderSize;
+    if (f.header.type == xdr::MessageType::kNormal) size += f.header.length;
+    f.bytes.resize(size);
+    if (absl::Status s = co_await in.ReadExactly(f.bytes); !s.ok()) co_return s;
+    co_return f;
+  };
+  co_return co_await net::WithTimeout(timeout, read(reader_));
+}
+
+net::Task<absl::Status> RawPeer::ExpectClosed(net::Duration timeout) {
+  auto wait = [](net::BufferedReader& in) -> net::Task<absl::Status> {
+    absl::Status s = co_await in.FillSome();
+    if (absl::IsOutOfRange(s) || absl::IsUnavailable(s)) co_return absl::OkStatus();
+    if (s.ok()) co_return absl::FailedPreconditionError("received bytes, expected the close");
+    co_return s;
+  };
+  co_return co_await net::WithTimeout(timeout, wait(reader_));
+}
+
+std::vector<std::byte> Bytes(std::string_view s) {
+  std::vector<std::byte> out(s.size());
+  std::memcpy(out.data(), s.data(), s.size());
+  return out;
+}
+
+}  // namespace uxcom::xcom::testing

@@ -1,0 +1,101 @@
+// Test support for xcom/ (testonly): loopback groups, captured logs, a raw XCom peer.
+#ifndef UXCOM_XCOM_TESTING_TESTING_H_
+#define UXCOM_XCOM_TESTING_TESTING_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "net/buffered_reader.h"
+#include "net/executor.h"
+#include "net/listener.h"
+#include "net/stream.h"
+#include "net/task.h"
+#include "xcom/transport.h"
+#include "xdr/frame_header.h"
+#include "xdr/pax_msg.h"
+
+namespace uxcom::xcom::testing {
+
+// A loopback port nobody listens on right now (bound to 127.0.0.1:0, then released).
+uint16_t ReservePort();
+
+// Log lines of every transport of a test, "[node] LEVEL: text".
+class LogCapture {
+ public:
+  LogSink SinkFor(std::string node);
+  bool Contains(std::string_view text) const;
+  size_t Count(std::string_view text) const;
+  std::string Dump() const;  // for failure messages
+
+ private:
+  std::shared_ptr<std::vector<std::string>> lines_ = std::make_shared<std::vector<std::string>>();
+};
+
+// Options for a loopback node on `port`, logging into `logs`, with short timeouts for tests.
+TransportOptions LoopbackOptions(uint16_t port, LogCapture& logs, std::string name);
+
+// N transports on one executor, each with a site listing all of them (node i is self in
+// node i's site), started.
+class Group {
+ public:
+  using Customize = std::function<void(int node, TransportOptions& options)>;
+  Group(net::Executor& executor, int n, Customize customize = {});
+
+  int size() const { return static_cast<int>(nodes.size()); }
+  Transport& operator[](int i) { return *nodes[i]; }
+  Site SiteFor(int self) const;
+  net::Task<void> Stop();
+
+  LogCapture logs;
+  std::vector<std::string> addresses;
+  std::vector<std::unique_ptr<Transport>> nodes;
+  std::vector<SiteId> sites;
+};
+
+// A small app_type message carrying `payload`.
+xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op = xdr::PaxOp::kClientMsg);
+
+// Receive() bounded by `timeout` (kDeadlineExceeded).
+net::Task<absl::StatusOr<IncomingMessage>> ReceiveWithin(Transport& t, net::Duration timeout);
+
+// Polls `condition` every 5 ms until it holds (true) or `timeout` passes (false).
+net::Task<bool> Eventually(std::function<bool()> condition, net::Duration timeout);
+
+// One frame read by a RawPeer.
+struct RawFrame {
+  xdr::FrameHeader header;
+  std::vector<std::byte> bytes;  // the whole frame, header included
+  std::span<const std::byte> body() const {
+    return std::span<const std::byte>(bytes).subspan(xdr::kFrameHeaderSize);
+  }
+};
+
+// A hand-driven XCom endpoint: writes raw bytes, reads whole frames.
+class RawPeer {
+ public:
+  explicit RawPeer(net::Stream stream) : stream_(std::move(stream)), reader_(stream_) {}
+  static net::Task<absl::StatusOr<std::unique_ptr<RawPeer>>> Connect(net::Executor& ex,
+                                                                     uint16_t port);
+  net::Task<absl::Status> Write(std::span<const std::byte> bytes);
+  // Reads one frame (negotiation frames are 12 bytes whatever their length field says).
+  net::Task<absl::StatusOr<RawFrame>> ReadFrame(net::Duration timeout = std::chrono::seconds(5));
+  // Waits for EOF (OK) or times out (kDeadlineExceeded); bytes arriving first are an error.
+  net::Task<absl::Status> ExpectClosed(net::Duration timeout = std::chrono::seconds(5));
+  net::Stream& stream() { return stream_; }
+
+ private:
+  net::Stream stream_;
+  net::BufferedReader reader_;
+};
+
+std::vector<std::byte> Bytes(std::string_view s);
+
+}  // namespace uxcom::xcom::testing
+
+#endif  // UXCOM_XCOM_TESTING_TESTING_H_

@@ -1,0 +1,489 @@
+#include "xcom/transport.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "net/listener.h"
+#include "xcom/internal/inbound_frame.h"
+#include "xcom/internal/transport_state.h"
+#include "xdr/frame_header.h"
+#include "xdr/limits.h"
+
+namespace uxcom::xcom {
+
+using internal::InboundConnection;
+using internal::InstalledSite;
+using internal::OutgoingRef;
+using internal::QueuedMessage;
+using internal::Server;
+using internal::TransportState;
+
+// --- small types ------------------------------------------------------------------------------
+
+Duration Backoff::Next(Duration current) const {
+  auto grown =
+      Duration(static_cast<Duration::rep>(static_cast<double>(current.count()) * multiplier)) +
+      increase;
+  return std::min(grown, max);
+}
+
+const char* PeerConnectionStateName(PeerConnectionState state) {
+  switch (state) {
+    case PeerConnectionState::kNone:
+      return "none";
+    case PeerConnectionState::kConnected:
+      return "connected";
+    case PeerConnectionState::kNegotiated:
+      return "negotiated";
+  }
+  return "?";
+}
+
+// --- lifecycle ----------------------------------------------------------------------------------
+
+namespace {
+
+absl::Status Validate(TransportOptions& o) {
+  auto bad = [](auto... parts) { return absl::InvalidArgumentError(absl::StrCat(parts...)); };
+  if (!xdr::IsSupported(o.min_version) || !xdr::IsSupported(o.max_version) ||
+      o.min_version > o.max_version) {
+    return bad("protocol versions: min_version ", xdr::DescribeProtocolVersion(o.min_version),
+               " and max_version ", xdr::DescribeProtocolVersion(o.max_version),
+               " must satisfy x_1_0 <= min_version <= max_version <= x_1_6");
+  }
+  absl::StatusOr<net::HostPort> self = net::ParseHostPort(o.self_address);
+  if (!self.ok()) return bad("self_address: ", self.status().message());
+  if (o.listen_port == 0) o.listen_port = self->port;
+  auto positive = [&](Duration d, const char* name) -> absl::Status {
+    if (d <= Duration::zero()) return bad(name, " must be positive");
+    return absl::OkStatus();
+  };
+  for (auto [d, name] :
+       {std::pair{o.connect_timeout, "connect_timeout"},
+        std::pair{o.backoff.initial, "backoff.initial"}, std::pair{o.backoff.max, "backoff.max"},
+        std::pair{o.disconnected_message_ttl, "disconnected_message_ttl"},
+        std::pair{o.negotiation_timeout, "negotiation_timeout"},
+        std::pair{o.write_stall_timeout, "write_stall_timeout"},
+        std::pair{o.read_stall_timeout, "read_stall_timeout"},
+        std::pair{o.reaper_idle_timeout, "reaper_idle_timeout"},
+        std::pair{o.watchdog_period, "watchdog_period"}}) {
+    if (absl::Status s = positive(d, name); !s.ok()) return s;
+  }
+  if (o.backoff.multiplier < 1.0) return bad("backoff.multiplier must be >= 1");
+  if (o.coalesce_buffer_size < xdr::kFrameHeaderSize + 4) {
+    return bad("coalesce_buffer_size must be at least ", xdr::kFrameHeaderSize + 4, " bytes");
+  }
+  if (o.read_buffer_size < xdr::kFrameHeaderSize) {
+    return bad("read_buffer_size must be at least ", xdr::kFrameHeaderSize, " bytes");
+  }
+  if (o.max_frame_body == 0 || o.max_frame_body > xdr::kMaxBodySize) {
+    return bad("max_frame_body must be in [1, ", xdr::kMaxBodySize, "]");
+  }
+  if (o.peer_queue_limit == 0) return bad("peer_queue_limit must be positive");
+  if (o.inbox_limit == 0) return bad("inbox_limit must be positive");
+  if (o.server_table_capacity == 0) return bad("server_table_capacity must be positive");
+  if (o.max_messages_per_turn <= 0) return bad("max_messages_per_turn must be positive");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Transport>> Transport::Create(net::Executor& executor,
+                                                             TransportOptions options) {
+  if (absl::Status s = Validate(options); !s.ok()) return s;
+  return std::unique_ptr<Transport>(
+      new Transport(std::make_shared<TransportState>(executor, std::move(options))));
+}
+
+Transport::Transport(std::shared_ptr<TransportState> state) : state_(std::move(state)) {}
+
+Transport::~Transport() {
+  TransportState& st = *state_;
+  if (st.stopped) return;
+  st.stopped = true;
+  if (st.listener) st.listener->Close();
+  for (const std::shared_ptr<Server>& s : st.servers.TakeAll()) {
+    st.ShutServer(s, CloseReason::kShutdown, DropReason::kShutdown);
+  }
+  for (InboundConnection* c : std::vector<InboundConnection*>(st.inbound_connections)) {
+    st.CloseConnection(*c, false, CloseReason::kShutdown);
+  }
+  st.sites.clear();
+  if (st.tasks) st.tasks->Cancel();  // they finish on their own, holding the state
+  st.inbox.Close();
+}
+
+absl::Status Transport::Start() {
+  TransportState& st = *state_;
+  if (st.started || st.stopped) {
+    return absl::FailedPreconditionError(st.stopped ? "transport stopped" : "transport started");
+  }
+  const TransportOptions& o = st.options;
+  absl::StatusOr<net::Listener> listener = net::Listener::Listen(
+      st.executor,
+      {.port = o.listen_port, .address = o.listen_address, .backlog = o.listen_backlog});
+  if (!listener.ok()) return listener.status();
+  st.listener = *std::move(listener);
+  st.bound_address = st.listener->local_address();
+  st.tasks = std::make_unique<net::Scope>(st.executor);
+  st.inbound = std::make_unique<net::Scope>(*st.tasks);
+  st.started = true;
+  st.tasks->Spawn(internal::RunTcpServer(state_));
+  st.tasks->Spawn(internal::RunWatchdog(state_));
+  for (const std::shared_ptr<Server>& s : st.servers.all()) st.StartServer(s);
+  return absl::OkStatus();
+}
+
+net::Task<void> Transport::Stop() {
+  std::shared_ptr<TransportState> keep = state_;
+  TransportState& st = *keep;
+  if (st.stopped) co_return;
+  st.stopped = true;
+  if (st.listener) st.listener->Close();
+  for (const std::shared_ptr<Server>& s : st.servers.TakeAll()) {
+    st.ShutServer(s, CloseReason::kShutdown, DropReason::kShutdown);
+  }
+  for (InboundConnection* c : std::vector<InboundConnection*>(st.inbound_connections)) {
+    st.CloseConnection(*c, false, CloseReason::kShutdown);
+  }
+  st.sites.clear();
+  if (st.tasks) {
+    st.tasks->Cancel();
+    co_await st.inbound->Close();
+    for (const std::weak_ptr<Server>& w : std::vector<std::weak_ptr<Server>>(st.retiring)) {
+      if (std::shared_ptr<Server> s = w.lock(); s != nullptr && s->scope != nullptr) {
+        co_await s->scope->Close();
+      }
+    }
+    co_await st.tasks->Close();
+  }
+  st.retiring.clear();
+  st.inbox.Close();
+}
+
+bool Transport::running() const { return state_->started && !state_->stopped; }
+net::SocketAddress Transport::listen_address() const { return state_->bound_address; }
+const TransportOptions& Transport::options() const { return state_->options; }
+
+// --- configurations -----------------------------------------------------------------------------
+
+absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operation) {
+  TransportState& st = *state_;
+  if (st.stopped) return absl::FailedPreconditionError("transport stopped");
+  if (site.nodes.size() > xdr::kMaxNodes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("site has ", site.nodes.size(), " nodes, at most ", xdr::kMaxNodes));
+  }
+  if (site.nodeno != kVoidNodeNo && site.nodeno >= site.nodes.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nodeno ", site.nodeno, " outside a site of ", site.nodes.size(), " nodes"));
+  }
+  InstalledSite is{.id = st.next_site_id,
+                   .common_version = CommonXcomVersion(site, st.options.max_version)};
+  is.servers.resize(site.nodes.size());
+  std::vector<std::shared_ptr<Server>> created;
+  for (size_t i = 0; i < site.nodes.size(); ++i) {
+    const std::string& address = site.nodes[i].address;
+    bool local = address == st.options.self_address || i == site.nodeno;
+    absl::StatusOr<internal::ServerTable::Added> added =
+        st.servers.FindOrAdd(address, local, st.options.peer_queue_limit);
+    if (absl::IsResourceExhausted(added.status())) {
+      // Nothing is installed: collect what this call created.
+      st.Collect();
+      return added.status();
+    }
+    if (!added.ok()) {
+      st.Log(LogLevel::kWarning, "Error parsing the address of node ", i, ": ",
+             added.status().message(), "; no messages will be sent to it");
+      continue;
+    }
+    if (added->created) {
+      st.Log(LogLevel::kInfo, "Creating new server node ", i, " host ",
+             added->server->endpoint.host, " port ", added->server->endpoint.port,
+             added->server->local ? " (this node)" : "");
+      created.push_back(added->server);
+    } else {
+      st.Log(LogLevel::kInfo, "Re-using server node ", i, " host ", added->server->endpoint.host);
+      added->server->invalid = false;
+    }
+    is.servers[i] = added->server;
+  }
+  is.site = std::move(site);
+  if (operation == xdr::CargoType::kForceConfigType && !st.sites.empty()) {
+    internal::InvalidateServers(st.sites.back(), is);
+  }
+  ++st.next_site_id;
+  ++st.sites_generation;
+  st.latest_common_proto = is.common_version;
+  st.sites.push_back(std::move(is));
+  for (const std::shared_ptr<Server>& s : created) st.StartServer(s);
+  return st.sites.back().id;
+}
+
+absl::Status Transport::RemoveSite(SiteId id) {
+  TransportState& st = *state_;
+  auto it = std::find_if(st.sites.begin(), st.sites.end(),
+                         [&](const InstalledSite& s) { return s.id == id; });
+  if (it == st.sites.end()) return absl::NotFoundError(absl::StrCat("no installed site ", id));
+  st.sites.erase(it);
+  ++st.sites_generation;
+  st.Collect();
+  return absl::OkStatus();
+}
+
+void Transport::RetainNewestSites(size_t count) {
+  TransportState& st = *state_;
+  if (st.sites.size() > count) {
+    st.sites.erase(st.sites.begin(), st.sites.end() - static_cast<ptrdiff_t>(count));
+    ++st.sites_generation;
+  }
+  st.Collect();
+}
+
+size_t Transport::CollectGarbage() { return state_->Collect(); }
+
+absl::Status Transport::InvalidateServers(SiteId old_site, SiteId new_site) {
+  TransportState& st = *state_;
+  InstalledSite* o = st.FindSite(old_site);
+  InstalledSite* n = st.FindSite(new_site);
+  if (o == nullptr || n == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no installed site ", o == nullptr ? old_site : new_site));
+  }
+  internal::InvalidateServers(*o, *n);
+  return absl::OkStatus();
+}
+
+std::optional<SiteId> Transport::latest_site() const {
+  if (state_->sites.empty()) return std::nullopt;
+  return state_->sites.back().id;
+}
+
+const Site* Transport::site(SiteId id) const {
+  InstalledSite* s = state_->FindSite(id);
+  return s == nullptr ? nullptr : &s->site;
+}
+
+xdr::ProtocolVersion Transport::latest_common_version() const {
+  return state_->latest_common_proto;
+}
+
+void Transport::SetSynodeStamps(xdr::SynodeNo max_synode, xdr::SynodeNo delivered_msg) {
+  state_->stamps.emplace(max_synode, delivered_msg);
+}
+
+// --- sending ------------------------------------------------------------------------------------
+
+namespace {
+
+using Waiting = std::vector<std::pair<std::shared_ptr<Server>, QueuedMessage>>;
+
+// The slow path of a send under QueueOverflowPolicy::kWait: wait for room in each full queue.
+net::Task<SendReport> WaitForRoom(std::shared_ptr<TransportState> state, SendReport report,
+                                  Waiting waiting) {
+  for (auto& [server, entry] : waiting) {
+    absl::Status s = co_await server->queue.Push(std::move(entry));
+    if (s.ok()) {
+      ++report.queued;
+    } else {
+      state->CountDrop(server.get(),
+                       absl::IsCancelled(s) ? DropReason::kQueueFull : DropReason::kServerCollected,
+                       &report, s);
+    }
+  }
+  co_return report;
+}
+
+enum class Targets { kAll, kOthers, kSelf, kOne };
+
+SendAwaiter Fanout(const std::shared_ptr<TransportState>& state, SiteId id, const xdr::PaxMsg& msg,
+                   Targets targets, NodeNo one = kVoidNodeNo) {
+  TransportState& st = *state;
+  SendReport report;
+  if (st.stopped) {
+    report.status = absl::FailedPreconditionError("transport stopped");
+    return SendAwaiter(std::move(report));
+  }
+  InstalledSite* site = st.FindSite(id);
+  if (site == nullptr) {
+    report.status = absl::NotFoundError(absl::StrCat("no installed site ", id));
+    return SendAwaiter(std::move(report));
+  }
+  NodeNo n = static_cast<NodeNo>(site->servers.size());
+  NodeNo self = site->site.nodeno;
+  if (targets == Targets::kSelf) {
+    if (self == kVoidNodeNo) {
+      report.status =
+          absl::FailedPreconditionError(absl::StrCat("this node is not a member of site ", id));
+      return SendAwaiter(std::move(report));
+    }
+    targets = Targets::kOne;
+    one = self;
+  }
+  if (targets == Targets::kOne && one >= n) {
+    report.status = absl::InvalidArgumentError(
+        absl::StrCat("node ", one, " outside site ", id, " of ", n, " nodes"));
+    return SendAwaiter(std::move(report));
+  }
+  OutgoingRef message = st.NewMessage(*site, msg);
+  Waiting waiting;
+  Waiting* wait = st.options.overflow_policy == QueueOverflowPolicy::kWait ? &waiting : nullptr;
+  for (NodeNo i = 0; i < n; ++i) {
+    if ((targets == Targets::kOne && i != one) || (targets == Targets::kOthers && i == self)) {
+      continue;
+    }
+    const std::shared_ptr<Server>& server = site->servers[i];
+    if (server == nullptr) {
+      st.CountDrop(nullptr, DropReason::kNoServer, &report,
+                   absl::FailedPreconditionError(
+                       absl::StrCat("node ", i, " (", site->site.nodes[i].address,
+                                    ") has no server: its address did not parse")));
+      continue;
+    }
+    st.Enqueue(server, message, i, report, wait);
+  }
+  if (waiting.empty()) return SendAwaiter(std::move(report));
+  return SendAwaiter(WaitForRoom(state, std::move(report), std::move(waiting)));
+}
+
+}  // namespace
+
+SendAwaiter Transport::SendTo(SiteId site, NodeNo to, const xdr::PaxMsg& msg) {
+  return Fanout(state_, site, msg, Targets::kOne, to);
+}
+SendAwaiter Transport::SendToAll(SiteId site, const xdr::PaxMsg& msg) {
+  return Fanout(state_, site, msg, Targets::kAll);
+}
+SendAwaiter Transport::SendToOthers(SiteId site, const xdr::PaxMsg& msg) {
+  return Fanout(state_, site, msg, Targets::kOthers);
+}
+SendAwaiter Transport::SendToSelf(SiteId site, const xdr::PaxMsg& msg) {
+  return Fanout(state_, site, msg, Targets::kSelf);
+}
+SendAwaiter Transport::SendToAcceptors(SiteId site, const xdr::PaxMsg& msg) {
+  return Fanout(state_, site, msg, Targets::kAll);
+}
+
+SendAwaiter Transport::SendToSomeone(SiteId id, const xdr::PaxMsg& msg, Duration suspect_after) {
+  TransportState& st = *state_;
+  InstalledSite* site = st.FindSite(id);
+  if (site == nullptr) {
+    SendReport report;
+    report.status = absl::NotFoundError(absl::StrCat("no installed site ", id));
+    return SendAwaiter(std::move(report));
+  }
+  size_t n = site->servers.size();
+  net::TimePoint now = st.executor.Now();
+  for (size_t k = 1; k <= n; ++k) {
+    size_t i = (site->someone_cursor + k) % n;
+    const std::shared_ptr<Server>& s = site->servers[i];
+    if (i == site->site.nodeno || s == nullptr || s->invalid) continue;
+    if (s->detected + suspect_after < now) continue;  // may_be_dead (or never heard from)
+    site->someone_cursor = i;
+    auto chosen = static_cast<NodeNo>(i);
+    SendAwaiter a = Fanout(state_, id, msg, Targets::kOne, chosen);
+    if (a.await_ready()) {
+      SendReport r = a.await_resume();
+      r.chosen = chosen;
+      return SendAwaiter(std::move(r));
+    }
+    return a;  // kWait slow path: `chosen` is not reported
+  }
+  SendReport report;
+  report.status = absl::NotFoundError(
+      absl::StrCat("no other node of site ", id, " was heard from within the last ",
+                   std::chrono::duration<double>(suspect_after).count(), " s"));
+  return SendAwaiter(std::move(report));
+}
+
+net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const xdr::PaxMsg& reply) {
+  std::shared_ptr<TransportState> state = state_;
+  TransportState& st = *state;
+  internal::InboundFrame* f = request.frame();
+  if (f == nullptr) co_return absl::InvalidArgumentError("Reply to an empty IncomingMessage");
+  OutgoingRef m = st.messages.Acquire();
+  m->Assign(reply);
+  m->msg().to = f->msg->from;
+  m->msg().from = f->msg->to;
+  if (f->origin == MessageOrigin::kInbound) {
+    std::shared_ptr<InboundConnection> conn = f->inbound;
+    if (conn->closed) {
+      co_return absl::FailedPreconditionError(
+          absl::StrCat("connection from ", conn->peer, " is closed"));
+    }
+    absl::StatusOr<std::span<const std::byte>> frame = m->Frame(conn->version, st.stats);
+    if (!frame.ok()) co_return frame.status();
+    st.stats.CountSent(m->msg().op, frame->size());
+    std::span<const std::byte> buffers[] = {*frame};
+    absl::Status w = co_await internal::TrackedWrite(*conn, st.executor, buffers);
+    if (!w.ok()) st.CloseConnection(*conn, false, CloseReason::kIoError, w.message());
+    co_return w;
+  }
+  // XCom's reply_msg: to a member through our own connection to it, to ourselves locally.
+  SendReport report;
+  if (f->server == nullptr) co_return absl::FailedPreconditionError("the sender has no server");
+  st.Enqueue(f->server, m, m->msg().to, report, nullptr);
+  co_return report.status;
+}
+
+// --- receiving ----------------------------------------------------------------------------------
+
+net::Channel<IncomingMessage>::PopAwaiter Transport::Receive() { return state_->inbox.Pop(); }
+
+std::optional<IncomingMessage> Transport::TryReceive() { return state_->inbox.TryPop(); }
+
+// --- observing ----------------------------------------------------------------------------------
+
+absl::StatusOr<Liveness> Transport::liveness(SiteId id, NodeNo node) const {
+  InstalledSite* site = state_->FindSite(id);
+  if (site == nullptr) return absl::NotFoundError(absl::StrCat("no installed site ", id));
+  if (node >= site->servers.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("node ", node, " outside site ", id));
+  }
+  const std::shared_ptr<Server>& s = site->servers[node];
+  if (s == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("node ", node, " has no server"));
+  }
+  return Liveness{s->active, s->detected};
+}
+
+namespace {
+
+PeerInfo InfoOf(const std::shared_ptr<Server>& s) {
+  PeerInfo p;
+  p.address = s->address;
+  p.local = s->local;
+  p.invalid = s->invalid;
+  p.state = static_cast<PeerConnectionState>(s->state());
+  if (s->connection != nullptr && !s->connection->closed) {
+    p.version = s->connection->version;
+    p.last_tag = s->connection->sent_tag;
+  }
+  p.liveness = {s->active, s->detected};
+  p.queued = s->queue.size();
+  p.messages_sent = s->messages_sent;
+  p.bytes_sent = s->bytes_sent;
+  p.messages_dropped = s->messages_dropped;
+  p.connects = s->connects;
+  p.references = s.use_count() - 1;  // not counting the caller's own reference
+  return p;
+}
+
+}  // namespace
+
+std::vector<PeerInfo> Transport::peers() const {
+  std::vector<PeerInfo> out;
+  for (const std::shared_ptr<Server>& s : state_->servers.all()) out.push_back(InfoOf(s));
+  return out;
+}
+
+std::optional<PeerInfo> Transport::peer(std::string_view address) const {
+  std::shared_ptr<Server> s = state_->servers.Find(address);
+  if (s == nullptr) return std::nullopt;
+  return InfoOf(s);
+}
+
+TransportStatistics::Snapshot Transport::statistics() const { return state_->stats.Take(); }
+
+}  // namespace uxcom::xcom

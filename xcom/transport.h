@@ -1,0 +1,227 @@
+// Transport: one XCom node's transport, as coroutines on a net::Executor.
+//
+// This is MySQL 8.0.18's xcom_transport.c for embedders: it listens for peers, keeps one
+// outbound connection per peer with a sender (write coalescing, reconnection with back-off,
+// protocol negotiation) and a reply reader, reads every inbound connection, delivers this
+// node's messages to itself without a socket, reaps idle connections, and exposes per-peer
+// liveness for a failure detector. It speaks XCom x_1_0 … x_1_6 byte for byte with MySQL
+// 8.0.18 nodes. What it does not do is Paxos: the embedder decides what to send and what a
+// message means (xcom/README.md maps every function of the original to its uxcom home).
+//
+// Messages are addressed as XCom addresses them: by site (a configuration, see site.h) and
+// node number. Fan-out follows XCom's send_* family. Sends never block on I/O: a message is
+// queued for each destination (self included) and the destination's sender writes it with
+// that connection's protocol version; one message is encoded at most once per version.
+// Bounded queues and an explicit overflow policy replace XCom's unbounded channels, and every
+// message not delivered is counted with its reason (statistics()).
+//
+//   absl::StatusOr<std::unique_ptr<Executor>> ex = net::Executor::Create();
+//   TransportOptions options{.self_address = "127.0.0.1:33061"};
+//   auto transport = Transport::Create(**ex, options);
+//   (*transport)->Start();
+//   SiteId site = *(*transport)->InstallSite({.group_id = 1, .nodeno = 0, .nodes = {...}});
+//   (**ex).BlockOn([&]() -> net::Task<void> {
+//     SendReport r = co_await (*transport)->SendToAll(site, msg);   // self included
+//     absl::StatusOr<IncomingMessage> in = co_await (*transport)->Receive();
+//     co_await (*transport)->Stop();
+//   }());
+//
+// Threading: every method runs on the executor's thread (Create and Start may also run before
+// the loop does). statistics() may be read from any thread.
+#ifndef UXCOM_XCOM_TRANSPORT_H_
+#define UXCOM_XCOM_TRANSPORT_H_
+
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "net/address.h"
+#include "net/channel.h"
+#include "net/executor.h"
+#include "net/task.h"
+#include "xcom/incoming_message.h"
+#include "xcom/options.h"
+#include "xcom/site.h"
+#include "xcom/statistics.h"
+#include "xdr/enums.h"
+#include "xdr/pax_msg.h"
+
+namespace uxcom::xcom {
+
+namespace internal {
+struct TransportState;
+}
+
+// A server's liveness, as XCom's failure detector reads it (server_active, detected).
+struct Liveness {
+  // Last outbound activity: a message queued or written, or a successful dial.
+  net::TimePoint active{};
+  // Last inbound evidence: any bytes read from the peer, on either connection (refreshed on
+  // every partial read, so a long transfer never looks like silence). Epoch: never.
+  net::TimePoint detected{};
+};
+
+// XCom's connection states of an outbound connection: CON_NULL, CON_FD, CON_PROTO.
+enum class PeerConnectionState { kNone, kConnected, kNegotiated };
+const char* PeerConnectionStateName(PeerConnectionState state);
+
+// A snapshot of one server (one distinct peer address of the retained sites).
+struct PeerInfo {
+  std::string address;
+  bool local = false;    // this node: delivered without a socket
+  bool invalid = false;  // dropped by a forced configuration
+  PeerConnectionState state = PeerConnectionState::kNone;
+  xdr::ProtocolVersion version = xdr::ProtocolVersion::kUnknown;  // of the outbound connection
+  uint16_t last_tag = 0;  // tag of the latest x_version_req (0: none sent yet)
+  Liveness liveness;
+  size_t queued = 0;
+  uint64_t messages_sent = 0;
+  uint64_t bytes_sent = 0;
+  uint64_t messages_dropped = 0;
+  uint64_t connects = 0;
+  long references = 0;  // holders of the server object: the table, sites, tasks, connections
+};
+
+// What a send did. Never an I/O result: delivery happens later, in the destinations' senders.
+struct SendReport {
+  uint32_t queued = 0;   // destinations the message was queued for
+  uint32_t dropped = 0;  // destinations it was not queued for (statistics() says why)
+  // SendToSomeone: the node chosen, kVoidNodeNo when none was eligible.
+  NodeNo chosen = kVoidNodeNo;
+  // OK, or why the first destination (or the whole send) failed: kNotFound (unknown site, no
+  // eligible node), kInvalidArgument (node number outside the site), kResourceExhausted
+  // (a queue was full), kFailedPrecondition (invalidated destination, transport not running).
+  absl::Status status;
+};
+
+// The result of Transport::Send*: ready at once unless the overflow policy is kWait and a
+// destination queue is full.
+class SendAwaiter {
+ public:
+  explicit SendAwaiter(SendReport report) : report_(std::move(report)) {}
+  explicit SendAwaiter(net::Task<SendReport> slow) : slow_(std::move(slow)) {}
+  bool await_ready() const noexcept { return !slow_.valid(); }
+  template <typename P>
+  bool await_suspend(std::coroutine_handle<P> handle) {
+    inner_.emplace(std::move(slow_).operator co_await());
+    return inner_->await_suspend(handle);
+  }
+  SendReport await_resume() { return inner_ ? inner_->await_resume() : std::move(report_); }
+
+ private:
+  SendReport report_;
+  net::Task<SendReport> slow_;
+  std::optional<net::Task<SendReport>::Awaiter> inner_;
+};
+
+class Transport {
+ public:
+  // Validates `options` (kInvalidArgument naming the option) and prepares the node; nothing
+  // listens or dials until Start().
+  static absl::StatusOr<std::unique_ptr<Transport>> Create(net::Executor& executor,
+                                                           TransportOptions options);
+  // Cancels every task; tasks still unwinding finish in the background. Prefer Stop().
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Listens (dual-stack, backlog 32) and starts the accept loop and the watchdog (reaper and
+  // timeouts). Logs "XCom initialized and ready to accept incoming connections on port P".
+  // Errors: the listener's (kFailedPrecondition: address in use), kFailedPrecondition if
+  // already started.
+  absl::Status Start();
+  // Stops everything: closes every connection, cancels and joins every task, drops what is
+  // still queued (counted as DropReason::kShutdown) and closes the inbox (Receive() then
+  // drains it and returns kOutOfRange). Idempotent.
+  net::Task<void> Stop();
+  bool running() const;
+  // The address the listener is bound to (its port is the actual one when listen_port was 0).
+  net::SocketAddress listen_address() const;
+  const TransportOptions& options() const;
+
+  // --- configurations -------------------------------------------------------------------------
+  // Installs a configuration (XCom's site_install_action → update_servers): every node address
+  // gets its server, reused if another retained site has it ("Re-using server node …") or
+  // created ("Creating new server node …"). A node whose address does not parse gets none (a
+  // warning is logged; sends to it are dropped as kNoServer). With operation
+  // force_config_type, servers of the previous newest site that this one drops are
+  // invalidated. Errors: kResourceExhausted (server table full; nothing is installed),
+  // kInvalidArgument (nodeno outside the site, more than 100 nodes).
+  absl::StatusOr<SiteId> InstallSite(Site site,
+                                     xdr::CargoType operation = xdr::CargoType::kUnifiedBootType);
+  // Stops retaining a site, then collects the servers no retained site lists (their
+  // connections close, their tasks end, their queued messages are dropped and counted).
+  absl::Status RemoveSite(SiteId site);
+  // Keeps only the newest `count` sites (XCom's garbage_collect_site_defs), then collects.
+  void RetainNewestSites(size_t count);
+  // garbage_collect_servers: returns how many servers were collected.
+  size_t CollectGarbage();
+  // invalidate_servers(old, new), as XCom's xa_force_config calls it before installing.
+  absl::Status InvalidateServers(SiteId old_site, SiteId new_site);
+  // The newest site (get_site_def), or nullopt.
+  std::optional<SiteId> latest_site() const;
+  const Site* site(SiteId id) const;
+  // common_xcom_version of the newest installed site (latest_common_proto; own maximum before
+  // any site).
+  xdr::ProtocolVersion latest_common_version() const;
+
+  // Values stamped on every message sent from now on, as XCom stamps its executor's
+  // max_synode and delivered_msg (send_msg). Without a call, messages keep their own values.
+  void SetSynodeStamps(xdr::SynodeNo max_synode, xdr::SynodeNo delivered_msg);
+
+  // --- sending: XCom's send_* family --------------------------------------------------------
+  // Every send copies `msg` (it may be destroyed at once) and stamps `from` = the site's own
+  // node number and `group_id` = the site's group, then `to` per destination.
+  //
+  // send_server_msg: to one node (self goes through the local sender).
+  SendAwaiter SendTo(SiteId site, NodeNo to, const xdr::PaxMsg& msg);
+  // send_to_all_site: every node of the site, this one included.
+  SendAwaiter SendToAll(SiteId site, const xdr::PaxMsg& msg);
+  // send_to_others: every node but this one.
+  SendAwaiter SendToOthers(SiteId site, const xdr::PaxMsg& msg);
+  // send_to_self_site.
+  SendAwaiter SendToSelf(SiteId site, const xdr::PaxMsg& msg);
+  // send_to_acceptors: in 8.0.18 MAXACCEPT is undefined, so every node (= SendToAll).
+  SendAwaiter SendToAcceptors(SiteId site, const xdr::PaxMsg& msg);
+  // send_to_someone: one other node that is not suspected (detected within the last
+  // `suspect_after`), round-robin per site. 8.0.18 never tries the slot its global index
+  // starts from (so in a two-node group every other call sends to nobody); uxcom tries every
+  // other node once. kNotFound (and chosen = kVoidNodeNo) when none qualifies.
+  SendAwaiter SendToSomeone(SiteId site, const xdr::PaxMsg& msg,
+                            Duration suspect_after = std::chrono::seconds(4));
+
+  // Answers `request` the way XCom's acceptor answers: on the connection the request came in
+  // on (kInbound: encoded with that connection's version and written directly), through our
+  // own connection to the sender (kOutbound: queued on its server), or locally (kSelf).
+  // `reply.to` and `reply.from` are set from the request. Errors: kFailedPrecondition (the
+  // connection is gone), the encoder's (the version cannot carry the reply), the write's.
+  net::Task<absl::Status> Reply(const IncomingMessage& request, const xdr::PaxMsg& reply);
+
+  // --- receiving -------------------------------------------------------------------------------
+  // The next message from any peer or from this node. kOutOfRange once the transport has
+  // stopped and every delivered message was taken; kCancelled if the caller is cancelled.
+  net::Channel<IncomingMessage>::PopAwaiter Receive();
+  std::optional<IncomingMessage> TryReceive();
+
+  // --- observing -------------------------------------------------------------------------------
+  // Liveness of a site's node (server_active / detected); kNotFound / kInvalidArgument for an
+  // unknown site or node, kFailedPrecondition for a node without a server.
+  absl::StatusOr<Liveness> liveness(SiteId site, NodeNo node) const;
+  // Every server, in table order.
+  std::vector<PeerInfo> peers() const;
+  std::optional<PeerInfo> peer(std::string_view address) const;
+  TransportStatistics::Snapshot statistics() const;
+
+ private:
+  explicit Transport(std::shared_ptr<internal::TransportState> state);
+  std::shared_ptr<internal::TransportState> state_;
+};
+
+}  // namespace uxcom::xcom
+
+#endif  // UXCOM_XCOM_TRANSPORT_H_
