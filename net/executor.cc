@@ -261,7 +261,7 @@ void Executor::Shutdown() {
   };
   // Let cancelled tasks unwind through their own error paths. Bounded: a task that ignores
   // cancellation does not hold shutdown hostage, it is destroyed below.
-  TimePoint give_up = Clock::now() + std::chrono::seconds(2);
+  TimePoint give_up = Clock::now() + options_.shutdown_grace;
   for (int turn = 0; turn < 100000 && tasks_alive() && Clock::now() < give_up; ++turn) {
     if (ready_size_ == 0) {
       // Wait briefly for cancelled kernel operations to complete.

@@ -93,6 +93,8 @@ struct ExecutorOptions {
   Duration busy_poll{0};
   // Features to leave unused even when the kernel has them (bit set of UringFeature).
   uint32_t disabled_uring_features = 0;
+  // How long Shutdown() lets cancelled tasks unwind before destroying those still running.
+  Duration shutdown_grace = std::chrono::seconds(2);
   // Threads used for blocking name resolution (getaddrinfo); started on first use.
   int resolver_threads = 1;
 };

@@ -91,9 +91,13 @@ Task<absl::StatusOr<Stream>> Stream::Connect(Executor& executor, SocketAddress a
   if (!socket.ok()) co_return socket.status();
   if (absl::Status s = socket->SetNoDelay(true); !s.ok()) co_return s;
   Stream stream(executor, executor.backend_impl().NewStream(socket->Release()), address);
-  absl::Status status = timeout > Duration{0}
-                            ? co_await WithTimeout(timeout, stream.DoConnect(address))
-                            : co_await stream.DoConnect(address);
+  // Not `cond ? co_await a : co_await b`: GCC 12 destroys the awaited temporary twice there.
+  absl::Status status;
+  if (timeout > Duration{0}) {
+    status = co_await WithTimeout(timeout, stream.DoConnect(address));
+  } else {
+    status = co_await stream.DoConnect(address);
+  }
   if (!status.ok()) co_return status;
   co_return std::move(stream);
 }
@@ -184,10 +188,6 @@ Stream::WriteAwaiter Stream::Write(std::span<const std::byte> data) {
 }
 Stream::WriteAwaiter Stream::WriteV(std::span<const std::span<const std::byte>> buffers) {
   return WriteAwaiter(this, buffers);
-}
-Stream::WriteAwaiter Stream::WriteV(std::initializer_list<std::span<const std::byte>> buffers) {
-  return WriteAwaiter(this,
-                      std::span<const std::span<const std::byte>>(buffers.begin(), buffers.size()));
 }
 
 Stream::WriteAwaiter::WriteAwaiter(Stream* stream,

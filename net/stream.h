@@ -25,7 +25,7 @@
 //   absl::StatusOr<Stream> s = co_await Stream::Connect(ex, address, std::chrono::seconds(10));
 //   std::byte header[12];
 //   if (absl::Status st = co_await s->ReadExactly(header); !st.ok()) co_return st;
-//   co_await s->WriteV({prefix, body});
+//   co_await s->WriteV(prefix, body);   // one sendmsg, in order with other writes
 #ifndef UXCOM_NET_STREAM_H_
 #define UXCOM_NET_STREAM_H_
 
@@ -95,7 +95,13 @@ class Stream {
   class WriteAwaiter;
   WriteAwaiter Write(std::span<const std::byte> data);
   WriteAwaiter WriteV(std::span<const std::span<const std::byte>> buffers);
-  WriteAwaiter WriteV(std::initializer_list<std::span<const std::byte>> buffers);
+  // WriteV(prefix, body, ...): a variadic form (GCC 12 rejects braced lists in co_await).
+  template <typename... More>
+  WriteAwaiter WriteV(std::span<const std::byte> first, std::span<const std::byte> second,
+                      More&&... more) {
+    const std::span<const std::byte> all[] = {first, second, std::span<const std::byte>(more)...};
+    return WriteAwaiter(this, all);
+  }
 
   // Sends FIN after the queued writes' bytes (shutdown(SHUT_WR)).
   absl::Status ShutdownWrite();

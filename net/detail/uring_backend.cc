@@ -830,12 +830,16 @@ void UringStream::Close() {
     FailWriters(-ECANCELED);
   }
   ReturnChunks();
+  MaybeFinalize();
 }
 
 void UringStream::Release() {
   released_ = true;
-  Close();
-  MaybeFinalize();
+  if (closed_) {
+    MaybeFinalize();
+  } else {
+    Close();
+  }
 }
 
 void UringStream::MaybeFinalize() {
@@ -933,12 +937,16 @@ void UringListener::Close() {
     if (fd >= 0) ::close(fd);
   }
   ready_.clear();
+  MaybeFinalize();
 }
 
 void UringListener::Release() {
   released_ = true;
-  Close();
-  MaybeFinalize();
+  if (closed_) {
+    MaybeFinalize();
+  } else {
+    Close();
+  }
 }
 
 void UringListener::MaybeFinalize() {
