@@ -9,8 +9,9 @@ namespace uxcom::net {
 
 double ExecutorMetrics::Snapshot::ops_per_enter() const {
   if (enters == 0) return 0;
-  uint64_t ops = submissions != 0 ? submissions : syscalls + completions;
-  return static_cast<double>(ops) / static_cast<double>(enters);
+  // Everything done per kernel entry: SQEs submitted and CQEs (or epoll events) reaped by the
+  // entry, plus direct socket syscalls made between entries.
+  return static_cast<double>(submissions + completions + syscalls) / static_cast<double>(enters);
 }
 
 std::string ExecutorMetrics::Snapshot::ToString() const {

@@ -36,8 +36,8 @@ class ExecutorMetrics {
     uint64_t posted = 0;  // closures posted from other threads
     std::array<uint64_t, kBatchBuckets> batch_histogram{};
 
-    // Operations per kernel entry: SQEs per io_uring_enter, or syscalls + events per
-    // epoll_wait for the epoll backend.
+    // (SQEs submitted + CQEs or epoll events reaped + direct socket syscalls) per
+    // io_uring_enter / epoll_wait: how much work each wait amortizes.
     double ops_per_enter() const;
     std::string ToString() const;
   };

@@ -142,7 +142,10 @@ Task<absl::StatusOr<std::vector<SocketAddress>>> Resolve(std::string host, uint1
   auto request = std::make_shared<detail::ResolveRequest>();
   request->host = std::move(host);
   request->port = port;
-  co_return co_await ResolveAwaiter{std::move(request), {}, nullptr, false};
+  // A named awaiter: GCC 12 destroys a braced temporary awaiter in `co_return co_await T{…}`
+  // twice (heap-use-after-free of the request under ASan).
+  ResolveAwaiter awaiter{std::move(request), {}, nullptr, false};
+  co_return co_await awaiter;
 }
 
 Task<absl::StatusOr<SocketAddress>> ResolveOne(std::string host, uint16_t port) {
