@@ -78,6 +78,22 @@ TEST_CASE("decoding into a reused arena allocates nothing after the first messag
   }
 }
 
+TEST_CASE("a Decoder allocates nothing after the first message") {
+  const std::string payload(100, 'p');
+  for (const PaxMsg& m : Messages(payload)) {
+    std::vector<std::byte> body;
+    REQUIRE(AppendBody<kX1_6>(m, body).ok());
+    for (bool zero_copy : {true, false}) {
+      INFO("zero_copy ", zero_copy);
+      Decoder decoder({.zero_copy = zero_copy});
+      REQUIRE(decoder.Decode<kX1_6>(body).ok());  // warm-up
+      const long before = g_allocations.load();
+      for (int i = 0; i < 100; ++i) REQUIRE(decoder.Decode(kX1_6, body).ok());
+      CHECK(g_allocations.load() - before == 0);
+    }
+  }
+}
+
 TEST_CASE("encoding into a reused buffer allocates nothing after the first frame") {
   const std::string payload(65536, 'p');
   for (const PaxMsg& m : Messages(payload)) {

@@ -33,28 +33,36 @@ constexpr T ToBigEndian(T v) {
   }
 }
 
+// Always inlined: these sit in the codec's innermost loops, where GCC's size heuristics would
+// otherwise leave a call around a two-instruction body.
 template <typename T>
-inline T Load(const void* p) {
+[[gnu::always_inline]] inline T Load(const void* p) {
   T v;
   std::memcpy(&v, p, sizeof v);
   return ToBigEndian(v);
 }
 
 template <typename T>
-inline void Store(void* p, T v) {
+[[gnu::always_inline]] inline void Store(void* p, T v) {
   v = ToBigEndian(v);
   std::memcpy(p, &v, sizeof v);
 }
 
 }  // namespace internal
 
-inline uint16_t LoadBigEndian16(const void* p) { return internal::Load<uint16_t>(p); }
-inline uint32_t LoadBigEndian32(const void* p) { return internal::Load<uint32_t>(p); }
-inline uint64_t LoadBigEndian64(const void* p) { return internal::Load<uint64_t>(p); }
+[[gnu::always_inline]] inline uint16_t LoadBigEndian16(const void* p) {
+  return internal::Load<uint16_t>(p);
+}
+[[gnu::always_inline]] inline uint32_t LoadBigEndian32(const void* p) {
+  return internal::Load<uint32_t>(p);
+}
+[[gnu::always_inline]] inline uint64_t LoadBigEndian64(const void* p) {
+  return internal::Load<uint64_t>(p);
+}
 
-inline void StoreBigEndian16(void* p, uint16_t v) { internal::Store(p, v); }
-inline void StoreBigEndian32(void* p, uint32_t v) { internal::Store(p, v); }
-inline void StoreBigEndian64(void* p, uint64_t v) { internal::Store(p, v); }
+[[gnu::always_inline]] inline void StoreBigEndian16(void* p, uint16_t v) { internal::Store(p, v); }
+[[gnu::always_inline]] inline void StoreBigEndian32(void* p, uint32_t v) { internal::Store(p, v); }
+[[gnu::always_inline]] inline void StoreBigEndian64(void* p, uint64_t v) { internal::Store(p, v); }
 
 }  // namespace uxcom::xdr
 

@@ -12,34 +12,75 @@ std::string Context(ProtocolVersion v) {
   return internal::StrCat("decoding pax_msg as ", DescribeProtocolVersion(v));
 }
 
-}  // namespace
-
+// Everything the decoder calls on its success path is inlined into one function; failure
+// paths are out-of-line cold functions.
 template <ProtocolVersion V>
-absl::StatusOr<Decoded> Decode(std::span<const std::byte> body, Arena& arena,
-                               const DecodeOptions& options) {
-  if (body.size() > options.max_body_size) {
-    return MakeCodecStatus(
-        absl::StatusCode::kResourceExhausted, Context(V),
-        {.reason = internal::StrCat("body of ", body.size(), " bytes exceeds max_body_size ",
-                                    options.max_body_size),
-         .offset = 0});
-  }
-  PaxMsg* msg = arena.New<PaxMsg>();
+[[gnu::flatten]] bool DecodeBody(internal::BodyReader<V>& reader, PaxMsg& msg) {
+  return reader.Msg(msg);
+}
+
+[[gnu::noinline, gnu::cold]] absl::Status TooLarge(ProtocolVersion v, size_t size, size_t max) {
+  return MakeCodecStatus(
+      absl::StatusCode::kResourceExhausted, Context(v),
+      {.reason = internal::StrCat("body of ", size, " bytes exceeds max_body_size ", max),
+       .offset = 0});
+}
+
+// Decodes into `msg`, abandoning what it held (see BodyReader::Forget). The caller has checked
+// max_body_size.
+template <ProtocolVersion V>
+absl::StatusOr<DecodeInfo> DecodeInto(std::span<const std::byte> body, PaxMsg& msg, Arena& arena,
+                                      const DecodeOptions& options) {
   internal::ErrorTrail trail;
   internal::BodyReader<V> reader(body, arena, options, trail);
-  if (!reader.Msg(*msg)) {
+  if (!DecodeBody(reader, msg)) [[unlikely]] {
     return MakeCodecStatus(absl::StatusCode::kInvalidArgument, Context(V),
                            trail.Take(reader.offset()));
   }
   const size_t consumed = reader.offset();
-  if (options.reject_trailing_bytes && consumed != body.size()) {
+  if (options.reject_trailing_bytes && consumed != body.size()) [[unlikely]] {
     return MakeCodecStatus(
         absl::StatusCode::kInvalidArgument, Context(V),
         {.reason = internal::StrCat(body.size() - consumed, " trailing bytes after the pax_msg"),
          .offset = consumed,
          .consumed = consumed});
   }
-  return Decoded{.msg = msg, .consumed = consumed, .trailing_bytes = body.size() - consumed};
+  return DecodeInfo{.consumed = consumed, .trailing_bytes = body.size() - consumed};
+}
+
+}  // namespace
+
+template <ProtocolVersion V>
+absl::StatusOr<Decoded> Decode(std::span<const std::byte> body, Arena& arena,
+                               const DecodeOptions& options) {
+  if (body.size() > options.max_body_size) [[unlikely]] {
+    return TooLarge(V, body.size(), options.max_body_size);
+  }
+  PaxMsg* msg = arena.New<PaxMsg>();
+  absl::StatusOr<DecodeInfo> info = DecodeInto<V>(body, *msg, arena, options);
+  if (!info.ok()) return info.status();
+  return Decoded{.msg = msg, .consumed = info->consumed, .trailing_bytes = info->trailing_bytes};
+}
+
+Decoder::Decoder(const DecodeOptions& options) : options_(options) {
+  msg_ = ::new (storage_) PaxMsg();
+}
+
+// The message is not destroyed: all it holds is arena memory, released with arena_.
+Decoder::~Decoder() = default;
+
+template <ProtocolVersion V>
+absl::StatusOr<DecodeInfo> Decoder::Decode(std::span<const std::byte> body) {
+  if (body.size() > options_.max_body_size) [[unlikely]] {
+    return TooLarge(V, body.size(), options_.max_body_size);
+  }
+  arena_.Reset();
+  return DecodeInto<V>(body, *msg_, arena_, options_);
+}
+
+absl::StatusOr<DecodeInfo> Decoder::Decode(ProtocolVersion v, std::span<const std::byte> body) {
+  return DispatchProtocolVersion(
+      v, [&](auto version) -> absl::StatusOr<DecodeInfo> { return Decode<version.value>(body); });
 }
 
 absl::StatusOr<Decoded> Decode(ProtocolVersion v, std::span<const std::byte> body, Arena& arena,
@@ -61,7 +102,8 @@ absl::StatusOr<OwnedPaxMsg> DecodeOwned(ProtocolVersion v, std::span<const std::
 
 #define UXCOM_XDR_DEFINE_DECODE(V)                                               \
   template absl::StatusOr<Decoded> Decode<V>(std::span<const std::byte>, Arena&, \
-                                             const DecodeOptions&);
+                                             const DecodeOptions&);              \
+  template absl::StatusOr<DecodeInfo> Decoder::Decode<V>(std::span<const std::byte>);
 UXCOM_XDR_FOR_EACH_PROTOCOL_VERSION(UXCOM_XDR_DEFINE_DECODE)
 #undef UXCOM_XDR_DEFINE_DECODE
 

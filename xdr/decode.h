@@ -56,6 +56,12 @@ struct DecodeOptions {
   uint32_t max_blob_bytes = kMaxBlobBytes;
 };
 
+// What a decode consumed: the pax_msg's bytes and the bytes after it in the body.
+struct DecodeInfo {
+  size_t consumed = 0;
+  size_t trailing_bytes = 0;
+};
+
 struct Decoded {
   // In the arena: valid until its next Reset() (and, with zero_copy, while the input lives).
   PaxMsg* msg = nullptr;
@@ -73,6 +79,43 @@ absl::StatusOr<Decoded> Decode(std::span<const std::byte> body, Arena& arena,
 // The same with the version known only at run time (UnsupportedVersionError outside 1..7).
 absl::StatusOr<Decoded> Decode(ProtocolVersion v, std::span<const std::byte> body, Arena& arena,
                                const DecodeOptions& options = {});
+
+// Decodes message after message into memory it keeps: the fast path for a connection's reader.
+// Once its arena has grown to the largest message, a decode allocates nothing and initializes
+// nothing it does not decode (no zeroing of the previous message):
+//
+//   Decoder decoder({.zero_copy = true});                 // one per connection
+//   absl::StatusOr<DecodeInfo> info = decoder.Decode(header.version, body);
+//   if (!info.ok()) return info.status();
+//   Deliver(decoder.msg());   // valid until the next Decode (and, zero-copy, while body lives)
+//
+// The message is read-only: everything it holds lives in the decoder's arena, and the next
+// Decode reuses that memory without running destructors. Copy it to keep or change it.
+class Decoder {
+ public:
+  explicit Decoder(const DecodeOptions& options = {});
+  ~Decoder();
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  template <ProtocolVersion V>
+  absl::StatusOr<DecodeInfo> Decode(std::span<const std::byte> body);
+  absl::StatusOr<DecodeInfo> Decode(ProtocolVersion v, std::span<const std::byte> body);
+
+  // The last message decoded. After a failed Decode its contents are unspecified (but safe to
+  // read: every container is valid).
+  const PaxMsg& msg() const { return *msg_; }
+
+  const DecodeOptions& options() const { return options_; }
+  void set_options(const DecodeOptions& options) { options_ = options; }
+  const Arena& arena() const { return arena_; }
+
+ private:
+  Arena arena_;
+  DecodeOptions options_;
+  PaxMsg* msg_;  // constructed in storage_ once, never destroyed
+  alignas(PaxMsg) std::byte storage_[sizeof(PaxMsg)];
+};
 
 // A decoded message that owns all of its memory (its own arena, no views into the input):
 // for tools, tests and code that keeps messages around. Move-only.
@@ -96,7 +139,8 @@ absl::StatusOr<OwnedPaxMsg> DecodeOwned(ProtocolVersion v, std::span<const std::
 
 #define UXCOM_XDR_DECLARE_DECODE(V)                                                     \
   extern template absl::StatusOr<Decoded> Decode<V>(std::span<const std::byte>, Arena&, \
-                                                    const DecodeOptions&);
+                                                    const DecodeOptions&);              \
+  extern template absl::StatusOr<DecodeInfo> Decoder::Decode<V>(std::span<const std::byte>);
 UXCOM_XDR_FOR_EACH_PROTOCOL_VERSION(UXCOM_XDR_DECLARE_DECODE)
 #undef UXCOM_XDR_DECLARE_DECODE
 

@@ -341,5 +341,46 @@ TEST_CASE("every version decodes what it encodes, and versions without a layout 
   CHECK(std::string(none.status().message()).starts_with("unknown protocol version 8"));
 }
 
+TEST_CASE("a Decoder reuses its message: nothing of the previous one survives") {
+  PaxMsg rich = Complete();
+  rich.receivers = BitSet{{1, 2}};
+  rich.a = {AppData{.body = AppU::App("first")}, AppData{.body = AppU::CacheLimit(3)}};
+  rich.snap = Snapshot{.snap = {AppDataList{AppData{}}}};
+  rich.gcs_snap = GcsSnapshot{.cfg = {Config{.nodes = {Node("h:1")}, .event_horizon = 10}}};
+  rich.requested_synode_app_data = {{.data = "r"}};
+  PaxMsg bare = Complete();
+  bare.op = PaxOp::kIAmAliveOp;
+
+  Decoder decoder({.zero_copy = true});
+  for (int round = 0; round < 3; ++round) {
+    for (const PaxMsg* m : {&rich, &bare, &rich}) {
+      const std::vector<std::byte> body = Encode(kX1_6, *m);
+      absl::StatusOr<DecodeInfo> info = decoder.Decode(kX1_6, body);
+      REQUIRE(info.ok());
+      CHECK(info->consumed == body.size());
+      CHECK(decoder.msg() == *m);
+    }
+  }
+  // A version that does not carry a field leaves it absent, even after one that did.
+  const std::vector<std::byte> x_1_0 = Encode(kX1_0, bare);
+  REQUIRE(decoder.Decode(kX1_0, x_1_0).ok());
+  CHECK_FALSE(decoder.msg().delivered_msg.has_value());
+  CHECK_FALSE(decoder.msg().event_horizon.has_value());
+}
+
+TEST_CASE("a Decoder reports errors like Decode and recovers after them") {
+  Decoder decoder;
+  const std::vector<std::byte> good = Encode(kX1_6, Complete());
+  absl::StatusOr<DecodeInfo> bad = decoder.Decode(kX1_6, std::span(good).first(10));
+  CHECK(ErrorOf(bad.status()).field == "group_id");
+  CHECK(decoder.Decode(static_cast<ProtocolVersion>(9), good).status().code() ==
+        absl::StatusCode::kInvalidArgument);
+  decoder.set_options({.max_body_size = 100});
+  CHECK(decoder.Decode(kX1_6, good).status().code() == absl::StatusCode::kResourceExhausted);
+  decoder.set_options({});
+  REQUIRE(decoder.Decode(kX1_6, good).ok());
+  CHECK(decoder.msg() == Complete());
+}
+
 }  // namespace
 }  // namespace uxcom::xdr

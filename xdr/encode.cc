@@ -1,11 +1,12 @@
 #include "xdr/encode.h"
 
+#include <cassert>
+
 #include "xdr/codec_error.h"
 #include "xdr/internal/body_sizer.h"
 #include "xdr/internal/body_writer.h"
 #include "xdr/internal/error_trail.h"
 #include "xdr/internal/str_cat.h"
-#include "xdr/xdr_writer.h"
 
 namespace uxcom::xdr {
 
@@ -23,9 +24,9 @@ absl::StatusOr<size_t> EncodedSize(const PaxMsg& msg, const EncodeOptions& optio
 
 namespace internal {
 template <ProtocolVersion V>
-void WriteBody(const PaxMsg& msg, std::byte* dst, size_t size) {
-  XdrWriter w(dst, size);
-  BodyWriter<V>(w).Msg(msg);
+[[gnu::flatten]] void WriteBody(const PaxMsg& msg, std::byte* dst, [[maybe_unused]] size_t size) {
+  [[maybe_unused]] std::byte* end = BodyWriter<V>::Msg(dst, msg);
+  assert(static_cast<size_t>(end - dst) == size);
 }
 }  // namespace internal
 

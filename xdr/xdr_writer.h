@@ -30,25 +30,25 @@ class XdrWriter {
   size_t offset() const { return static_cast<size_t>(p_ - begin_); }
   std::byte* position() const { return p_; }
 
-  void PutU32(uint32_t v) {
+  [[gnu::always_inline]] void PutU32(uint32_t v) {
     assert(end_ - p_ >= 4);
     StoreBigEndian32(p_, v);
     p_ += 4;
   }
-  void PutI32(int32_t v) { PutU32(static_cast<uint32_t>(v)); }
+  [[gnu::always_inline]] void PutI32(int32_t v) { PutU32(static_cast<uint32_t>(v)); }
   template <typename E>
-  void PutEnum(E v) {
+  [[gnu::always_inline]] void PutEnum(E v) {
     PutU32(static_cast<uint32_t>(v));
   }
-  void PutBool(bool v) { PutU32(v ? 1 : 0); }
-  void PutU64(uint64_t v) {
+  [[gnu::always_inline]] void PutBool(bool v) { PutU32(v ? 1 : 0); }
+  [[gnu::always_inline]] void PutU64(uint64_t v) {
     assert(end_ - p_ >= 8);
     StoreBigEndian64(p_, v);
     p_ += 8;
   }
-  void PutDouble(double v) { PutU64(std::bit_cast<uint64_t>(v)); }
+  [[gnu::always_inline]] void PutDouble(double v) { PutU64(std::bit_cast<uint64_t>(v)); }
   // The bytes of `data` and their zero padding (no length word).
-  void PutOpaque(std::string_view data) {
+  [[gnu::always_inline]] void PutOpaque(std::string_view data) {
     const size_t padded = XdrPadded(data.size());
     assert(static_cast<size_t>(end_ - p_) >= padded);
     // Zero the last unit first, then copy: the padding costs one store.
@@ -57,7 +57,7 @@ class XdrWriter {
     p_ += padded;
   }
   // A variable-length opaque or string: length word, bytes, padding.
-  void PutCountedOpaque(std::string_view data) {
+  [[gnu::always_inline]] void PutCountedOpaque(std::string_view data) {
     PutU32(static_cast<uint32_t>(data.size()));
     PutOpaque(data);
   }

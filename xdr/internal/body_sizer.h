@@ -54,41 +54,54 @@ class BodySizer {
           return trail_.In("requested_synode_app_data", i);
         }
       }
-    } else if (!m.requested_synode_app_data.empty()) {
-      trail_.Fail(StrCat(m.requested_synode_app_data.size(), " entries, but ",
-                         DescribeProtocolVersion(V),
-                         " cannot carry them (x_1_6 (7) and later only)"));
-      return trail_.In("requested_synode_app_data");
+    } else if (!m.requested_synode_app_data.empty()) [[unlikely]] {
+      return RequestedError(m.requested_synode_app_data.size());
     }
-    if (n_ > kMaxBodySize) {
-      return trail_.Fail(StrCat("body of ", n_, " bytes does not fit a frame of at most ",
-                                kMaxFrameSize, " bytes"));
-    }
+    if (n_ > kMaxBodySize) [[unlikely]]
+      return TooLargeError();
     return true;
   }
 
   uint64_t size() const { return n_; }
 
  private:
-  bool Count(size_t count, uint32_t max, std::string_view bound) {
-    if (count <= max) return true;
+  [[gnu::noinline, gnu::cold]] bool RequestedError(size_t entries) {
+    trail_.Fail(StrCat(entries, " entries, but ", DescribeProtocolVersion(V),
+                       " cannot carry them (x_1_6 (7) and later only)"));
+    return trail_.In("requested_synode_app_data");
+  }
+  [[gnu::noinline, gnu::cold]] bool TooLargeError() {
+    return trail_.Fail(
+        StrCat("body of ", n_, " bytes does not fit a frame of at most ", kMaxFrameSize, " bytes"));
+  }
+
+  // Error paths stay out of line so that the checks inline into a short hot path.
+  [[gnu::noinline, gnu::cold]] bool CountError(size_t count, uint32_t max, std::string_view bound) {
     return trail_.Fail(StrCat("count ", count, " > ", max, " (", bound, ")"));
+  }
+  [[gnu::noinline, gnu::cold]] bool LengthError(size_t length, uint64_t max,
+                                                std::string_view bound) {
+    return trail_.Fail(StrCat("length ", length, " > ", max, " (", bound, ")"));
+  }
+  bool Count(size_t count, uint32_t max, std::string_view bound) {
+    if (count <= max) [[likely]]
+      return true;
+    return CountError(count, max, bound);
   }
   // A length-prefixed string or opaque of at most `max` bytes.
   bool Counted(std::string_view data, uint64_t max, std::string_view bound) {
-    if (data.size() > max) {
-      return trail_.Fail(StrCat("length ", data.size(), " > ", max, " (", bound, ")"));
-    }
+    if (data.size() > max) [[unlikely]]
+      return LengthError(data.size(), max, bound);
     n_ += kUnit + XdrPadded(data.size());
     return true;
   }
   bool CheckedData(std::string_view data) { return Counted(data, 0xFFFFFFFFull, "32-bit length"); }
-  bool Missing(std::string_view field, ProtocolVersion since) {
+  [[gnu::noinline, gnu::cold]] bool Missing(std::string_view field, ProtocolVersion since) {
     trail_.Fail(StrCat("absent, but ", DescribeProtocolVersion(V), " carries it (",
                        DescribeProtocolVersion(since), " and later)"));
     return trail_.In(field);
   }
-  bool NotCarried(std::string_view field, ProtocolVersion since) {
+  [[gnu::noinline, gnu::cold]] bool NotCarried(std::string_view field, ProtocolVersion since) {
     trail_.Fail(StrCat("present, but ", DescribeProtocolVersion(V), " does not carry it (only ",
                        DescribeProtocolVersion(since), " and later)"));
     return trail_.In(field);
@@ -151,20 +164,28 @@ class BodySizer {
     return true;
   }
 
+  [[gnu::noinline, gnu::cold]] bool ArmError(const AppU& u) {
+    return trail_.Fail(StrCat("cargo ", DescribeEnum(u.c_t), " selects the ",
+                              ArmLabel(ArmOf(u.c_t)), " arm, but the value holds the ",
+                              ArmLabel(u.kind()), " arm"));
+  }
+  [[gnu::noinline, gnu::cold]] bool CargoVersionError(CargoType c) {
+    trail_.Fail(StrCat("cargo ", DescribeEnum(c), " is not known before ",
+                       DescribeProtocolVersion(FirstVersionWithCargo(c)), "; a peer at ",
+                       DescribeProtocolVersion(V), " would misparse the frame"));
+    return trail_.In("c_t");
+  }
+
   bool Body(const AppU& u) {
     const AppArm want = ArmOf(u.c_t);
-    if (u.kind() != want) {
-      trail_.Fail(StrCat("cargo ", DescribeEnum(u.c_t), " selects the ", ArmLabel(want),
-                         " arm, but the value holds the ", ArmLabel(u.kind()), " arm"));
-      return false;
-    }
-    if (options_.check_cargo_version && FirstVersionWithCargo(u.c_t) > V) {
-      trail_.Fail(StrCat("cargo ", DescribeEnum(u.c_t), " is not known before ",
-                         DescribeProtocolVersion(FirstVersionWithCargo(u.c_t)), "; a peer at ",
-                         DescribeProtocolVersion(V), " would misparse the frame"));
-      return trail_.In("c_t");
+    if (u.kind() != want) [[unlikely]]
+      return ArmError(u);
+    if (options_.check_cargo_version && FirstVersionWithCargo(u.c_t) > V) [[unlikely]] {
+      return CargoVersionError(u.c_t);
     }
     switch (want) {
+      case AppArm::kData:  // the common case first
+        return CheckedData(*std::get_if<Bytes>(&u.arm)) || trail_.In("data");
       case AppArm::kNodes:
         return Nodes(std::get<NodeList>(u.arm), "nodes");
       case AppArm::kRep: {
@@ -177,8 +198,6 @@ class BodySizer {
         }
         return true;
       }
-      case AppArm::kData:
-        return CheckedData(std::get<Bytes>(u.arm)) || trail_.In("data");
       case AppArm::kTd: {
         const TransData& t = std::get<TransData>(u.arm);
         n_ += kTransIdSize + kUnit + 2 * kUnit;  // tid, pc, errmsg.nodeid and code

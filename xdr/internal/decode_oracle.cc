@@ -44,8 +44,13 @@ OracleResult CheckDecodeProperties(ProtocolVersion v, std::span<const std::byte>
   Arena copy_arena;
   absl::StatusOr<Decoded> copy = Decode(v, body, copy_arena, {.zero_copy = false});
 
-  if (view.ok() != copy.ok()) {
-    violation = "zero-copy and copying decodes disagree on success";
+  // A Decoder kept across calls: decoding after earlier (possibly failed) decodes must give
+  // exactly what a fresh decode gives.
+  static thread_local Decoder reused({.zero_copy = true});
+  absl::StatusOr<DecodeInfo> again_reused = reused.Decode(v, body);
+
+  if (view.ok() != copy.ok() || view.ok() != again_reused.ok()) {
+    violation = "zero-copy, copying and reused decodes disagree on success";
     return result;
   }
   if (!view.ok()) {
@@ -72,8 +77,10 @@ OracleResult CheckDecodeProperties(ProtocolVersion v, std::span<const std::byte>
   if (!first) return result;
   std::optional<std::vector<std::byte>> from_copy = Reencode(v, *copy->msg, violation);
   if (!from_copy) return result;
-  if (*first != *from_copy) {
-    violation = "the two modes decode different messages";
+  std::optional<std::vector<std::byte>> from_reused = Reencode(v, reused.msg(), violation);
+  if (!from_reused) return result;
+  if (*first != *from_copy || *first != *from_reused || again_reused->consumed != view->consumed) {
+    violation = "the decode modes give different messages";
     return result;
   }
   // Leniency never changes sizes (a bool is 4 bytes whatever its value), so the canonical

@@ -1,0 +1,198 @@
+// uxcom's XDR codec against MySQL 8.0.18's way of encoding (the libtirpc baseline in
+// bench/baseline) and against memcpy, in one run.
+//
+//   bazel run --config=opt //bench:codec_bench -- --benchmark_format=json > codec.json
+//   bench/codec_ratios.py codec.json
+//
+// Benchmarks are named <operation>/<message>/<version>/<codec>:
+//   encode    uxcom: AppendFrame into a reused Buffer | tirpc: xdr_sizeof, calloc, xdrmem
+//             encode, free (8.0.18's serialize_msg and the send path's free)
+//   decode    uxcom_view: a reused xdr::Decoder, zero-copy (the transport's path) |
+//             uxcom_copy: the same, copying strings and opaque data into its arena |
+//             uxcom_arena: Decode of a fresh message into a reused Arena, zero-copy |
+//             tirpc: calloc, xdrmem decode, xdr_free, free
+//   memcpy/large_app_64k: copying the 64 KiB payload once, the floor for large messages
+// Every benchmark reports allocs_per_op, counted by interposing malloc (bench/allocation_counter).
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench/allocation_counter.h"
+#include "bench/baseline/tirpc_pax_msg.h"
+#include "bench/codec_bench_messages.h"
+#include "xdr/buffer.h"
+#include "xdr/decode.h"
+#include "xdr/encode.h"
+
+namespace uxcom::bench {
+namespace {
+
+using xdr::ProtocolVersion;
+
+struct AllocationScope {
+  explicit AllocationScope(benchmark::State& state) : state(state), before(HeapAllocations()) {}
+  ~AllocationScope() {
+    state.counters["allocs_per_op"] = benchmark::Counter(
+        static_cast<double>(HeapAllocations() - before), benchmark::Counter::kAvgIterations);
+  }
+  benchmark::State& state;
+  uint64_t before;
+};
+
+template <ProtocolVersion V>
+void EncodeUxcom(benchmark::State& state, const xdr::PaxMsg* msg) {
+  xdr::Buffer out;
+  (void)xdr::AppendFrame<V>(*msg, out);  // grow once
+  {
+    AllocationScope allocations(state);
+    for (auto _ : state) {
+      out.Clear();
+      absl::StatusOr<size_t> n = xdr::AppendFrame<V>(*msg, out);
+      benchmark::DoNotOptimize(n);
+      benchmark::DoNotOptimize(out.data());
+      benchmark::ClobberMemory();
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * out.size()));
+}
+
+template <ProtocolVersion V>
+void EncodeTirpc(benchmark::State& state, const xdr::PaxMsg* msg) {
+  tirpc::pax_msg* c = tirpc::FromModel(*msg);
+  const uint32_t version = xdr::ToWire(V);
+  uint32_t size = 0;
+  {
+    AllocationScope allocations(state);
+    for (auto _ : state) {
+      char* frame = nullptr;
+      if (!tirpc::Serialize(version, c, &frame, &size)) state.SkipWithError("serialize failed");
+      benchmark::DoNotOptimize(frame);
+      benchmark::ClobberMemory();
+      free(frame);
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * size));
+  tirpc::FreePaxMsg(version, c);
+}
+
+template <ProtocolVersion V>
+std::vector<std::byte> Body(const xdr::PaxMsg& msg) {
+  std::vector<std::byte> body;
+  if (!xdr::AppendBody<V>(msg, body).ok()) std::abort();
+  return body;
+}
+
+// The transport's path: a Decoder reused message after message.
+template <ProtocolVersion V>
+void DecodeUxcom(benchmark::State& state, const xdr::PaxMsg* msg, bool zero_copy) {
+  const std::vector<std::byte> body = Body<V>(*msg);
+  xdr::Decoder decoder({.zero_copy = zero_copy});
+  (void)decoder.Decode<V>(body);  // grow once
+  {
+    AllocationScope allocations(state);
+    for (auto _ : state) {
+      absl::StatusOr<xdr::DecodeInfo> d = decoder.Decode<V>(body);
+      benchmark::DoNotOptimize(d);
+      benchmark::DoNotOptimize(&decoder.msg());
+      benchmark::ClobberMemory();
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+
+// A fresh message in a reused Arena per decode (zero-copy).
+template <ProtocolVersion V>
+void DecodeUxcomArena(benchmark::State& state, const xdr::PaxMsg* msg) {
+  const std::vector<std::byte> body = Body<V>(*msg);
+  xdr::Arena arena;
+  const xdr::DecodeOptions options{.zero_copy = true};
+  (void)xdr::Decode<V>(body, arena, options);  // grow once
+  {
+    AllocationScope allocations(state);
+    for (auto _ : state) {
+      arena.Reset();
+      absl::StatusOr<xdr::Decoded> d = xdr::Decode<V>(body, arena, options);
+      benchmark::DoNotOptimize(d);
+      benchmark::ClobberMemory();
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+
+template <ProtocolVersion V>
+void DecodeTirpc(benchmark::State& state, const xdr::PaxMsg* msg) {
+  const std::vector<std::byte> body = Body<V>(*msg);
+  const uint32_t version = xdr::ToWire(V);
+  {
+    AllocationScope allocations(state);
+    for (auto _ : state) {
+      tirpc::pax_msg* m = nullptr;
+      uint32_t consumed = 0;
+      if (!tirpc::Deserialize(version, reinterpret_cast<const char*>(body.data()),
+                              static_cast<uint32_t>(body.size()), &m, &consumed)) {
+        state.SkipWithError("deserialize failed");
+      }
+      benchmark::DoNotOptimize(m);
+      benchmark::ClobberMemory();
+      tirpc::FreePaxMsg(version, m);
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
+}
+
+void MemcpyPayload(benchmark::State& state) {
+  const xdr::PaxMsg msg = LargeAppMessage();
+  const xdr::Bytes payload = std::get<xdr::Bytes>(msg.a[0].body.arm);
+  std::vector<char> dst(payload.size());
+  {
+    AllocationScope allocations(state);
+    for (auto _ : state) {
+      std::memcpy(dst.data(), payload.data(), payload.size());
+      benchmark::DoNotOptimize(dst.data());
+      benchmark::ClobberMemory();
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * payload.size()));
+}
+
+template <ProtocolVersion V>
+void RegisterVersion(const std::string& version_name, const NamedMessage& m) {
+  const xdr::PaxMsg* msg = &m.msg;
+  const std::string suffix = "/" + m.name + "/" + version_name;
+  benchmark::RegisterBenchmark(("encode" + suffix + "/uxcom").c_str(),
+                               [msg](benchmark::State& s) { EncodeUxcom<V>(s, msg); });
+  benchmark::RegisterBenchmark(("encode" + suffix + "/tirpc").c_str(),
+                               [msg](benchmark::State& s) { EncodeTirpc<V>(s, msg); });
+  benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_view").c_str(),
+                               [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, true); });
+  benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_copy").c_str(),
+                               [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, false); });
+  benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_arena").c_str(),
+                               [msg](benchmark::State& s) { DecodeUxcomArena<V>(s, msg); });
+  benchmark::RegisterBenchmark(("decode" + suffix + "/tirpc").c_str(),
+                               [msg](benchmark::State& s) { DecodeTirpc<V>(s, msg); });
+}
+
+}  // namespace
+}  // namespace uxcom::bench
+
+int main(int argc, char** argv) {
+  using namespace uxcom::bench;
+  static const std::vector<NamedMessage> messages = AllCodecBenchMessages();
+  for (const NamedMessage& m : messages) {
+    RegisterVersion<ProtocolVersion::kX1_0>("x_1_0", m);
+    RegisterVersion<ProtocolVersion::kX1_4>("x_1_4", m);
+    RegisterVersion<ProtocolVersion::kX1_6>("x_1_6", m);
+  }
+  benchmark::RegisterBenchmark("memcpy/large_app_64k", MemcpyPayload);
+  benchmark::AddCustomContext("allocation_counting",
+                              HeapAllocationCountingEnabled() ? "enabled" : "disabled");
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
