@@ -69,7 +69,7 @@ Task<absl::Status> BufferedReader::Fill(size_t n) {
 
 Task<absl::Status> BufferedReader::ReadExactly(std::span<std::byte> dst) {
   size_t from_buffer = std::min(dst.size(), size());
-  std::memcpy(dst.data(), data_.get() + head_, from_buffer);
+  if (from_buffer > 0) std::memcpy(dst.data(), data_.get() + head_, from_buffer);
   Consume(from_buffer);
   if (from_buffer == dst.size()) co_return absl::OkStatus();
   co_return co_await stream_.ReadExactly(dst.subspan(from_buffer));

@@ -306,7 +306,8 @@ void Executor::Shutdown() {
   // Scopes still registered belong to Scope objects that outlive the executor; they are
   // empty now and free themselves when released.
   while (detail::ListNode* n = scopes_.pop_front()) (void)n;
-  backend_.reset();
+  // The backend stays until the destructor: Streams and Listeners released after Shutdown()
+  // (but before the executor is destroyed) still close through it.
   shut_down_ = true;
 }
 

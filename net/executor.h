@@ -141,7 +141,8 @@ class Executor {
   void Post(absl::AnyInvocable<void()> fn);
 
   // Cancels every task, waits for them and for every kernel operation, destroys what is
-  // left. Idempotent; the destructor calls it. Must run on the executor's thread (or with
+  // left. Idempotent; the destructor calls it. Streams and Listeners must be destroyed before
+  // the executor (they may outlive Shutdown()). Must run on the executor's thread (or with
   // the loop not running).
   void Shutdown();
 

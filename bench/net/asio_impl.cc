@@ -86,8 +86,8 @@ awaitable<void> Receiver(tcp::socket& s, uint64_t messages, uint64_t* received) 
 // Ping-pong: `n` clients on this thread's io_context, echo servers on another thread's.
 // Returns elapsed seconds for `rounds` round trips per connection.
 UXCOM_EXPORT double UXCOM_CAT(UXCOM_ASIO_NAME, _pingpong)(const int* client_fds,
-                                                          const int* server_fds, int n,
-                                                          long rounds, int size) {
+                                                          const int* server_fds, int n, long rounds,
+                                                          int size) {
   asio::io_context server_ctx(1), client_ctx(1);
   for (int i = 0; i < n; ++i) {
     asio::co_spawn(server_ctx, Echo(Adopt(server_ctx, server_fds[i])), asio::detached);

@@ -20,8 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "benchmark/benchmark.h"
 #include "bench/net/common.h"
+#include "benchmark/benchmark.h"
 #include "net/executor.h"
 #include "net/scope.h"
 #include "net/stream.h"
@@ -82,8 +82,10 @@ std::unique_ptr<Executor> NewExecutor(BackendKind kind, net::Duration busy_poll 
   ExecutorOptions o;
   o.backend = kind;
   o.busy_poll = busy_poll;
-  if (const char* size = std::getenv("UXCOM_BENCH_RECV_BUFFER")) o.recv_buffer_size = std::atoi(size);
-  if (const char* count = std::getenv("UXCOM_BENCH_RECV_COUNT")) o.recv_buffer_count = std::atoi(count);
+  if (const char* size = std::getenv("UXCOM_BENCH_RECV_BUFFER"))
+    o.recv_buffer_size = std::atoi(size);
+  if (const char* count = std::getenv("UXCOM_BENCH_RECV_COUNT"))
+    o.recv_buffer_count = std::atoi(count);
   if (const char* off = std::getenv("UXCOM_BENCH_DISABLE")) {
     o.disabled_uring_features = static_cast<uint32_t>(std::atoi(off));
   }
@@ -298,8 +300,8 @@ void BM_Stream(benchmark::State& state) {
 void Register() {
   for (int impl : {kUxUring, kUxEpoll, kAsioEpoll, kAsioUring}) {
     for (int conns : {1, 8}) {
-      std::string name = std::string("PingPong64/") + kImplNames[impl] + "/conns:" +
-                         std::to_string(conns);
+      std::string name =
+          std::string("PingPong64/") + kImplNames[impl] + "/conns:" + std::to_string(conns);
       benchmark::RegisterBenchmark(name.c_str(), BM_PingPong)
           ->Args({impl, conns})
           ->UseManualTime()
@@ -310,8 +312,8 @@ void Register() {
   for (int size : {64, 1024, 65536}) {
     for (int conns : {1, 8}) {
       for (int impl : {kUxUring, kUxEpoll, kAsioEpoll, kAsioUring}) {
-        std::string name = std::string("Stream/") + kImplNames[impl] + "/size:" +
-                           std::to_string(size) + "/conns:" + std::to_string(conns);
+        std::string name = std::string("Stream/") + kImplNames[impl] +
+                           "/size:" + std::to_string(size) + "/conns:" + std::to_string(conns);
         benchmark::RegisterBenchmark(name.c_str(), BM_Stream)
             ->Args({impl, conns, size})
             ->UseManualTime()
