@@ -7,6 +7,7 @@
 // server is found from the `from` and group of its messages (find_site_def + get_server), and
 // from then on every byte read refreshes that server's `detected` time; the connection holds
 // a reference to it (8.0.18 caches the pointer without one).
+#include "absl/strings/str_cat.h"
 #include "xcom/internal/read_frames.h"
 
 namespace uxcom::xcom::internal {
@@ -20,6 +21,16 @@ class AcceptorPolicy {
       : st_(st), conn_(conn) {}
 
   void OnBytes() { st_.NoteInboundBytes(*conn_); }
+
+  // The first frame must be a version request; anything else (a normal frame, a stray reply,
+  // bytes of another protocol) ends the connection as soon as its header is seen.
+  FrameAction OnHeader(const xdr::FrameHeader& h) {
+    if (conn_->negotiated || h.type == xdr::MessageType::kVersionReq) return {};
+    return FrameAction::Close(CloseReason::kNotNegotiated,
+                              absl::StrCat("the first frame must be a version request, got type ",
+                                           static_cast<int>(h.type), " version ",
+                                           static_cast<uint32_t>(h.version), " length ", h.length));
+  }
 
   FrameAction OnFrame(const FrameBuffer::Next& f) {
     switch (f.header.type) {

@@ -25,6 +25,7 @@ FrameBuffer::Next FrameBuffer::Peek() {
   if (buffered() < xdr::kFrameHeaderSize) return out;
   out.header = xdr::LoadFrameHeader(std::span<const std::byte, xdr::kFrameHeaderSize>(
       data_.get() + head_, xdr::kFrameHeaderSize));
+  out.has_header = true;
   if (!xdr::IsNegotiation(out.header.type) && out.header.length > max_body_) {
     out.kind = kTooLarge;
     return out;

@@ -42,6 +42,7 @@ class FrameBuffer {
   };
   struct Next {
     Kind kind = kNeedMore;
+    bool has_header = false;  // `header` is valid (always, unless kNeedMore with < 12 bytes)
     xdr::FrameHeader header;
     std::span<const std::byte> body;
     size_t size = 0;  // bytes the frame occupies in the stream

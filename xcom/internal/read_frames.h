@@ -46,7 +46,10 @@ struct FrameAction {
   }
 };
 
-// Policy: void OnBytes(); FrameAction OnFrame(const FrameBuffer::Next&); bool gate_ipv6.
+// Policy: void OnBytes(); bool gate_ipv6;
+//   FrameAction OnHeader(const xdr::FrameHeader&)  as soon as a header is buffered (kClose to
+//                                                   refuse the frame before its body arrives);
+//   FrameAction OnFrame(const FrameBuffer::Next&)  for every complete frame.
 template <typename Policy>
 net::Task<void> ReadFrames(std::shared_ptr<TransportState> state, Connection& conn, bool outbound,
                            Policy& policy) {
@@ -55,6 +58,12 @@ net::Task<void> ReadFrames(std::shared_ptr<TransportState> state, Connection& co
   int burst = 0;
   for (;;) {
     FrameBuffer::Next f = in.Peek();
+    if (f.has_header) {
+      if (FrameAction early = policy.OnHeader(f.header); early.kind == FrameAction::kClose) {
+        st.CloseConnection(conn, outbound, early.reason, early.detail);
+        co_return;
+      }
+    }
     if (f.kind == FrameBuffer::kNeedMore) {
       conn.read_mid_frame = in.mid_frame();
       absl::StatusOr<size_t> n = co_await conn.stream.ReadSome(in.WritableSpace());

@@ -24,6 +24,9 @@ class ReplyPolicy {
     server_->detected = conn_.read_progress;
   }
 
+  // Frames are judged whole (8.0.18 reads a reply before anything else is sent anyway).
+  FrameAction OnHeader(const xdr::FrameHeader&) { return {}; }
+
   FrameAction OnFrame(const FrameBuffer::Next& f) {
     switch (f.header.type) {
       case xdr::MessageType::kVersionReply:

@@ -4,11 +4,31 @@
 // byte is read or written; a rejected one is closed at once. After an accept error or a
 // rejection the loop pauses rejected_accept_delay (0.1 s), which also rate-limits a rejected
 // peer. Each kept connection gets its own Acceptor task.
+#include <netinet/in.h>
+
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "net/timer.h"
 #include "xcom/internal/transport_state.h"
 
 namespace uxcom::xcom::internal {
+namespace {
+
+net::SocketAddress Unmapped(const net::SocketAddress& a) {
+  if (!a.is_ipv6()) return a;
+  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a.data());
+  if (!IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) return a;
+  sockaddr_in in4{};
+  in4.sin_family = AF_INET;
+  in4.sin_port = in6->sin6_port;
+  std::memcpy(&in4.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+  absl::StatusOr<net::SocketAddress> v4 =
+      net::SocketAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&in4), sizeof in4);
+  return v4.ok() ? *v4 : a;
+}
+
+}  // namespace
 
 net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state) {
   TransportState& st = *state;
@@ -25,13 +45,15 @@ net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state) {
       if (!(co_await net::Sleep(o.rejected_accept_delay)).ok()) co_return;
       continue;
     }
+    // The dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; show them as IPv4.
+    net::SocketAddress peer = Unmapped(a->peer);
     if (o.accept_callback) {
       AcceptInfo info{.fd = a->stream.fd(),
-                      .peer = a->peer,
+                      .peer = peer,
                       .latest_site = st.sites.empty() ? nullptr : &st.sites.back().site};
       if (!o.accept_callback(info)) {
         st.stats.accepts_rejected.Add();
-        st.Log(LogLevel::kInfo, "Connection from ", a->peer.ToString(),
+        st.Log(LogLevel::kInfo, "Connection from ", peer.ToString(),
                " rejected by the accept callback");
         a->stream.Close();
         if (!(co_await net::Sleep(o.rejected_accept_delay)).ok()) co_return;
@@ -39,7 +61,7 @@ net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state) {
       }
     }
     st.stats.accepts.Add();
-    auto conn = std::make_shared<InboundConnection>(std::move(a->stream), a->peer.ToString(),
+    auto conn = std::make_shared<InboundConnection>(std::move(a->stream), peer.ToString(),
                                                     st.executor.Now());
     st.Log(LogLevel::kDebug, "Accepted connection from ", conn->peer, " (fd=", conn->stream.fd(),
            ")");

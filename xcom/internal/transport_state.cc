@@ -81,6 +81,7 @@ std::shared_ptr<Server> TransportState::ServerOf(const xdr::PaxMsg& msg) {
 
 bool TransportState::CloseConnection(Connection& conn, bool outbound, CloseReason reason,
                                      absl::string_view detail) {
+  int fd = conn.stream.fd();
   if (!conn.Close(reason)) return false;
   if (outbound) {
     stats.CountOutboundClose(reason);
@@ -94,8 +95,8 @@ bool TransportState::CloseConnection(Connection& conn, bool outbound, CloseReaso
                        ? LogLevel::kInfo
                        : LogLevel::kWarning;
   Log(level, "Closing ", outbound ? "outbound" : "inbound", " connection ",
-      outbound ? "to " : "from ", conn.peer, " (fd=", conn.stream.fd(),
-      "): ", CloseReasonName(reason), detail.empty() ? "" : ": ", detail);
+      outbound ? "to " : "from ", conn.peer, " (fd=", fd, "): ", CloseReasonName(reason),
+      detail.empty() ? "" : ": ", detail);
   return true;
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "net/timer.h"
@@ -167,6 +168,32 @@ net::Task<absl::Status> RawPeer::ExpectClosed(net::Duration timeout) {
     co_return s;
   };
   co_return co_await net::WithTimeout(timeout, wait(reader_));
+}
+
+RawListener::RawListener(net::Executor& ex) : port_(ReservePort()) {
+  absl::StatusOr<net::Listener> l =
+      net::Listener::Listen(ex, {.port = port_, .address = net::SocketAddress::Loopback4(port_)});
+  if (!l.ok()) {
+    std::fprintf(stderr, "RawListener: %s\n", l.status().ToString().c_str());
+    std::abort();
+  }
+  listener_ = *std::move(l);
+}
+
+std::string RawListener::address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+net::Task<std::unique_ptr<RawPeer>> RawListener::Accept(net::Duration timeout) {
+  auto accept = [](net::Listener& l) -> net::Task<absl::StatusOr<net::Stream>> {
+    absl::StatusOr<net::Listener::Accepted> a = co_await l.Accept();
+    if (!a.ok()) co_return a.status();
+    co_return std::move(a->stream);
+  };
+  absl::StatusOr<net::Stream> s = co_await net::WithTimeout(timeout, accept(listener_));
+  if (!s.ok()) {
+    std::fprintf(stderr, "RawListener::Accept: %s\n", s.status().ToString().c_str());
+    std::abort();
+  }
+  co_return std::make_unique<RawPeer>(*std::move(s));
 }
 
 std::vector<std::byte> Bytes(std::string_view s) {

@@ -94,6 +94,20 @@ class RawPeer {
   net::BufferedReader reader_;
 };
 
+// A listener standing in for a peer the transport dials (a MySQL member, a broken peer).
+class RawListener {
+ public:
+  explicit RawListener(net::Executor& ex);
+  std::string address() const;  // "127.0.0.1:port"
+  uint16_t port() const { return port_; }
+  // The next connection; fails the test after `timeout`.
+  net::Task<std::unique_ptr<RawPeer>> Accept(net::Duration timeout = std::chrono::seconds(5));
+
+ private:
+  uint16_t port_;
+  net::Listener listener_;
+};
+
 std::vector<std::byte> Bytes(std::string_view s);
 
 }  // namespace uxcom::xcom::testing
