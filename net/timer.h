@@ -50,7 +50,7 @@ class SleepAwaiter {
       return false;
     }
     executor_ = context->executor;
-    node_.deadline = is_relative_ ? executor_->Now() + relative_ : deadline_;
+    node_.deadline = is_relative_ ? Clock::now() + relative_ : deadline_;
     node_.callback = &OnTimer;
     executor_->AddTimer(&node_);
     return true;
@@ -120,7 +120,7 @@ struct CancelTimer : TimerNode {
 
 }  // namespace detail
 
-// Suspends the task for `duration` (measured from the executor's cached Now()).
+// Suspends the task for at least `duration` (from the current time, not the cached Now()).
 // Returns OK, or kCancelled if the task is cancelled first.
 inline detail::SleepAwaiter Sleep(Duration duration) {
   return detail::SleepAwaiter(TimePoint{}, duration, true);
@@ -146,7 +146,7 @@ Task<T> WithTimeout(Duration timeout, Task<T> task) {
   timer.executor = parent->executor;
   timer.source = &source;
   timer.callback = &detail::CancelTimer::OnFire;
-  timer.deadline = parent->executor->Now() + timeout;
+  timer.deadline = Clock::now() + timeout;  // not the cached Now(): never early
   parent->executor->AddTimer(&timer);
   T result = co_await std::move(task).WithContext(&context);
   parent->executor->RemoveTimer(&timer);
