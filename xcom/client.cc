@@ -1,0 +1,148 @@
+#include "xcom/client.h"
+
+#include <array>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "net/buffered_reader.h"
+#include "net/stream.h"
+#include "net/timer.h"
+#include "xcom/message_defaults.h"
+#include "xdr/copy.h"
+#include "xdr/encode.h"
+#include "xdr/frame_header.h"
+
+namespace uxcom::xcom {
+namespace {
+
+std::string Hex(std::span<const std::byte> bytes) {
+  std::string out;
+  for (std::byte b : bytes)
+    absl::StrAppend(&out, out.empty() ? "" : " ", absl::Hex(static_cast<int>(b), absl::kZeroPad2));
+  return out;
+}
+
+// Names the step in a timeout (WithTimeout reports kDeadlineExceeded).
+absl::Status Step(const absl::Status& s, const char* step, const std::string& address) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(step, " ", address, ": ", s.message()));
+}
+
+// The stream stays put (the reader refers to it) while the session is moved around.
+struct Session {
+  std::unique_ptr<net::Stream> stream;
+  std::unique_ptr<net::BufferedReader> reader;
+  ClientResult result;
+};
+
+// Reads one 12-byte header; a peer that closes first is reported with what it did send.
+net::Task<absl::StatusOr<xdr::FrameHeader>> ReadHeader(net::BufferedReader& in) {
+  absl::Status s = co_await in.Fill(xdr::kFrameHeaderSize);
+  if (!s.ok()) {
+    if (absl::IsOutOfRange(s)) {
+      co_return absl::FailedPreconditionError(absl::StrCat(
+          "the peer closed the connection after ", in.size(), " bytes",
+          in.size() == 0 ? " without answering (refused by an allowlist or the IPv6 gate?)"
+                         : absl::StrCat(" (", Hex(in.buffered()), "): not an XCom endpoint")));
+    }
+    co_return s;
+  }
+  xdr::FrameHeader h = xdr::LoadFrameHeader(in.buffered().first<xdr::kFrameHeaderSize>());
+  co_return h;
+}
+
+net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& address,
+                                        const ClientOptions& o) {
+  absl::StatusOr<net::HostPort> hp = net::ParseHostPort(address);
+  if (!hp.ok()) co_return hp.status();
+  absl::StatusOr<net::Stream> stream =
+      co_await net::Stream::Connect(ex, hp->host, hp->port, o.connect_timeout);
+  if (!stream.ok()) co_return Step(stream.status(), "connect", address);
+  Session session{.stream = std::make_unique<net::Stream>(*std::move(stream))};
+  session.reader = std::make_unique<net::BufferedReader>(*session.stream);
+  session.result.peer = session.stream->peer();
+
+  auto request = xdr::FrameHeaderBytes(xdr::VersionRequest(o.max_version, o.tag));
+  auto sent = std::chrono::steady_clock::now();
+  auto handshake = [](Session& s, std::array<std::byte, xdr::kFrameHeaderSize> req)
+      -> net::Task<absl::StatusOr<xdr::FrameHeader>> {
+    if (absl::Status w = co_await s.stream->Write(req); !w.ok()) co_return w;
+    co_return co_await ReadHeader(*s.reader);
+  };
+  absl::StatusOr<xdr::FrameHeader> reply =
+      co_await net::WithTimeout(o.timeout, handshake(session, request));
+  if (!reply.ok()) co_return Step(reply.status(), "negotiation with", address);
+  session.result.negotiation_rtt = std::chrono::steady_clock::now() - sent;
+  if (reply->type != xdr::MessageType::kVersionReply || reply->tag != o.tag || reply->length != 0) {
+    co_return absl::FailedPreconditionError(absl::StrCat(
+        address, " is not an XCom endpoint: expected a version reply with tag ", o.tag,
+        ", got header ", Hex(session.reader->buffered().first<xdr::kFrameHeaderSize>())));
+  }
+  session.reader->Consume(xdr::kFrameHeaderSize);
+  if (reply->version == xdr::ProtocolVersion::kUnknown || reply->version > o.max_version ||
+      reply->version < o.min_version) {
+    co_return absl::FailedPreconditionError(
+        absl::StrCat("no protocol version in common with ", address, ": it answered ",
+                     xdr::DescribeProtocolVersion(reply->version), ", this client speaks ",
+                     xdr::DescribeProtocolVersion(o.min_version), " to ",
+                     xdr::DescribeProtocolVersion(o.max_version)));
+  }
+  session.result.version = reply->version;
+  co_return session;
+}
+
+}  // namespace
+
+net::Task<absl::StatusOr<ClientResult>> Negotiate(net::Executor& executor, std::string address,
+                                                  ClientOptions options) {
+  absl::StatusOr<Session> s = co_await Open(executor, address, options);
+  if (!s.ok()) co_return s.status();
+  s->stream->Close();
+  co_return std::move(s->result);
+}
+
+net::Task<absl::StatusOr<ClientResult>> SendOnce(net::Executor& executor, std::string address,
+                                                 const xdr::PaxMsg& msg, ClientOptions options) {
+  absl::StatusOr<Session> s = co_await Open(executor, address, options);
+  if (!s.ok()) co_return s.status();
+  xdr::Arena arena;
+  xdr::PaxMsg* copy = xdr::CopyToArena(msg, arena);
+  ApplyCarriedDefaults(*copy);
+  std::vector<std::byte> frame;
+  absl::StatusOr<size_t> n = xdr::AppendFrame(s->result.version, *copy, frame);
+  if (!n.ok()) co_return n.status();
+  auto write = [](net::Stream& st, std::vector<std::byte>& f) -> net::Task<absl::Status> {
+    co_return co_await st.Write(f);
+  };
+  absl::Status w = co_await net::WithTimeout(options.timeout, write(*s->stream, frame));
+  if (!w.ok()) co_return Step(w, "send to", address);
+  if (options.await_reply) {
+    auto read = [](net::BufferedReader& in, const ClientOptions& o,
+                   xdr::ProtocolVersion v) -> net::Task<absl::StatusOr<xdr::OwnedPaxMsg>> {
+      absl::StatusOr<xdr::FrameHeader> h = co_await ReadHeader(in);
+      if (!h.ok()) co_return h.status();
+      if (h->type != xdr::MessageType::kNormal || h->version != v) {
+        co_return absl::FailedPreconditionError(
+            absl::StrCat("expected a normal frame of ", xdr::DescribeProtocolVersion(v),
+                         ", got header ", Hex(in.buffered().first<xdr::kFrameHeaderSize>())));
+      }
+      if (h->length == 0 || h->length > o.max_frame_body) {
+        co_return absl::FailedPreconditionError(
+            absl::StrCat("reply body length ", h->length, " outside [1, ", o.max_frame_body, "]"));
+      }
+      in.Consume(xdr::kFrameHeaderSize);
+      std::vector<std::byte> body(h->length);
+      if (absl::Status r = co_await in.ReadExactly(body); !r.ok()) co_return r;
+      co_return xdr::DecodeOwned(v, body, {.max_body_size = o.max_frame_body});
+    };
+    absl::StatusOr<xdr::OwnedPaxMsg> reply =
+        co_await net::WithTimeout(options.timeout, read(*s->reader, options, s->result.version));
+    if (!reply.ok()) co_return Step(reply.status(), "reply from", address);
+    s->result.reply = *std::move(reply);
+  }
+  s->stream->Close();
+  co_return std::move(s->result);
+}
+
+}  // namespace uxcom::xcom

@@ -1,0 +1,69 @@
+// One-shot XCom client: connect, negotiate, send one message, optionally await one reply.
+//
+// This is XCom's client_task (and the connection half of xcom_send_client_app_data): it
+// dials, sends x_version_req with tag 313 and its maximum version, requires an
+// x_version_reply with that tag and a version it speaks, then writes one normal frame encoded
+// with that version. Unlike 8.0.18 (which redials forever and may abort() on an error), every
+// step has a timeout and every failure is a Status that says which step failed and why:
+//
+//   kInvalidArgument     the address does not parse; the message cannot be encoded
+//   kUnavailable         refused, reset, unreachable
+//   kDeadlineExceeded    "connect", "negotiation", "send" or "reply" took too long
+//   kFailedPrecondition  the peer is not an XCom endpoint (its answer is not a version reply
+//                        to our tag; the bytes are shown), no version in common, or it closed
+//                        the connection without answering (an allowlist or the IPv6 gate)
+//
+//   absl::StatusOr<ClientResult> r = co_await SendOnce(ex, "10.0.0.1:33061", request,
+//                                                      {.await_reply = true});
+//   if (r.ok()) Use(r->version, *r->reply);
+//
+// Negotiate() stops after the handshake (what xcom_probe does) and reports its round trip.
+#ifndef UXCOM_XCOM_CLIENT_H_
+#define UXCOM_XCOM_CLIENT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "net/address.h"
+#include "net/executor.h"
+#include "net/task.h"
+#include "xdr/decode.h"
+#include "xdr/limits.h"
+#include "xdr/negotiation.h"
+#include "xdr/pax_msg.h"
+#include "xdr/protocol_version.h"
+
+namespace uxcom::xcom {
+
+struct ClientOptions {
+  xdr::ProtocolVersion min_version = xdr::kMinProtocolVersion;
+  xdr::ProtocolVersion max_version = xdr::kMaxProtocolVersion;
+  uint16_t tag = xdr::kFirstNegotiationTag;  // the original client always uses 313
+  net::Duration connect_timeout = std::chrono::seconds(10);
+  // Bounds each of: the negotiation, the send, the reply.
+  net::Duration timeout = std::chrono::seconds(10);
+  // SendOnce waits for one normal frame back and decodes it.
+  bool await_reply = false;
+  size_t max_frame_body = xdr::kDefaultMaxBodySize;
+};
+
+struct ClientResult {
+  net::SocketAddress peer;
+  xdr::ProtocolVersion version = xdr::ProtocolVersion::kUnknown;  // negotiated
+  net::Duration negotiation_rtt{};                                // request written → reply read
+  std::optional<xdr::OwnedPaxMsg> reply;
+};
+
+net::Task<absl::StatusOr<ClientResult>> Negotiate(net::Executor& executor, std::string address,
+                                                  ClientOptions options = {});
+
+net::Task<absl::StatusOr<ClientResult>> SendOnce(net::Executor& executor, std::string address,
+                                                 const xdr::PaxMsg& msg,
+                                                 ClientOptions options = {});
+
+}  // namespace uxcom::xcom
+
+#endif  // UXCOM_XCOM_CLIENT_H_
