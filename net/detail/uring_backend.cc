@@ -18,10 +18,42 @@
 #include "net/executor.h"
 #include "net/metrics.h"
 
+#if defined(__SANITIZE_THREAD__)
+#define UXCOM_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UXCOM_TSAN 1
+#endif
+#endif
+#ifdef UXCOM_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace uxcom::net::detail {
 namespace {
 
 constexpr int kBufferGroup = 0;
+
+// ThreadSanitizer and the ring memory. liburing 2.3 is a "nolibc" build: it maps and unmaps the
+// SQ/CQ rings and the SQE array with raw syscalls (it imports no mmap/munmap), which TSan's
+// interceptors never see. The shadow state of a destroyed ring's pages therefore survives its
+// munmap, and a ring that another thread maps later at the same address appears to race with the
+// dead one (core_test's "executors on separate threads" test: two ArmWake() calls of two
+// executors writing the same SQE address, io_uring mapping offset 0x10000000 = IORING_OFF_SQES).
+// The kernel orders an munmap before any mmap that reuses its range (mmap_lock), so that order is
+// modelled exactly: every ring teardown releases, and every ring setup acquires, one sync object.
+// No-ops without TSan.
+[[maybe_unused]] char ring_mapping_order;
+inline void RingMapped() {
+#ifdef UXCOM_TSAN
+  __tsan_acquire(&ring_mapping_order);
+#endif
+}
+inline void RingUnmapping() {
+#ifdef UXCOM_TSAN
+  __tsan_release(&ring_mapping_order);
+#endif
+}
 
 // What an SQE's user_data points at. 0 marks SQEs whose CQE is ignored (cancel requests).
 struct Completion {
@@ -231,6 +263,7 @@ UringBackend::~UringBackend() {
   if (ring_ready_) {
     if (buf_ring_ != nullptr)
       FreeBufRing(&ring_, buf_ring_, options_.recv_buffer_count, kBufferGroup);
+    RingUnmapping();
     io_uring_queue_exit(&ring_);
   }
   if (buffers_ != nullptr) munmap(buffers_, buffers_bytes_);
@@ -260,11 +293,13 @@ absl::Status UringBackend::Init() {
       p.cq_entries = options_.sq_entries * options_.cq_multiplier;
       rc = io_uring_queue_init_params(options_.sq_entries, &ring_, &p);
       if (rc == 0) {
+        RingMapped();
         setup_flags_ = p.flags;
         flags_name_ = a.name;
         ext_arg_ = (p.features & IORING_FEAT_EXT_ARG) &&
                    !(options_.disabled_uring_features & kUringExtArg);
         if (!(p.features & IORING_FEAT_NODROP) || !(p.features & IORING_FEAT_FAST_POLL)) {
+          RingUnmapping();
           io_uring_queue_exit(&ring_);
           return absl::UnavailableError(
               "io_uring lacks IORING_FEAT_NODROP/FAST_POLL (kernel older than 5.7)");
