@@ -1,0 +1,135 @@
+#include "bench/transport/common.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+
+namespace uxcom::bench::transport {
+namespace {
+
+const std::string& Payload(size_t size) {
+  static const std::string* bytes = [] {
+    auto* s = new std::string(1 << 20, '\0');
+    for (size_t i = 0; i < s->size(); ++i) (*s)[i] = static_cast<char>(i * 7 + 1);
+    return s;
+  }();
+  if (size > bytes->size()) Die("payload too large");
+  return *bytes;
+}
+
+xdr::PaxMsg Base(xdr::PaxOp op, size_t payload) {
+  xdr::PaxMsg m{
+      .to = 0,
+      .from = 0,
+      .group_id = kGroup,
+      .max_synode = {kGroup, 1'000'123, 0},
+      .reply_to = {3, 0},
+      .proposal = {3, 0},
+      .op = op,
+      .synode = {kGroup, 0, 0},
+      .delivered_msg = xdr::SynodeNo{kGroup, 1'000'100, 0},
+      .event_horizon = 10,
+  };
+  m.a = {xdr::AppData{
+      .unique_id = {kGroup, 500'000, 0},
+      .group_id = kGroup,
+      .lsn = 41,
+      .app_key = {kGroup, 1'000'120, 0},
+      .expiry_time = 0.0,
+      .log_it = true,
+      .body = xdr::AppU::App(std::string_view(Payload(payload)).substr(0, payload)),
+  }};
+  return m;
+}
+
+}  // namespace
+
+void Die(const char* what) {
+  std::perror(what);
+  std::abort();
+}
+
+xdr::PaxMsg BroadcastMessage(size_t payload) { return Base(xdr::PaxOp::kAcceptOp, payload); }
+xdr::PaxMsg RequestMessage() { return Base(xdr::PaxOp::kClientMsg, 100); }
+xdr::PaxMsg ReplyMessage() { return Base(xdr::PaxOp::kAckAcceptOp, 100); }
+
+Workload MakeWorkload(int nodes, size_t payload, size_t frame_size) {
+  constexpr uint64_t kRunBytes = 96ull << 20;  // delivered over the network per run
+  constexpr uint64_t kWindowBytes = 256 << 10;
+  Workload w;
+  w.nodes = nodes;
+  w.payload = payload;
+  w.window = std::clamp<uint64_t>(kWindowBytes / frame_size, 16, 2048);
+  uint64_t pairs = static_cast<uint64_t>(nodes) * (nodes - 1);
+  w.messages = std::max<uint64_t>(kRunBytes / pairs / frame_size, 8 * w.window);
+  w.warmup = std::max<uint64_t>(w.messages / 8, 2 * w.window);
+  return w;
+}
+
+Progress::Progress(int nodes, uint64_t window) : next_(nodes, 0), window_(window) {}
+
+bool Progress::Receive(uint32_t from, uint64_t seq) {
+  if (from >= next_.size() || next_[from] != seq) {
+    if (error_.empty()) {
+      error_ = absl::StrCat("message ", seq, " from node ", from, ", expected ",
+                            from < next_.size() ? next_[from] : 0);
+    }
+    return false;
+  }
+  uint64_t was = next_[from]++;
+  ++total_;
+  if (was == min_received_) min_received_ = *std::min_element(next_.begin(), next_.end());
+  return true;
+}
+
+Mesh MakeMesh(int nodes) {
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("bind");
+  if (listen(listener, 128) != 0) Die("listen");
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  Mesh m;
+  m.out.assign(nodes, std::vector<int>(nodes, -1));
+  m.in.assign(nodes, std::vector<int>(nodes, -1));
+  int one = 1;
+  for (int i = 0; i < nodes; ++i) {
+    for (int j = 0; j < nodes; ++j) {
+      if (i == j) continue;
+      int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("connect");
+      int s = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (s < 0) Die("accept");
+      setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      m.out[i][j] = c;
+      m.in[j][i] = s;
+    }
+  }
+  close(listener);
+  return m;
+}
+
+uint16_t ReservePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("bind");
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace uxcom::bench::transport
