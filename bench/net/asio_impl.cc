@@ -84,35 +84,47 @@ awaitable<void> Receiver(tcp::socket& s, uint64_t messages, uint64_t* received) 
 }  // namespace
 
 // Ping-pong: `n` clients on this thread's io_context, echo servers on another thread's.
-// Returns elapsed seconds for `rounds` round trips per connection.
-UXCOM_EXPORT double UXCOM_CAT(UXCOM_ASIO_NAME, _pingpong)(const int* client_fds,
-                                                          const int* server_fds, int n, long rounds,
-                                                          int size) {
+// Fills *stats for `rounds` round trips per connection.
+UXCOM_EXPORT void UXCOM_CAT(UXCOM_ASIO_NAME, _pingpong)(const int* client_fds,
+                                                        const int* server_fds, int n, long rounds,
+                                                        int size, uxcom::bench::RunStats* stats) {
+  using uxcom::bench::ThreadUsage;
   asio::io_context server_ctx(1), client_ctx(1);
   for (int i = 0; i < n; ++i) {
     asio::co_spawn(server_ctx, Echo(Adopt(server_ctx, server_fds[i])), asio::detached);
   }
   auto guard = asio::make_work_guard(server_ctx);
-  std::thread server([&] { server_ctx.run(); });
+  std::thread server([&] {
+    uxcom::bench::PinSide(1);
+    ThreadUsage start = ThreadUsage::Now();
+    server_ctx.run();
+    ThreadUsage used = ThreadUsage::Now() - start;
+    stats->cpu_b = used.cpu;
+    stats->sleeps_b = used.sleeps;
+  });
   std::vector<tcp::socket> clients;
   for (int i = 0; i < n; ++i) clients.push_back(Adopt(client_ctx, client_fds[i]));
+  ThreadUsage a_start = ThreadUsage::Now();
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < n; ++i) {
     asio::co_spawn(client_ctx, PingClient(clients[i], rounds, size), asio::detached);
   }
   client_ctx.run();
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ThreadUsage a_used = ThreadUsage::Now() - a_start;
+  stats->cpu_a = a_used.cpu;
+  stats->sleeps_a = a_used.sleeps;
   guard.reset();
   server_ctx.stop();
   server.join();
-  return elapsed;
 }
 
-// Streaming: senders on this thread, receivers on another. Returns elapsed seconds until the
+// Streaming: senders on this thread, receivers on another. Fills *stats for the time until the
 // receivers have parsed `messages` messages per connection; *received gets the total.
-UXCOM_EXPORT double UXCOM_CAT(UXCOM_ASIO_NAME, _stream)(const int* send_fds, const int* recv_fds,
-                                                        int n, int payload, long messages,
-                                                        long* received) {
+UXCOM_EXPORT void UXCOM_CAT(UXCOM_ASIO_NAME,
+                            _stream)(const int* send_fds, const int* recv_fds, int n, int payload,
+                                     long messages, long* received, uxcom::bench::RunStats* stats) {
+  using uxcom::bench::ThreadUsage;
   asio::io_context send_ctx(1), recv_ctx(1);
   std::vector<tcp::socket> senders, receivers;
   for (int i = 0; i < n; ++i) {
@@ -123,14 +135,25 @@ UXCOM_EXPORT double UXCOM_CAT(UXCOM_ASIO_NAME, _stream)(const int* send_fds, con
   for (int i = 0; i < n; ++i) {
     asio::co_spawn(recv_ctx, Receiver(receivers[i], messages, &got), asio::detached);
   }
+  // The receivers start first and wait for data, as uxcom's do.
+  std::thread receiver([&] {
+    uxcom::bench::PinSide(1);
+    ThreadUsage b_start = ThreadUsage::Now();
+    recv_ctx.run();
+    ThreadUsage used = ThreadUsage::Now() - b_start;
+    stats->cpu_b = used.cpu;
+    stats->sleeps_b = used.sleeps;
+  });
+  ThreadUsage a_start = ThreadUsage::Now();
   auto start = std::chrono::steady_clock::now();
-  std::thread receiver([&] { recv_ctx.run(); });
   for (int i = 0; i < n; ++i) {
     asio::co_spawn(send_ctx, Sender(senders[i], payload, messages), asio::detached);
   }
   send_ctx.run();
+  ThreadUsage a_used = ThreadUsage::Now() - a_start;
   receiver.join();
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats->cpu_a = a_used.cpu;
+  stats->sleeps_a = a_used.sleeps;
   *received = static_cast<long>(got);
-  return elapsed;
 }

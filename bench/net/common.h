@@ -5,8 +5,13 @@
 #ifndef UXCOM_BENCH_NET_COMMON_H_
 #define UXCOM_BENCH_NET_COMMON_H_
 
+#include <sched.h>
+#include <sys/resource.h>
+
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -31,6 +36,49 @@ inline size_t BuildBatch(size_t payload, std::vector<char>* out) {
     std::memcpy(out->data() + i * per, &len, kHeaderSize);
   }
   return count;
+}
+
+// What one timed run of an implementation reports (a C struct: it crosses the asio objects'
+// extern "C" entry points). Side a is the client/sender (the benchmark's calling thread), side b
+// the server/receiver (a thread the implementation starts).
+struct RunStats {
+  double seconds = 0;  // wall time of the timed window
+  double cpu_a = 0;    // CPU seconds (user + system) of side a's thread in that window
+  double cpu_b = 0;    // ... of side b's thread (softirq work is charged to the thread it
+                       // interrupted, as the kernel accounts it)
+  long sleeps_a = 0;   // voluntary context switches (the thread blocked waiting for events)
+  long sleeps_b = 0;
+};
+
+// Resource usage of the calling thread so far.
+struct ThreadUsage {
+  double cpu = 0;
+  long sleeps = 0;
+  static ThreadUsage Now() {
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    ThreadUsage u;
+    u.cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+            static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+    u.sleeps = ru.ru_nvcsw;
+    return u;
+  }
+  ThreadUsage operator-(const ThreadUsage& start) const {
+    return {cpu - start.cpu, sleeps - start.sleeps};
+  }
+};
+
+// UXCOM_BENCH_PIN="A,B" pins side a's thread to CPU A and side b's thread to CPU B, for every
+// implementation alike (unset: the scheduler places them). Called by each side's thread.
+inline void PinSide(int side) {
+  const char* pin = std::getenv("UXCOM_BENCH_PIN");
+  if (pin == nullptr || *pin == '\0') return;
+  int cpus[2] = {0, 1};
+  if (std::sscanf(pin, "%d,%d", &cpus[0], &cpus[1]) != 2) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpus[side], &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) std::perror("sched_setaffinity");
 }
 
 // Counts complete messages in a byte stream without copying payloads.

@@ -28,10 +28,10 @@
 #include "net/task.h"
 
 extern "C" {
-double asio_epoll_pingpong(const int*, const int*, int, long, int);
-double asio_uring_pingpong(const int*, const int*, int, long, int);
-double asio_epoll_stream(const int*, const int*, int, int, long, long*);
-double asio_uring_stream(const int*, const int*, int, int, long, long*);
+void asio_epoll_pingpong(const int*, const int*, int, long, int, uxcom::bench::RunStats*);
+void asio_uring_pingpong(const int*, const int*, int, long, int, uxcom::bench::RunStats*);
+void asio_epoll_stream(const int*, const int*, int, int, long, long*, uxcom::bench::RunStats*);
+void asio_uring_stream(const int*, const int*, int, int, long, long*, uxcom::bench::RunStats*);
 }
 
 namespace uxcom::bench {
@@ -103,13 +103,6 @@ std::vector<Stream> Adopt(Executor& ex, const std::vector<int>& fds) {
   return out;
 }
 
-// Runs `make_server_tasks` on a second executor thread until `run_client` returns.
-struct ServerThread {
-  std::atomic<Executor*> ex{nullptr};
-  std::thread thread;
-  net::ExecutorMetrics::Snapshot metrics;
-};
-
 Task<void> Echo(Stream& s) {
   std::vector<std::byte> buf(4096);
   for (;;) {
@@ -159,11 +152,12 @@ Task<void> Receiver(Stream& s, uint64_t messages, uint64_t* received) {
 }
 
 struct UxResult {
-  double seconds = 0;
+  RunStats stats;
   net::ExecutorMetrics::Snapshot a, b;  // client/sender and server/receiver executors
 };
 
-// Side `b` runs `b_tasks` on a thread; side `a` runs `a_task` here, timed.
+// Side `b` runs `b_tasks` on a thread; side `a` runs `a_task` here, timed until both sides are
+// done. Both sides block (never spin) while they wait, like the asio runs.
 template <typename MakeB, typename MakeA>
 UxResult RunUx(BackendKind kind, net::Duration busy_poll, const Pairs& p, MakeB b_tasks,
                MakeA a_task) {
@@ -171,21 +165,31 @@ UxResult RunUx(BackendKind kind, net::Duration busy_poll, const Pairs& p, MakeB 
   std::atomic<Executor*> server{nullptr};
   std::atomic<bool> b_done{false};
   std::thread thread([&] {
+    PinSide(1);
     auto ex = NewExecutor(kind, busy_poll);
     std::vector<Stream> streams = Adopt(*ex, p.b);
     b_tasks(*ex, streams, b_done);
+    ThreadUsage start = ThreadUsage::Now();
     server = ex.get();
+    server.notify_one();
     ex->Run();
+    ThreadUsage used = ThreadUsage::Now() - start;
+    r.stats.cpu_b = used.cpu;
+    r.stats.sleeps_b = used.sleeps;
     r.b = ex->metrics();
     ex->Shutdown();
   });
-  while (server.load() == nullptr) std::this_thread::yield();
+  server.wait(nullptr);
   auto ex = NewExecutor(kind, busy_poll);
   std::vector<Stream> streams = Adopt(*ex, p.a);
+  ThreadUsage a_start = ThreadUsage::Now();
   auto start = std::chrono::steady_clock::now();
   ex->BlockOn(a_task(*ex, streams));
-  while (!b_done.load()) std::this_thread::yield();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ThreadUsage a_used = ThreadUsage::Now() - a_start;
+  b_done.wait(false);
+  r.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.stats.cpu_a = a_used.cpu;
+  r.stats.sleeps_a = a_used.sleeps;
   r.a = ex->metrics();
   server.load()->Stop();
   thread.join();
@@ -202,21 +206,46 @@ void SetOpsCounters(benchmark::State& state, const UxResult& r) {
   state.counters["a_enters"] = static_cast<double>(r.a.enters);
 }
 
+// Sums of RunStats over the iterations, reported the same way for every implementation.
+struct Totals {
+  double seconds = 0, cpu_a = 0, cpu_b = 0;
+  double sleeps_a = 0, sleeps_b = 0;
+  void Add(const RunStats& s) {
+    seconds += s.seconds;
+    cpu_a += s.cpu_a;
+    cpu_b += s.cpu_b;
+    sleeps_a += static_cast<double>(s.sleeps_a);
+    sleeps_b += static_cast<double>(s.sleeps_b);
+  }
+  // a_cpu/b_cpu: share of the wall time each side's thread was on a CPU (1 = saturated);
+  // cpu_ns_per_msg: CPU time of both threads per message (or per round trip): the work done,
+  // which other load on the machine inflates much less than the wall time;
+  // a_sleeps/b_sleeps: times each side blocked, per 1,000 messages.
+  void Report(benchmark::State& state, double messages) const {
+    state.counters["a_cpu"] = cpu_a / seconds;
+    state.counters["b_cpu"] = cpu_b / seconds;
+    state.counters["cpu_ns_per_msg"] = (cpu_a + cpu_b) / messages * 1e9;
+    state.counters["a_sleeps_per_kmsg"] = sleeps_a / messages * 1e3;
+    state.counters["b_sleeps_per_kmsg"] = sleeps_b / messages * 1e3;
+  }
+};
+
 void BM_PingPong(benchmark::State& state) {
   Impl impl = static_cast<Impl>(state.range(0));
   int conns = static_cast<int>(state.range(1));
   constexpr int kSize = 64;
   const long rounds = 4000;
-  double total = 0;
+  Totals totals;
   long trips = 0;
   UxResult last;
+  PinSide(0);
   for (auto _ : state) {
     Pairs p = MakePairs(conns);
-    double secs = 0;
+    RunStats stats;
     if (impl == kAsioEpoll) {
-      secs = asio_epoll_pingpong(p.a.data(), p.b.data(), conns, rounds, kSize);
+      asio_epoll_pingpong(p.a.data(), p.b.data(), conns, rounds, kSize, &stats);
     } else if (impl == kAsioUring) {
-      secs = asio_uring_pingpong(p.a.data(), p.b.data(), conns, rounds, kSize);
+      asio_uring_pingpong(p.a.data(), p.b.data(), conns, rounds, kSize, &stats);
     } else {
       BackendKind kind = impl == kUxEpoll ? BackendKind::kEpoll : BackendKind::kIoUring;
       net::Duration busy = impl == kUxUringBusy ? std::chrono::microseconds(50) : net::Duration{};
@@ -225,20 +254,22 @@ void BM_PingPong(benchmark::State& state) {
           [](Executor& ex, std::vector<Stream>& streams, std::atomic<bool>& done) {
             for (Stream& s : streams) ex.Spawn(Echo(s));
             done = true;
+            done.notify_one();
           },
           [&](Executor& ex, std::vector<Stream>& streams) -> Task<void> {
             net::Scope scope(ex);
             for (Stream& s : streams) scope.Spawn(PingClient(s, rounds, kSize));
             co_await scope.Join();
           });
-      secs = last.seconds;
+      stats = last.stats;
     }
-    state.SetIterationTime(secs);
-    total += secs;
+    state.SetIterationTime(stats.seconds);
+    totals.Add(stats);
     trips += rounds;
   }
-  state.counters["rtt_us"] = total / static_cast<double>(trips) * 1e6;
-  state.counters["msgs_per_s"] = static_cast<double>(trips) * conns / total;
+  state.counters["rtt_us"] = totals.seconds / static_cast<double>(trips) * 1e6;
+  state.counters["msgs_per_s"] = static_cast<double>(trips) * conns / totals.seconds;
+  totals.Report(state, static_cast<double>(trips) * conns);
   if (impl != kAsioEpoll && impl != kAsioUring) SetOpsCounters(state, last);
 }
 
@@ -248,19 +279,20 @@ void BM_Stream(benchmark::State& state) {
   size_t payload = static_cast<size_t>(state.range(2));
   // About 64 MiB per iteration, split over the connections.
   const uint64_t messages = std::max<uint64_t>(1, (64u << 20) / conns / (payload + kHeaderSize));
-  double total = 0;
+  Totals totals;
   uint64_t moved = 0;
   UxResult last;
+  PinSide(0);
   for (auto _ : state) {
     Pairs p = MakePairs(conns);
-    double secs = 0;
+    RunStats stats;
     long received = 0;
     if (impl == kAsioEpoll) {
-      secs = asio_epoll_stream(p.a.data(), p.b.data(), conns, static_cast<int>(payload),
-                               static_cast<long>(messages), &received);
+      asio_epoll_stream(p.a.data(), p.b.data(), conns, static_cast<int>(payload),
+                        static_cast<long>(messages), &received, &stats);
     } else if (impl == kAsioUring) {
-      secs = asio_uring_stream(p.a.data(), p.b.data(), conns, static_cast<int>(payload),
-                               static_cast<long>(messages), &received);
+      asio_uring_stream(p.a.data(), p.b.data(), conns, static_cast<int>(payload),
+                        static_cast<long>(messages), &received, &stats);
     } else {
       uint64_t got = 0;
       BackendKind kind = impl == kUxEpoll ? BackendKind::kEpoll : BackendKind::kIoUring;
@@ -273,6 +305,7 @@ void BM_Stream(benchmark::State& state) {
               for (Stream& s : streams) scope.Spawn(Receiver(s, messages, got));
               co_await scope.Join();
               done = true;
+              done.notify_one();
             }(ex, streams, messages, &got, done));
           },
           [&](Executor& ex, std::vector<Stream>& streams) -> Task<void> {
@@ -280,20 +313,21 @@ void BM_Stream(benchmark::State& state) {
             for (Stream& s : streams) scope.Spawn(Sender(s, payload, messages));
             co_await scope.Join();
           });
-      secs = last.seconds;
+      stats = last.stats;
       received = static_cast<long>(got);
     }
     if (static_cast<uint64_t>(received) != messages * conns) {
       state.SkipWithError("receiver lost messages");
       return;
     }
-    state.SetIterationTime(secs);
-    total += secs;
+    state.SetIterationTime(stats.seconds);
+    totals.Add(stats);
     moved += messages * conns;
   }
   state.SetBytesProcessed(static_cast<int64_t>(moved * (payload + kHeaderSize)));
   state.SetItemsProcessed(static_cast<int64_t>(moved));
-  state.counters["msgs_per_s"] = static_cast<double>(moved) / total;
+  state.counters["msgs_per_s"] = static_cast<double>(moved) / totals.seconds;
+  totals.Report(state, static_cast<double>(moved));
   if (impl != kAsioEpoll && impl != kAsioUring) SetOpsCounters(state, last);
 }
 
