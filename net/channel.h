@@ -18,6 +18,10 @@
 // (e.g. to purge a queue while a peer is down) and admits blocked producers into the freed
 // room. Destroying a channel closes it. Executor thread only.
 //
+// Memory: items live in a ring buffer that doubles when full and keeps its capacity (like a
+// std::vector), so a channel in steady use allocates nothing per item; Drain() gives the
+// memory back.
+//
 //   Channel<Message> queue(/*capacity=*/1000);
 //   if (absl::Status s = queue.TryPush(std::move(m)); absl::IsResourceExhausted(s)) ++dropped;
 //   absl::StatusOr<Message> next = co_await queue.Pop();
@@ -26,7 +30,6 @@
 
 #include <coroutine>
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -34,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "net/detail/intrusive_list.h"
+#include "net/detail/ring_queue.h"
 #include "net/detail/waiter.h"
 #include "net/task.h"
 
@@ -160,8 +164,11 @@ class Channel {
   std::vector<T> Drain() {
     std::vector<T> out;
     out.reserve(items_.size());
-    for (T& item : items_) out.push_back(std::move(item));
-    items_.clear();
+    while (!items_.empty()) {
+      out.push_back(std::move(items_.front()));
+      items_.pop_front();
+    }
+    items_.Release();
     AdmitPushers();
     return out;
   }
@@ -181,7 +188,7 @@ class Channel {
 
   size_t capacity_;
   bool closed_ = false;
-  std::deque<T> items_;
+  detail::RingQueue<T> items_;
   detail::IntrusiveList<detail::Waiter> pushers_;
   detail::IntrusiveList<PopWaiter> poppers_;
 };

@@ -275,6 +275,23 @@ TEST_CASE("TryPush reports full and closed and leaves the item with the caller")
   CHECK_FALSE(ch.TryPop().has_value());
 }
 
+TEST_CASE("a channel keeps FIFO order while its ring wraps around and grows") {
+  Channel<std::string> ch;
+  int next_in = 0, next_out = 0;
+  // Interleave pushes and pops so that the ring's head moves before each growth.
+  for (int round = 1; round <= 6; ++round) {
+    for (int i = 0; i < 11 * round; ++i) CHECK(ch.TryPush(std::to_string(next_in++)).ok());
+    for (int i = 0; i < 7 * round; ++i) CHECK(ch.TryPop() == std::to_string(next_out++));
+  }
+  CHECK(ch.size() == static_cast<size_t>(next_in - next_out));
+  std::vector<std::string> rest = ch.Drain();
+  for (const std::string& s : rest) CHECK(s == std::to_string(next_out++));
+  CHECK(next_out == next_in);
+  CHECK(ch.empty());
+  CHECK(ch.TryPush("after drain").ok());
+  CHECK(ch.TryPop() == std::optional<std::string>("after drain"));
+}
+
 TEST_CASE("a closed channel still delivers what was queued, then reports kOutOfRange") {
   auto ex = NewExecutor();
   Channel<int> ch;

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/detail/errno_status.h"
+#include "net/detail/ring_queue.h"
 #include "net/detail/uring_compat.h"
 #include "net/executor.h"
 #include "net/metrics.h"
@@ -117,7 +118,7 @@ class UringStream final : public StreamCore {
   RecvState recv_state_ = RecvState::kIdle;
   bool oneshot_into_reader_ = false;
   ReadOp* reader_ = nullptr;
-  std::deque<Chunk> chunks_;
+  RingQueue<Chunk> chunks_;  // no allocation per received buffer
   std::unique_ptr<std::byte[]> fallback_;  // one-shot chunk reads when the ring is empty
   size_t fallback_head_ = 0;
   size_t fallback_tail_ = 0;
@@ -638,7 +639,7 @@ void UringStream::OnMultishot(Completion* c, int32_t res, uint32_t flags) {
     if (self->closed_) {
       b->Recycle(bid);
     } else {
-      self->chunks_.push_back({bid, static_cast<uint32_t>(res), 0});
+      self->chunks_.push_back(Chunk{bid, static_cast<uint32_t>(res), 0});
       if (self->reader_ != nullptr) self->DeliverToReader();
       if (more && self->recv_state_ == RecvState::kMultishot &&
           self->chunks_.size() >= b->buffers_per_stream()) {
