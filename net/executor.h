@@ -71,6 +71,7 @@ enum UringFeature : uint32_t {
   kUringMultishotRecv = 1u << 2,    // multishot recv + provided-buffer ring (6.0)
   kUringMultishotAccept = 1u << 3,  // multishot accept (5.19)
   kUringExtArg = 1u << 4,           // IORING_ENTER_EXT_ARG wait timeouts (5.11)
+  kUringRecvBundle = 1u << 5,       // multishot recv bundles: one recv, many buffers (6.10)
 };
 
 struct ExecutorOptions {
@@ -79,8 +80,10 @@ struct ExecutorOptions {
   // cq_multiplier times larger; overflow beyond that is still handled, and counted.
   uint32_t sq_entries = 512;
   uint32_t cq_multiplier = 8;
-  // Provided-buffer ring for multishot recv: count (power of two, 1..32768) x size bytes
-  // (64..1 MiB). Data waits in the kernel when the ring is empty: nothing is dropped.
+  // Provided buffers for multishot recv (ReadChunk): count (power of two, 1..32768) x size
+  // bytes (64..1 MiB). Data waits in the kernel when none is free: nothing is dropped. The
+  // kernel is offered a window of the most recently freed buffers, not the whole pool, so that
+  // steady streaming reuses buffers still in cache; the window grows when it runs dry.
   uint32_t recv_buffer_count = 512;
   uint32_t recv_buffer_size = 16 * 1024;
   // A stream holding more than this many received, unread buffers stops its multishot recv

@@ -20,12 +20,23 @@
 //   IORING_REGISTER_PBUF_RING (provided-buffer rings)                5.19
 //   IORING_RECV_MULTISHOT                                            6.0
 //   IORING_RECVSEND_POLL_FIRST                                       5.19
+//   IORING_CQE_F_SOCK_NONEMPTY (recv left data in the socket)        5.19
+//   IORING_RECVSEND_BUNDLE + IORING_FEAT_RECVSEND_BUNDLE             6.10
 #ifndef UXCOM_NET_DETAIL_URING_COMPAT_H_
 #define UXCOM_NET_DETAIL_URING_COMPAT_H_
 
 #include <liburing.h>
 
 #include <cstdint>
+
+// UAPI constants newer than liburing 2.3's <liburing/io_uring.h> (values from the kernel's
+// include/uapi/linux/io_uring.h, as liburing's own examples/proxy.c defines them).
+#ifndef IORING_RECVSEND_BUNDLE
+#define IORING_RECVSEND_BUNDLE (1U << 4)  // sqe->ioprio: one recv fills several buffers (6.10)
+#endif
+#ifndef IORING_FEAT_RECVSEND_BUNDLE
+#define IORING_FEAT_RECVSEND_BUNDLE (1U << 14)  // io_uring_params.features (6.10)
+#endif
 
 namespace uxcom::net::detail {
 
