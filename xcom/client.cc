@@ -31,9 +31,9 @@ absl::Status Step(const absl::Status& s, const char* step, const std::string& ad
 
 // The stream stays put (the reader refers to it) while the session is moved around.
 struct Session {
-  std::unique_ptr<net::Stream> stream;
-  std::unique_ptr<net::BufferedReader> reader;
-  ClientResult result;
+  std::unique_ptr<net::Stream> stream{};
+  std::unique_ptr<net::BufferedReader> reader{};
+  ClientResult result{};
 };
 
 // Reads one 12-byte header; a peer that closes first is reported with what it did send.

@@ -52,7 +52,7 @@ class Site;
 // What the accept callback sees: the new connection before any byte is read or written.
 struct AcceptInfo {
   int fd = -1;
-  net::SocketAddress peer;
+  net::SocketAddress peer{};
   // The newest installed site (XCom passes get_site_def()), or nullptr before any.
   const Site* latest_site = nullptr;
 };
@@ -90,11 +90,11 @@ struct TransportOptions {
   // How this node appears in site node lists ("host:port"). The server with this address gets
   // a local sender (delivery to self without a socket); so does the server at a site's own
   // node number.
-  std::string self_address;
+  std::string self_address{};
   // The port to listen on; 0 takes the port of self_address.
   uint16_t listen_port = 0;
   // Bind to this address instead of the dual-stack wildcard (XCom's announce_tcp).
-  std::optional<net::SocketAddress> listen_address;
+  std::optional<net::SocketAddress> listen_address{};
   int listen_backlog = 32;
 
   // --- protocol -------------------------------------------------------------------------------
@@ -111,7 +111,7 @@ struct TransportOptions {
 
   // --- timing (8.0.18's values unless marked new) ----------------------------------------------
   Duration connect_timeout = seconds(10);
-  Backoff backoff;
+  Backoff backoff{};
   // Messages queued for a peer that cannot be reached expire after this long. 8.0.18 empties
   // the whole queue every 2 s while disconnected; uxcom drops by age, so a message queued
   // just before a purge is not lost with the old ones.
@@ -154,7 +154,7 @@ struct TransportOptions {
   int max_messages_per_turn = 64;
 
   // --- hooks ----------------------------------------------------------------------------------
-  AcceptCallback accept_callback;
+  AcceptCallback accept_callback{};
   LogSink log = StderrLogSink;
 };
 

@@ -88,7 +88,8 @@ net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr
       while (!cancelled && ex.Now() < until) {
         ExpireQueued(st, s, held);
         Duration slice = std::min<Duration>(until - ex.Now(), o.disconnected_message_ttl);
-        cancelled = !(co_await net::Sleep(slice)).ok();
+        absl::Status slept = co_await net::Sleep(slice);
+        cancelled = !slept.ok();
       }
       ExpireQueued(st, s, held);
       if (cancelled) break;

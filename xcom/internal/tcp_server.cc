@@ -42,7 +42,8 @@ net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state) {
       if (absl::IsCancelled(a.status()) || absl::IsFailedPrecondition(a.status())) co_return;
       st.stats.accept_errors.Add();
       st.Log(LogLevel::kWarning, "accept failed: ", a.status().message());
-      if (!(co_await net::Sleep(o.rejected_accept_delay)).ok()) co_return;
+      absl::Status slept = co_await net::Sleep(o.rejected_accept_delay);
+      if (!slept.ok()) co_return;
       continue;
     }
     // The dual-stack listener reports IPv4 peers as ::ffff:a.b.c.d; show them as IPv4.
@@ -56,7 +57,8 @@ net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state) {
         st.Log(LogLevel::kInfo, "Connection from ", peer.ToString(),
                " rejected by the accept callback");
         a->stream.Close();
-        if (!(co_await net::Sleep(o.rejected_accept_delay)).ok()) co_return;
+        absl::Status slept = co_await net::Sleep(o.rejected_accept_delay);
+        if (!slept.ok()) co_return;
         continue;
       }
     }

@@ -33,7 +33,9 @@ std::optional<CloseReason> Overdue(const Connection& conn, const TransportOption
 net::Task<void> RunWatchdog(std::shared_ptr<TransportState> state) {
   TransportState& st = *state;
   const TransportOptions& o = st.options;
-  while ((co_await net::Sleep(o.watchdog_period)).ok()) {
+  for (;;) {
+    absl::Status slept = co_await net::Sleep(o.watchdog_period);
+    if (!slept.ok()) co_return;
     net::TimePoint now = st.executor.Now();
     for (const std::shared_ptr<Server>& s : st.servers.all()) {
       OutboundConnection* conn = s->connection.get();

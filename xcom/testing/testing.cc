@@ -129,7 +129,8 @@ net::Task<bool> Eventually(std::function<bool()> condition, net::Duration timeou
   net::TimePoint until = ex.Now() + timeout;
   while (!condition()) {
     if (ex.Now() >= until) co_return false;
-    if (!(co_await net::Sleep(std::chrono::milliseconds(5))).ok()) co_return false;
+    absl::Status slept = co_await net::Sleep(std::chrono::milliseconds(5));
+    if (!slept.ok()) co_return false;
   }
   co_return true;
 }
