@@ -13,8 +13,10 @@
 // --benchmark_format=json).
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <numeric>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +32,7 @@ namespace {
 
 struct Totals {
   double seconds = 0;
+  double cpu_seconds = 0;
   uint64_t delivered = 0;
   uint64_t wire_bytes = 0;
   uint64_t allocations = 0;
@@ -37,12 +40,17 @@ struct Totals {
 
   void Add(const RunResult& r) {
     seconds += r.seconds;
+    cpu_seconds += r.cpu_seconds;
     delivered += r.delivered;
     wire_bytes += r.wire_bytes;
     allocations += r.allocations;
     rtt_us.insert(rtt_us.end(), r.rtt_us.begin(), r.rtt_us.end());
   }
   double msgs_per_s() const { return static_cast<double>(delivered) / seconds; }
+  // CPU time (every thread, user + sys: the kernel's TCP work included) per delivered message.
+  double cpu_us_per_msg() const {
+    return cpu_seconds * 1e6 / static_cast<double>(std::max<uint64_t>(1, delivered));
+  }
   double mb_per_s() const { return static_cast<double>(wire_bytes) / seconds / 1e6; }
   double allocs_per_msg() const {
     return static_cast<double>(allocations) / static_cast<double>(std::max<uint64_t>(1, delivered));
@@ -63,6 +71,13 @@ struct Totals {
 std::vector<std::string>& SummaryLines() {
   static auto* lines = new std::vector<std::string>;
   return *lines;
+}
+
+// TRANSPORT_BENCH_ONLY=uxcom|raw|xcom runs one implementation (for profiling); the ratios are
+// then meaningless.
+bool Enabled(const char* impl) {
+  const char* only = std::getenv("TRANSPORT_BENCH_ONLY");
+  return only == nullptr || std::string_view(only) == impl;
 }
 
 bool Check(benchmark::State& state, const RunResult& r, const char* impl, uint64_t expected) {
@@ -86,16 +101,26 @@ void BM_Broadcast(benchmark::State& state) {
   const uint64_t expected = static_cast<uint64_t>(nodes) * (nodes - 1) * w.messages;
   Totals ux, raw, model;
   for (auto _ : state) {
-    RunResult r = RunRawBroadcast(w, net::BackendKind::kAuto);
-    if (!Check(state, r, "raw", expected)) return;
-    raw.Add(r);
-    r = RunUxcomBroadcast(w, net::BackendKind::kAuto);
-    if (!Check(state, r, "uxcom", expected)) return;
-    ux.Add(r);
-    state.SetIterationTime(r.seconds);
-    r = RunXcomModelBroadcast(w);
-    if (!Check(state, r, "xcom_model", expected)) return;
-    model.Add(r);
+    double seconds = 0;
+    if (Enabled("raw")) {
+      RunResult r = RunRawBroadcast(w, net::BackendKind::kAuto);
+      if (!Check(state, r, "raw", expected)) return;
+      raw.Add(r);
+      seconds = r.seconds;
+    }
+    if (Enabled("uxcom")) {
+      RunResult r = RunUxcomBroadcast(w, net::BackendKind::kAuto);
+      if (!Check(state, r, "uxcom", expected)) return;
+      ux.Add(r);
+      seconds = r.seconds;
+    }
+    if (Enabled("xcom")) {
+      RunResult r = RunXcomModelBroadcast(w);
+      if (!Check(state, r, "xcom_model", expected)) return;
+      model.Add(r);
+      if (!Enabled("uxcom")) seconds = r.seconds;
+    }
+    state.SetIterationTime(seconds);
   }
   state.SetItemsProcessed(static_cast<int64_t>(ux.delivered));
   state.SetBytesProcessed(static_cast<int64_t>(ux.wire_bytes));
@@ -108,6 +133,9 @@ void BM_Broadcast(benchmark::State& state) {
   state.counters["uxcom_MB_s"] = ux.mb_per_s();
   state.counters["raw_MB_s"] = raw.mb_per_s();
   state.counters["xcom_MB_s"] = model.mb_per_s();
+  state.counters["uxcom_cpu_us_msg"] = ux.cpu_us_per_msg();
+  state.counters["raw_cpu_us_msg"] = raw.cpu_us_per_msg();
+  state.counters["xcom_cpu_us_msg"] = model.cpu_us_per_msg();
   state.counters["vs_raw"] = ux.msgs_per_s() / raw.msgs_per_s();
   state.counters["vs_xcom"] = ux.msgs_per_s() / model.msgs_per_s();
   if (HeapAllocationCountingEnabled()) {
@@ -115,12 +143,12 @@ void BM_Broadcast(benchmark::State& state) {
     state.counters["xcom_allocs_per_msg"] = model.allocs_per_msg();
   }
   SummaryLines().push_back(absl::StrFormat(
-      "| send_to_all %d nodes, %zu B (frame %zu B) | %.0fk | %.1f | %.0fk | %.1f | %.0fk | %.1f "
-      "| %.2f | %.2f | %.4f | %llu |",
-      nodes, payload, frame, raw.msgs_per_s() / 1e3, raw.mb_per_s(), ux.msgs_per_s() / 1e3,
-      ux.mb_per_s(), model.msgs_per_s() / 1e3, model.mb_per_s(), ux.msgs_per_s() / raw.msgs_per_s(),
-      ux.msgs_per_s() / model.msgs_per_s(), ux.allocs_per_msg(),
-      static_cast<unsigned long long>(ux.allocations)));
+      "| send_to_all %d nodes, %zu B (frame %zu B) | %.0fk | %.0f | %.2f | %.0fk | %.0f | %.2f | "
+      "%.0fk | %.0f | %.2f | %.2f | %.2f | %.4f |",
+      nodes, payload, frame, raw.msgs_per_s() / 1e3, raw.mb_per_s(), raw.cpu_us_per_msg(),
+      ux.msgs_per_s() / 1e3, ux.mb_per_s(), ux.cpu_us_per_msg(), model.msgs_per_s() / 1e3,
+      model.mb_per_s(), model.cpu_us_per_msg(), ux.msgs_per_s() / raw.msgs_per_s(),
+      ux.msgs_per_s() / model.msgs_per_s(), ux.allocs_per_msg()));
 }
 
 void BM_RequestReply(benchmark::State& state) {
@@ -128,16 +156,26 @@ void BM_RequestReply(benchmark::State& state) {
   constexpr uint64_t kRounds = 20000;
   Totals ux, raw, model;
   for (auto _ : state) {
-    RunResult r = RunRawLatency(kWarmup, kRounds, net::BackendKind::kAuto);
-    if (!Check(state, r, "raw", 2 * kRounds)) return;
-    raw.Add(r);
-    r = RunUxcomLatency(kWarmup, kRounds, net::BackendKind::kAuto);
-    if (!Check(state, r, "uxcom", 2 * kRounds)) return;
-    ux.Add(r);
-    state.SetIterationTime(r.seconds);
-    r = RunXcomModelLatency(kWarmup, kRounds);
-    if (!Check(state, r, "xcom_model", 2 * kRounds)) return;
-    model.Add(r);
+    double seconds = 0;
+    if (Enabled("raw")) {
+      RunResult r = RunRawLatency(kWarmup, kRounds, net::BackendKind::kAuto);
+      if (!Check(state, r, "raw", 2 * kRounds)) return;
+      raw.Add(r);
+      seconds = r.seconds;
+    }
+    if (Enabled("uxcom")) {
+      RunResult r = RunUxcomLatency(kWarmup, kRounds, net::BackendKind::kAuto);
+      if (!Check(state, r, "uxcom", 2 * kRounds)) return;
+      ux.Add(r);
+      seconds = r.seconds;
+    }
+    if (Enabled("xcom")) {
+      RunResult r = RunXcomModelLatency(kWarmup, kRounds);
+      if (!Check(state, r, "xcom_model", 2 * kRounds)) return;
+      model.Add(r);
+      if (!Enabled("uxcom")) seconds = r.seconds;
+    }
+    state.SetIterationTime(seconds);
   }
   state.SetItemsProcessed(static_cast<int64_t>(ux.rtt_us.size()));
   for (auto [name, t] :
@@ -185,10 +223,11 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   if (!SummaryLines().empty()) {
-    std::fprintf(stderr,
-                 "\n| workload | raw net/ msg/s | MB/s | uxcom msg/s | MB/s | XCom model msg/s | "
-                 "MB/s | uxcom/raw | uxcom/XCom | allocs/msg | allocs |\n"
-                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    std::fprintf(
+        stderr,
+        "\n| workload | raw msg/s | MB/s | CPU µs/msg | uxcom msg/s | MB/s | CPU µs/msg | "
+        "XCom-model msg/s | MB/s | CPU µs/msg | uxcom/raw | uxcom/XCom | allocs/msg |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
     for (const std::string& line : SummaryLines()) std::fprintf(stderr, "%s\n", line.c_str());
   }
   return 0;

@@ -70,7 +70,7 @@ Workload MakeWorkload(int nodes, size_t payload, size_t frame_size) {
   w.window = std::clamp<uint64_t>(kWindowBytes / frame_size, 16, 2048);
   uint64_t pairs = static_cast<uint64_t>(nodes) * (nodes - 1);
   w.messages = std::max<uint64_t>(kRunBytes / pairs / frame_size, 8 * w.window);
-  w.warmup = std::max<uint64_t>(w.messages / 8, 2 * w.window);
+  w.warmup = std::max<uint64_t>(w.messages, 4 * w.window);
   return w;
 }
 

@@ -44,6 +44,7 @@ Workload MakeWorkload(int nodes, size_t payload, size_t frame_size);
 
 struct RunResult {
   double seconds = 0;           // the timed phase
+  double cpu_seconds = 0;       // CPU time of every thread of the process in it (user + sys)
   uint64_t delivered = 0;       // messages delivered over the network in it
   uint64_t self_delivered = 0;  // and to the sender itself (not in `delivered`)
   uint64_t wire_bytes = 0;      // frame bytes of `delivered`

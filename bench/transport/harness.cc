@@ -1,5 +1,7 @@
 #include "bench/transport/harness.h"
 
+#include <time.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -21,11 +23,18 @@ RunResult Harness::Measure(const std::function<void()>& start, const std::functi
     std::abort();
   };
   if (!ready_.Wait(kLimit)) hung("warm-up");
+  auto cpu_now = [] {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+  };
   const uint64_t allocations = HeapAllocations();
+  const double cpu0 = cpu_now();
   const auto t0 = std::chrono::steady_clock::now();
   start();
   if (!finished_.Wait(kLimit)) hung("timed phase");
   const auto t1 = std::chrono::steady_clock::now();
+  r.cpu_seconds = cpu_now() - cpu0;
   r.allocations = HeapAllocations() - allocations;
   stop();
   r.seconds = std::chrono::duration<double>(t1 - t0).count();

@@ -15,7 +15,7 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
     if (!m->message) continue;
     xdr::PaxMsg& msg = m->message->msg();
     msg.to = m->to;
-    PoolRef<InboundFrame> f = st.frames.Acquire();
+    PoolRef<InboundFrame> f = st.self_frames.Acquire();
     f->msg = &msg;
     f->origin = MessageOrigin::kSelf;
     f->self = std::move(m->message);

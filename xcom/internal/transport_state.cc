@@ -20,6 +20,7 @@ TransportState::TransportState(net::Executor& ex, TransportOptions opts)
       latest_common_proto(options.max_version),
       messages(kMaxIdlePooled),
       frames(kMaxIdlePooled),
+      self_frames(kMaxIdlePooled),
       inbox(options.inbox_limit) {}
 
 TransportState::~TransportState() = default;

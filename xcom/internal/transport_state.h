@@ -53,7 +53,11 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   std::optional<std::pair<xdr::SynodeNo, xdr::SynodeNo>> stamps;  // max_synode, delivered
 
   ObjectPool<OutgoingMessage> messages;
+  // Decoded frames (their arenas stay grown to the messages decoded into them) and self
+  // deliveries (which never use their arena) are pooled apart, so that a frame recycled from a
+  // self delivery never has to grow an arena for a decode.
   ObjectPool<InboundFrame> frames;
+  ObjectPool<InboundFrame> self_frames;
   net::Channel<IncomingMessage> inbox;
 
   std::optional<net::Listener> listener;
