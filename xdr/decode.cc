@@ -3,6 +3,7 @@
 #include "xdr/codec_error.h"
 #include "xdr/internal/body_reader.h"
 #include "xdr/internal/error_trail.h"
+#include "xdr/internal/flatten.h"
 #include "xdr/internal/str_cat.h"
 
 namespace uxcom::xdr {
@@ -15,7 +16,7 @@ std::string Context(ProtocolVersion v) {
 // Everything the decoder calls on its success path is inlined into one function; failure
 // paths are out-of-line cold functions.
 template <ProtocolVersion V>
-[[gnu::flatten]] bool DecodeBody(internal::BodyReader<V>& reader, PaxMsg& msg) {
+UXCOM_XDR_FLATTEN bool DecodeBody(internal::BodyReader<V>& reader, PaxMsg& msg) {
   return reader.Msg(msg);
 }
 

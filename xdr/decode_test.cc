@@ -12,13 +12,14 @@
 #include "xdr/big_endian.h"
 #include "xdr/codec_error.h"
 #include "xdr/encode.h"
+#include "xdr/internal/test_util.h"
 
 namespace uxcom::xdr {
 namespace {
 
 using enum ProtocolVersion;
 
-PaxMsg Complete() { return PaxMsg{.delivered_msg = SynodeNo{}, .event_horizon = 10}; }
+constexpr auto Complete = testing::CompleteMsg;
 
 NodeAddress Node(std::string_view address) {
   return {.address = address, .uuid = {"uuid"}, .proto = XProtoRange{kX1_1, kX1_6}};

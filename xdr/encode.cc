@@ -6,6 +6,7 @@
 #include "xdr/internal/body_sizer.h"
 #include "xdr/internal/body_writer.h"
 #include "xdr/internal/error_trail.h"
+#include "xdr/internal/flatten.h"
 #include "xdr/internal/str_cat.h"
 
 namespace uxcom::xdr {
@@ -24,7 +25,7 @@ absl::StatusOr<size_t> EncodedSize(const PaxMsg& msg, const EncodeOptions& optio
 
 namespace internal {
 template <ProtocolVersion V>
-[[gnu::flatten]] void WriteBody(const PaxMsg& msg, std::byte* dst, [[maybe_unused]] size_t size) {
+UXCOM_XDR_FLATTEN void WriteBody(const PaxMsg& msg, std::byte* dst, [[maybe_unused]] size_t size) {
   [[maybe_unused]] std::byte* end = BodyWriter<V>::Msg(dst, msg);
   assert(static_cast<size_t>(end - dst) == size);
 }

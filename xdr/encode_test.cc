@@ -11,26 +11,14 @@
 #include "xdr/buffer.h"
 #include "xdr/codec_error.h"
 #include "xdr/frame_header.h"
+#include "xdr/internal/test_util.h"
 
 namespace uxcom::xdr {
 namespace {
 
 using enum ProtocolVersion;
-
-std::vector<std::byte> Hex(std::string_view hex) {
-  std::vector<std::byte> out;
-  int nibbles = 0, value = 0;
-  for (char c : hex) {
-    int d = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-    if (d < 0) continue;
-    value = value * 16 + d;
-    if (++nibbles == 2) {
-      out.push_back(static_cast<std::byte>(value));
-      nibbles = value = 0;
-    }
-  }
-  return out;
-}
+using testing::HexBytes;
+constexpr auto Complete = testing::CompleteMsg;
 
 template <ProtocolVersion V>
 std::vector<std::byte> EncodeBody(const PaxMsg& m, const EncodeOptions& options = {}) {
@@ -55,9 +43,6 @@ std::string Refusal(ProtocolVersion v, const PaxMsg& m, const EncodeOptions& opt
   return e->field + ": " + e->reason;
 }
 
-// Everything a recent version requires, so each test changes one thing.
-PaxMsg Complete() { return PaxMsg{.delivered_msg = SynodeNo{}, .event_horizon = 10}; }
-
 NodeAddress Node(std::string_view address) {
   return {.address = address, .uuid = {"\x01\x02\x03\x04"}, .proto = XProtoRange{kX1_0, kX1_6}};
 }
@@ -78,15 +63,15 @@ TEST_CASE("spec §1.7: the minimal i_am_alive_op frame at x_1_6") {
   REQUIRE(n.ok());
   CHECK(*n == 12 + 124);
   CHECK(std::vector<std::byte>(frame.data(), frame.data() + frame.size()) ==
-        Hex("00 00 00 07 00 00 00 7c 00 00 00 00 00 00 00 01"
-            "00 00 00 00 12 34 56 78 12 34 56 78 00 00 00 00"
-            "00 00 00 64 00 00 00 00 00 00 00 00 00 00 00 00"
-            "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 0f"
-            "12 34 56 78 00 00 00 00 00 00 00 65 00 00 00 00"
-            "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
-            "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
-            "12 34 56 78 00 00 00 00 00 00 00 63 00 00 00 00"
-            "00 00 00 0a 00 00 00 00"));
+        HexBytes("00 00 00 07 00 00 00 7c 00 00 00 00 00 00 00 01"
+                 "00 00 00 00 12 34 56 78 12 34 56 78 00 00 00 00"
+                 "00 00 00 64 00 00 00 00 00 00 00 00 00 00 00 00"
+                 "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 0f"
+                 "12 34 56 78 00 00 00 00 00 00 00 65 00 00 00 00"
+                 "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
+                 "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
+                 "12 34 56 78 00 00 00 00 00 00 00 63 00 00 00 00"
+                 "00 00 00 0a 00 00 00 00"));
 }
 
 TEST_CASE("the smallest body of each version (spec §4.25)") {
@@ -106,10 +91,10 @@ TEST_CASE("spec §4.6: a one-node list, without the proto range at x_1_0 and wit
   // and `a` flags, and 76 bytes of app_data.
   const size_t arm = 72 + 4 + 4 + 76;
   const auto x_1_0 =
-      Hex("00 00 00 01 | 00 00 00 08 68 31 3a 33 33 30 36 31 | 00 00 00 04 01 02 03 04");
+      HexBytes("00 00 00 01 | 00 00 00 08 68 31 3a 33 33 30 36 31 | 00 00 00 04 01 02 03 04");
   CHECK(Slice(EncodeBody<kX1_0>(m), arm, 24) == x_1_0);
   auto x_1_1 = x_1_0;
-  for (std::byte b : Hex("00 00 00 01 00 00 00 07")) x_1_1.push_back(b);
+  for (std::byte b : HexBytes("00 00 00 01 00 00 00 07")) x_1_1.push_back(b);
   CHECK(Slice(EncodeBody<kX1_1>(m), arm, 32) == x_1_1);
   CHECK(Slice(EncodeBody<kX1_6>(m), arm, 32) == x_1_1);
 }
@@ -123,12 +108,13 @@ TEST_CASE("spec §4.17: one app_data with an app_type payload \"abc\" and no nex
       .log_it = true,
       .body = AppU::App("abc"),
   }};
-  CHECK(Slice(EncodeBody<kX1_6>(m), 80, 88) == Hex("12 34 56 78 00 00 00 00 00 00 00 05 00 00 00 01"
-                                                   "12 34 56 78 00 00 00 00 00 00 00 07 00 00 00 00"
-                                                   "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
-                                                   "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01"
-                                                   "00 00 00 00 00 00 00 00 00 00 00 04 00 00 00 03"
-                                                   "61 62 63 00 00 00 00 00"));
+  CHECK(Slice(EncodeBody<kX1_6>(m), 80, 88) ==
+        HexBytes("12 34 56 78 00 00 00 00 00 00 00 05 00 00 00 01"
+                 "12 34 56 78 00 00 00 00 00 00 00 07 00 00 00 00"
+                 "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00"
+                 "00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01"
+                 "00 00 00 00 00 00 00 00 00 00 00 04 00 00 00 03"
+                 "61 62 63 00 00 00 00 00"));
 }
 
 TEST_CASE("spec §4.22: a gcs_snapshot with one config at x_1_6") {
@@ -142,12 +128,12 @@ TEST_CASE("spec §4.22: a gcs_snapshot with one config at x_1_6") {
           .start = {1, 10, 0}, .boot_key = {1, 1, 0}, .nodes = {node}, .event_horizon = 10}},
   };
   CHECK(Slice(EncodeBody<kX1_6>(m), 88, 96) ==
-        Hex("00 00 00 01 00 00 00 00 00 00 00 0a 00 00 00 00"
-            "00 00 00 01 00 00 00 01 00 00 00 01 00 00 00 00"
-            "00 00 00 0a 00 00 00 00 00 00 00 01 00 00 00 00"
-            "00 00 00 01 00 00 00 00 00 00 00 01 00 00 00 08"
-            "68 31 3a 33 33 30 36 31 00 00 00 04 01 02 03 04"
-            "00 00 00 01 00 00 00 07 00 00 00 0a 00 00 00 00"));
+        HexBytes("00 00 00 01 00 00 00 00 00 00 00 0a 00 00 00 00"
+                 "00 00 00 01 00 00 00 01 00 00 00 01 00 00 00 00"
+                 "00 00 00 0a 00 00 00 00 00 00 00 01 00 00 00 00"
+                 "00 00 00 01 00 00 00 00 00 00 00 01 00 00 00 08"
+                 "68 31 3a 33 33 30 36 31 00 00 00 04 01 02 03 04"
+                 "00 00 00 01 00 00 00 07 00 00 00 0a 00 00 00 00"));
 }
 
 TEST_CASE("an app_data chain is nested pointers: 1 / app_data / 1 / app_data / 0") {
@@ -156,11 +142,11 @@ TEST_CASE("an app_data chain is nested pointers: 1 / app_data / 1 / app_data / 0
          AppData{.body = AppU::Void(CargoType::kResetType)}};
   const std::vector<std::byte> body = EncodeBody<kX1_6>(m);
   CHECK(body.size() == 124 + 2 * 80);
-  CHECK(Slice(body, 76, 4) == Hex("00 00 00 01"));        // a
-  CHECK(Slice(body, 80 + 72, 4) == Hex("00 00 00 07"));   // a.body.c_t
-  CHECK(Slice(body, 80 + 76, 4) == Hex("00 00 00 01"));   // a.next
-  CHECK(Slice(body, 160 + 72, 4) == Hex("00 00 00 08"));  // a.next.body.c_t
-  CHECK(Slice(body, 160 + 76, 4) == Hex("00 00 00 00"));  // a.next.next
+  CHECK(Slice(body, 76, 4) == HexBytes("00 00 00 01"));        // a
+  CHECK(Slice(body, 80 + 72, 4) == HexBytes("00 00 00 07"));   // a.body.c_t
+  CHECK(Slice(body, 80 + 76, 4) == HexBytes("00 00 00 01"));   // a.next
+  CHECK(Slice(body, 160 + 72, 4) == HexBytes("00 00 00 08"));  // a.next.body.c_t
+  CHECK(Slice(body, 160 + 76, 4) == HexBytes("00 00 00 00"));  // a.next.next
 }
 
 TEST_CASE("EncodedSize is exactly what every encode writes") {
@@ -371,8 +357,8 @@ TEST_CASE("booleans go out as 0/1 and doubles bit for bit") {
   const double nan_with_payload = std::bit_cast<double>(0x7ff4000000000123ull);
   m.a = {AppData{.expiry_time = nan_with_payload, .chosen = true, .body = AppU::App("")}};
   const std::vector<std::byte> body = EncodeBody<kX1_6>(m);
-  CHECK(Slice(body, 80 + 48, 8) == Hex("7f f4 00 00 00 00 01 23"));
-  CHECK(Slice(body, 80 + 64, 4) == Hex("00 00 00 01"));
+  CHECK(Slice(body, 80 + 48, 8) == HexBytes("7f f4 00 00 00 00 01 23"));
+  CHECK(Slice(body, 80 + 64, 4) == HexBytes("00 00 00 01"));
 }
 
 }  // namespace

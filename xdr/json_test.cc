@@ -10,6 +10,7 @@
 #include <string>
 
 #include "xdr/encode.h"
+#include "xdr/internal/test_util.h"
 
 namespace uxcom::xdr {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 using enum ProtocolVersion;
 using namespace std::string_view_literals;
 
-PaxMsg Complete() { return PaxMsg{.delivered_msg = SynodeNo{}, .event_horizon = 10}; }
+constexpr auto Complete = testing::CompleteMsg;
 
 Json RoundTrip(const PaxMsg& m, ProtocolVersion v) {
   Arena arena;

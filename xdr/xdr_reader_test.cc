@@ -4,17 +4,15 @@
 
 #include <vector>
 
+#include "xdr/internal/test_util.h"
+
 namespace uxcom::xdr {
 namespace {
 
-std::vector<std::byte> B(std::initializer_list<int> v) {
-  std::vector<std::byte> out;
-  for (int b : v) out.push_back(static_cast<std::byte>(b));
-  return out;
-}
+using testing::ByteVector;
 
 TEST_CASE("integers are big-endian 4-byte units; u64 is the high word first") {
-  auto in = B({0, 0, 0, 7, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1, 0, 0, 0, 2});
+  auto in = ByteVector({0, 0, 0, 7, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1, 0, 0, 0, 2});
   XdrReader r(in);
   uint32_t u;
   int32_t i;
@@ -29,7 +27,7 @@ TEST_CASE("integers are big-endian 4-byte units; u64 is the high word first") {
 }
 
 TEST_CASE("a double is its IEEE-754 bits, big-endian: 1.5 is 3f f8 00 …") {
-  auto in = B({0x3f, 0xf8, 0, 0, 0, 0, 0, 0});
+  auto in = ByteVector({0x3f, 0xf8, 0, 0, 0, 0, 0, 0});
   XdrReader r(in);
   double d;
   REQUIRE(r.ReadDouble(d));
@@ -37,7 +35,7 @@ TEST_CASE("a double is its IEEE-754 bits, big-endian: 1.5 is 3f f8 00 …") {
 }
 
 TEST_CASE("a bool is true for any non-zero word, as libtirpc decodes it") {
-  auto in = B({0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0x80, 0, 0, 0});
+  auto in = ByteVector({0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0x80, 0, 0, 0});
   XdrReader r(in);
   bool b;
   REQUIRE(r.ReadBool(b));
@@ -50,7 +48,7 @@ TEST_CASE("a bool is true for any non-zero word, as libtirpc decodes it") {
 
 TEST_CASE("enums keep any value") {
   enum class E : int32_t { kA = 0 };
-  auto in = B({0xff, 0xff, 0xff, 0x9c});
+  auto in = ByteVector({0xff, 0xff, 0xff, 0x9c});
   XdrReader r(in);
   E e;
   REQUIRE(r.ReadEnum(e));
@@ -58,7 +56,7 @@ TEST_CASE("enums keep any value") {
 }
 
 TEST_CASE("opaque data is followed by 0-3 padding bytes whose contents are not checked") {
-  auto in = B({'a', 'b', 'c', 0x55, 'd', 0, 0, 0});
+  auto in = ByteVector({'a', 'b', 'c', 0x55, 'd', 0, 0, 0});
   XdrReader r(in);
   const std::byte* data;
   REQUIRE(r.ReadOpaque(3, data));
@@ -72,28 +70,28 @@ TEST_CASE("opaque data is followed by 0-3 padding bytes whose contents are not c
 
 TEST_CASE("failures leave the position where libtirpc's xdrmem leaves it") {
   SUBCASE("a 4-byte item with fewer than 4 bytes left consumes nothing") {
-    auto in = B({1, 2, 3});
+    auto in = ByteVector({1, 2, 3});
     XdrReader r(in);
     uint32_t u;
     CHECK_FALSE(r.ReadU32(u));
     CHECK(r.offset() == 0);
   }
   SUBCASE("an 8-byte item with 4 to 7 bytes left consumes its high word") {
-    auto in = B({1, 2, 3, 4, 5, 6});
+    auto in = ByteVector({1, 2, 3, 4, 5, 6});
     XdrReader r(in);
     uint64_t w;
     CHECK_FALSE(r.ReadU64(w));
     CHECK(r.offset() == 4);
   }
   SUBCASE("opaque data that is not all there consumes nothing") {
-    auto in = B({'a', 'b'});
+    auto in = ByteVector({'a', 'b'});
     XdrReader r(in);
     const std::byte* data;
     CHECK_FALSE(r.ReadOpaque(3, data));
     CHECK(r.offset() == 0);
   }
   SUBCASE("opaque data whose padding is missing consumes the data") {
-    auto in = B({'a', 'b', 'c'});
+    auto in = ByteVector({'a', 'b', 'c'});
     XdrReader r(in);
     const std::byte* data;
     CHECK_FALSE(r.ReadOpaque(3, data));

@@ -5,14 +5,12 @@
 #include <array>
 #include <vector>
 
+#include "xdr/internal/test_util.h"
+
 namespace uxcom::xdr {
 namespace {
 
-std::vector<std::byte> B(std::initializer_list<int> v) {
-  std::vector<std::byte> out;
-  for (int b : v) out.push_back(static_cast<std::byte>(b));
-  return out;
-}
+using testing::ByteVector;
 
 TEST_CASE("primitives are written big-endian in 4-byte units") {
   std::vector<std::byte> out(28, std::byte{0xee});
@@ -23,8 +21,8 @@ TEST_CASE("primitives are written big-endian in 4-byte units") {
   w.PutDouble(1.5);
   w.PutBool(true);
   CHECK(w.offset() == 28);
-  CHECK(out == B({0,    0,    0, 7, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1, 0, 0, 0, 2,  //
-                  0x3f, 0xf8, 0, 0, 0,    0,    0,    0,    0, 0, 0, 1}));
+  CHECK(out == ByteVector({0,    0,    0, 7, 0xff, 0xff, 0xff, 0xfe, 0, 0, 0, 1, 0, 0, 0, 2,  //
+                           0x3f, 0xf8, 0, 0, 0,    0,    0,    0,    0, 0, 0, 1}));
 }
 
 TEST_CASE("opaque data is padded with zeros to a 4-byte boundary") {
@@ -33,7 +31,7 @@ TEST_CASE("opaque data is padded with zeros to a 4-byte boundary") {
   w.PutCountedOpaque("abcde");
   w.PutCountedOpaque("");
   CHECK(w.offset() == 16);
-  CHECK(out == B({0, 0, 0, 5, 'a', 'b', 'c', 'd', 'e', 0, 0, 0, 0, 0, 0, 0}));
+  CHECK(out == ByteVector({0, 0, 0, 5, 'a', 'b', 'c', 'd', 'e', 0, 0, 0, 0, 0, 0, 0}));
 }
 
 TEST_CASE("a bool is always written as 0 or 1") {

@@ -204,6 +204,7 @@ void SetOpsCounters(benchmark::State& state, const UxResult& r) {
   state.counters["a_ops_per_enter"] = r.a.ops_per_enter();
   state.counters["b_ops_per_enter"] = r.b.ops_per_enter();
   state.counters["a_enters"] = static_cast<double>(r.a.enters);
+  state.counters["b_enobufs"] = static_cast<double>(r.b.enobufs);
 }
 
 // Sums of RunStats over the iterations, reported the same way for every implementation.

@@ -406,40 +406,31 @@ class BodyReader {
             .u_list = {.vers = SynodeNoArray(&arena_)},
         });
         if (!Synode(rep.vers)) {
-          trail_.In("vers");
-          return trail_.In("rep");
+          return trail_.Path("vers", "rep");
         }
         if (!Synodes(rep.msg_list, "msg_list")) return trail_.In("rep");
         if (!UList(rep.u_list)) {
-          trail_.In("u_list");
-          return trail_.In("rep");
+          return trail_.Path("u_list", "rep");
         }
         return true;
       }
       case AppArm::kTd: {
         TransData& t = u.arm.emplace<TransData>();
         if (!Synode(t.tid.cfg)) {
-          trail_.In("cfg");
-          trail_.In("tid");
-          return trail_.In("td");
+          return trail_.Path("cfg", "tid", "td");
         }
         if (!U32(t.tid.pc, "pc")) {
-          trail_.In("tid");
-          return trail_.In("td");
+          return trail_.Path("tid", "td");
         }
         if (!I32(t.pc, "pc")) return trail_.In("td");
         if (!Counted(t.cluster_name, kMaxNameBytes, "MAXNAME")) {
-          trail_.In("cluster_name");
-          return trail_.In("td");
+          return trail_.Path("cluster_name", "td");
         }
         if (!I32(t.errmsg.nodeid, "nodeid") || !I32(t.errmsg.code, "code")) {
-          trail_.In("errmsg");
-          return trail_.In("td");
+          return trail_.Path("errmsg", "td");
         }
         if (!Counted(t.errmsg.message, kMaxErrorBytes, "MAXERROR")) {
-          trail_.In("message");
-          trail_.In("errmsg");
-          return trail_.In("td");
+          return trail_.Path("message", "errmsg", "td");
         }
         return true;
       }

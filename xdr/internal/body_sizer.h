@@ -140,8 +140,7 @@ class BodySizer {
       return trail_.In("address");
     }
     if (!Counted(a.uuid.data, kMaxBlobBytes, "MAXBLOB")) {
-      trail_.In("data");
-      return trail_.In("uuid");
+      return trail_.Path("data", "uuid");
     }
     if constexpr (CarriesNodeProtoRange(V)) {
       if (!a.proto) return Missing("proto", ProtocolVersion::kX1_1);
@@ -193,8 +192,7 @@ class BodySizer {
         n_ += kSynodeNoSize;
         if (!SynodeArray(r.msg_list, "msg_list")) return trail_.In("rep");
         if (!UList(r.u_list)) {
-          trail_.In("u_list");
-          return trail_.In("rep");
+          return trail_.Path("u_list", "rep");
         }
         return true;
       }
@@ -202,13 +200,10 @@ class BodySizer {
         const TransData& t = std::get<TransData>(u.arm);
         n_ += kTransIdSize + kUnit + 2 * kUnit;  // tid, pc, errmsg.nodeid and code
         if (!Counted(t.cluster_name, kMaxNameBytes, "MAXNAME")) {
-          trail_.In("cluster_name");
-          return trail_.In("td");
+          return trail_.Path("cluster_name", "td");
         }
         if (!Counted(t.errmsg.message, kMaxErrorBytes, "MAXERROR")) {
-          trail_.In("message");
-          trail_.In("errmsg");
-          return trail_.In("td");
+          return trail_.Path("message", "errmsg", "td");
         }
         return true;
       }
@@ -257,8 +252,7 @@ class BodySizer {
       if (g.cfg[i] && !Conf(*g.cfg[i])) return trail_.In("cfg", i);
     }
     if (!Counted(g.app_snap.data, kMaxBlobBytes, "MAXBLOB")) {
-      trail_.In("data");
-      return trail_.In("app_snap");
+      return trail_.Path("data", "app_snap");
     }
     return true;
   }

@@ -25,6 +25,12 @@ class ErrorTrail {
   // Adds the enclosing field (a string with static storage). Always return false.
   bool In(std::string_view field);
   bool In(std::string_view field, size_t index);
+  // Several enclosing fields at once, innermost first: Path("message", "errmsg", "td").
+  template <typename... Fields>
+  bool Path(Fields... fields) {
+    (In(std::string_view(fields)), ...);
+    return false;
+  }
   // Element `depth` of an app_data chain rooted at `field`: "a" + ".next" × depth.
   bool InChain(std::string_view field, size_t depth);
 
