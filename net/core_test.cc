@@ -49,6 +49,36 @@ TEST_CASE("a million synchronously completing awaits do not grow the stack") {
   CHECK(ex->BlockOn(loop()) == 1000000);
 }
 
+TEST_CASE("a finished task's frame is recycled by the next call, within a per-thread bound") {
+  if (!detail::kFrameCacheEnabled) {
+    MESSAGE("skipped: the frame cache is off under AddressSanitizer (frames go to malloc)");
+    return;
+  }
+  auto ex = NewExecutor();
+  auto loop = []() -> Task<std::vector<size_t>> {
+    std::vector<size_t> cached;
+    int first = co_await Value(0);  // leaves one frame of Value's size on the list
+    cached.push_back(detail::FrameCache::CachedOnThisThread() + static_cast<size_t>(first));
+    for (int i = 0; i < 1000; ++i) {
+      int v = co_await Value(i);  // takes that frame and gives it back
+      (void)v;
+    }
+    cached.push_back(detail::FrameCache::CachedOnThisThread());
+    // 100 frames alive at once, then all destroyed: the list keeps no more than its bound.
+    std::vector<Task<int>> many;
+    for (int i = 0; i < 100; ++i) many.push_back(Value(i));
+    many.clear();
+    cached.push_back(detail::FrameCache::CachedOnThisThread());
+    co_return cached;
+  };
+  std::vector<size_t> cached = ex->BlockOn(loop());
+  REQUIRE(cached.size() == 3);
+  CHECK(cached[0] >= 1);
+  CHECK(cached[1] == cached[0]);
+  CHECK(cached[2] <= cached[0] + detail::FrameCache::kFramesPerClass);
+  CHECK(cached[2] > cached[0]);
+}
+
 TEST_CASE("an exception thrown in an awaited task is rethrown to the awaiter") {
   auto ex = NewExecutor();
   auto thrower = []() -> Task<int> {

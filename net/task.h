@@ -2,7 +2,8 @@
 //
 // A Task does nothing until it is awaited (or spawned on a Scope). Awaiting it transfers
 // control to it symmetrically (no stack growth however deep the chain) and resumes the
-// awaiting coroutine when it finishes. The only allocation is the coroutine frame itself.
+// awaiting coroutine when it finishes. The only allocation is the coroutine frame itself,
+// recycled per thread (detail/frame_cache.h) so steady-state calls do not reach malloc.
 //
 // Errors are values, not exceptions: I/O tasks return absl::Status or absl::StatusOr<U>.
 // An exception escaping a task is rethrown to the awaiting task; one escaping a spawned task
@@ -28,6 +29,7 @@
 #include <utility>
 
 #include "net/cancellation.h"
+#include "net/detail/frame_cache.h"
 #include "net/detail/intrusive_list.h"
 
 namespace uxcom::net {
@@ -55,6 +57,11 @@ class PromiseBase : public ListNode {
   std::exception_ptr exception;
   // The awaiting coroutine actually suspended (the task did not finish synchronously).
   bool awaiter_suspended = false;
+
+  // Frames come from the per-thread FrameCache: a coroutine called once per message costs no
+  // malloc in steady state.
+  static void* operator new(std::size_t size) { return FrameCache::Allocate(size); }
+  static void operator delete(void* frame) noexcept { FrameCache::Deallocate(frame); }
 };
 
 // Called when a spawned task finishes; destroys its frame. Defined in scope.cc.
