@@ -202,6 +202,21 @@ TEST_CASE("a full server table refuses a site and installs nothing") {
   ex->BlockOn(g.Stop());
 }
 
+TEST_CASE("a refused site does not revalidate the invalidated servers it lists") {
+  auto ex = net::testing::NewExecutor();
+  Group g(*ex, 3, [](int, TransportOptions& o) { o.server_table_capacity = 3; });
+  Site forced = g.SiteFor(0);
+  forced.nodes.pop_back();
+  REQUIRE(g[0].InstallSite(forced, xdr::CargoType::kForceConfigType).ok());
+  REQUIRE(g[0].peer(g.addresses[2])->invalid);
+  // Lists node 2 again, but also a fourth server the table has no room for.
+  Site too_big = g.SiteFor(0);
+  too_big.nodes.push_back({.address = "10.0.0.1:1"});
+  CHECK(absl::IsResourceExhausted(g[0].InstallSite(too_big).status()));
+  CHECK(g[0].peer(g.addresses[2])->invalid);
+  ex->BlockOn(g.Stop());
+}
+
 TEST_CASE("a node whose address does not parse gets no server; sends to it are counted drops") {
   auto ex = net::testing::NewExecutor();
   Group g(*ex, 1);

@@ -1,9 +1,10 @@
 // Logging for the transport: a sink the embedder chooses, and the lines operators grep for.
 //
 // XCom's transport logs a handful of lines that operators know ("XCom initialized and ready
-// to accept incoming connections on port P", "Creating new server node", "Failure reading
-// from fd=..."). uxcom keeps those texts and adds one line for every connection it closes,
-// naming the peer and the reason. Where they go is up to the embedder:
+// to accept incoming connections on port P", "Creating new server node"). uxcom keeps those
+// texts; instead of 8.0.18's bare "Failure reading from fd=... n=..." it logs one line for
+// every connection it closes, naming the peer and the reason ("Closing ... connection ...:
+// <reason>"). Where they go is up to the embedder:
 //
 //   TransportOptions options;
 //   options.log = [](LogLevel level, std::string_view line) {

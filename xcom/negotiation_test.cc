@@ -94,6 +94,33 @@ TEST_CASE("nodes with no version in common refuse each other and keep trying wit
   }());
 }
 
+TEST_CASE("a peer that accepts and then refuses every negotiation is redialled with back-off") {
+  auto ex = net::testing::NewExecutor();
+  Group g(*ex, 2, [](int node, TransportOptions& o) {
+    o.backoff = {.initial = 100ms, .increase = 300ms, .max = 1s};
+    if (node == 0) {
+      o.min_version = ProtocolVersion::kX1_4;
+    } else {
+      o.max_version = ProtocolVersion::kX1_2;
+    }
+  });
+  ex->BlockOn([&]() -> net::Task<void> {
+    co_await g[0].SendTo(g.sites[0], 1, AppMessage("x"));
+    absl::Status slept = co_await net::Sleep(1500ms);
+    REQUIRE(slept.ok());
+    // Attempts at about 0, 0.1, 0.5 and 1.2 s: a redial at round-trip speed would make hundreds.
+    const uint64_t refused = g[0].statistics().outbound_close(CloseReason::kNegotiationRefused);
+    CHECK(refused >= 2);
+    CHECK(refused <= 6);
+    // Each attempt connected and was refused; the message waits (younger than the TTL).
+    std::optional<PeerInfo> p = g[0].peer(g.addresses[1]);
+    REQUIRE(p.has_value());
+    CHECK(p->connects == refused);
+    CHECK(p->messages_dropped == 0);
+    co_await g.Stop();
+  }());
+}
+
 // A transport (node 0) whose site lists a raw listener as node 1.
 struct Dialer {
   testing::LogCapture logs;
@@ -191,6 +218,35 @@ TEST_CASE("a peer that never answers the version request is dropped after negoti
     CHECK((co_await c->ExpectClosed(3s)).ok());
     CHECK(d.t->statistics().outbound_close(CloseReason::kNegotiationTimeout) == 1);
     CHECK(d.logs.Contains("negotiation_timeout"));
+    co_await d.t->Stop();
+  }());
+}
+
+TEST_CASE("a version request on our own outbound connection is answered but negotiates nothing") {
+  auto ex = net::testing::NewExecutor();
+  testing::RawListener peer(*ex);
+  Dialer d(*ex, peer.address(), [](TransportOptions& o) { o.negotiation_timeout = 200ms; });
+  ex->BlockOn([&]() -> net::Task<void> {
+    co_await d.t->SendTo(d.site, 1, AppMessage("hello"));
+    std::unique_ptr<RawPeer> c = co_await peer.Accept();
+    absl::StatusOr<RawFrame> ours = co_await c->ReadFrame();
+    REQUIRE(ours.ok());
+    // Instead of replying, the peer asks a question of its own.
+    absl::Status asked =
+        co_await c->Write(xdr::FrameHeaderBytes(xdr::VersionRequest(ProtocolVersion::kX1_3, 999)));
+    REQUIRE(asked.ok());
+    absl::StatusOr<RawFrame> answer = co_await c->ReadFrame();
+    REQUIRE(answer.ok());
+    CHECK(answer->header.type == xdr::MessageType::kVersionReply);
+    CHECK(answer->header.tag == 999);
+    // Our request is still unanswered: the negotiation timeout applies and the node redials.
+    absl::Status closed = co_await c->ExpectClosed(3s);
+    CHECK(closed.ok());
+    CHECK(d.t->statistics().outbound_close(CloseReason::kNegotiationTimeout) == 1);
+    std::unique_ptr<RawPeer> again = co_await peer.Accept();
+    absl::StatusOr<RawFrame> retry = co_await again->ReadFrame();
+    REQUIRE(retry.ok());
+    CHECK(retry->header.tag == xdr::NextNegotiationTag(ours->header.tag));
     co_await d.t->Stop();
   }());
 }

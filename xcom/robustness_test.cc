@@ -209,6 +209,37 @@ TEST_CASE("the accept callback sees each connection first and can refuse it") {
   }());
 }
 
+TEST_CASE("an embedder that stops receiving pauses the readers; nothing is lost or cut off") {
+  auto ex = net::testing::NewExecutor();
+  Group g(*ex, 2, [](int node, TransportOptions& o) {
+    if (node == 1) {
+      o.inbox_limit = 4;
+      o.read_stall_timeout = 300ms;
+    }
+  });
+  ex->BlockOn([&]() -> net::Task<void> {
+    constexpr int kMessages = 300;
+    // 1000-byte payloads: the reader's buffer ends in the middle of a frame most of the time.
+    for (int i = 0; i < kMessages; ++i) {
+      co_await g[0].SendTo(g.sites[0], 1, AppMessage(std::string(1000, 'a' + i % 26)));
+    }
+    int received = 0;
+    for (; received < kMessages; ++received) {
+      if (received == 100) {
+        // Node 1's embedder gets busy elsewhere while its reader holds part of a frame.
+        absl::Status slept = co_await net::Sleep(1s);
+        REQUIRE(slept.ok());
+      }
+      absl::StatusOr<IncomingMessage> m = co_await ReceiveWithin(g[1], 5s);
+      if (!m.ok()) break;
+    }
+    CHECK(received == kMessages);
+    CHECK(g[1].statistics().inbound_close(CloseReason::kReadStalled) == 0);
+    CHECK(g[0].statistics().outbound_close(CloseReason::kPeerClosed) == 0);
+    co_await g.Stop();
+  }());
+}
+
 TEST_CASE("a peer that stops reading is cut off after write_stall_timeout; others keep going") {
   auto ex = net::testing::NewExecutor();
   testing::RawListener sink(*ex);

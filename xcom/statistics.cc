@@ -47,8 +47,6 @@ const char* CloseReasonName(CloseReason reason) {
       return "not_negotiated";
     case CloseReason::kFrameTooLarge:
       return "frame_too_large";
-    case CloseReason::kUnknownControlFrame:
-      return "unknown_control_frame";
     case CloseReason::kNegotiationRefused:
       return "negotiation_refused";
     case CloseReason::kNegotiationTimeout:

@@ -39,22 +39,21 @@ const char* DropReasonName(DropReason reason);
 
 // Why the transport closed a connection.
 enum class CloseReason : uint8_t {
-  kPeerClosed,           // EOF from the peer between frames
-  kTruncatedFrame,       // EOF from the peer in the middle of a frame
-  kIoError,              // read or write error (reset, refused, …)
-  kMalformedFrame,       // the body failed to decode
-  kVersionMismatch,      // a normal frame's version differs from the negotiated one
-  kNotNegotiated,        // a normal frame arrived before negotiation
-  kFrameTooLarge,        // header length above max_frame_body
-  kUnknownControlFrame,  // a frame type XCom does not know, with a body we cannot skip
-  kNegotiationRefused,   // the peer answered x_unknown_proto or a version above ours
-  kNegotiationTimeout,   // not negotiated within negotiation_timeout
-  kIpv6Ineligible,       // an older peer and a member without an IPv4 address
-  kReadStalled,          // read_stall_timeout
-  kWriteStalled,         // write_stall_timeout
-  kIdle,                 // the reaper: no outbound activity for reaper_idle_timeout
-  kServerCollected,      // the server left every retained site
-  kShutdown,             // the transport stopped
+  kPeerClosed,          // EOF from the peer between frames
+  kTruncatedFrame,      // EOF from the peer in the middle of a frame
+  kIoError,             // read or write error (reset, refused, …)
+  kMalformedFrame,      // the body failed to decode
+  kVersionMismatch,     // a normal frame's version differs from the negotiated one
+  kNotNegotiated,       // a normal frame arrived before negotiation
+  kFrameTooLarge,       // header length above max_frame_body
+  kNegotiationRefused,  // the peer answered x_unknown_proto or a version above ours
+  kNegotiationTimeout,  // not negotiated within negotiation_timeout
+  kIpv6Ineligible,      // an older peer and a member without an IPv4 address
+  kReadStalled,         // read_stall_timeout
+  kWriteStalled,        // write_stall_timeout
+  kIdle,                // the reaper: no outbound activity for reaper_idle_timeout
+  kServerCollected,     // the server left every retained site
+  kShutdown,            // the transport stopped
   kCount,
 };
 const char* CloseReasonName(CloseReason reason);
@@ -83,8 +82,8 @@ struct OpCount {
 class TransportStatistics {
  public:
   struct Snapshot {
-    std::array<OpCount, kOpSlots> sent{};      // frames written (or self-delivered), per op
-    std::array<OpCount, kOpSlots> received{};  // frames decoded (or self-delivered), per op
+    std::array<OpCount, kOpSlots> sent{};      // frames written to sockets, per op
+    std::array<OpCount, kOpSlots> received{};  // frames read and decoded, per op
     uint64_t encodes = 0;          // messages encoded (at most one per message and version)
     uint64_t self_deliveries = 0;  // messages delivered to this node without a socket
     uint64_t dials = 0;

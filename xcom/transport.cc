@@ -183,6 +183,7 @@ absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operatio
                    .common_version = CommonXcomVersion(site, st.options.max_version)};
   is.servers.resize(site.nodes.size());
   std::vector<std::shared_ptr<Server>> created;
+  std::vector<std::shared_ptr<Server>> reused;  // revalidated only once the site is installed
   for (size_t i = 0; i < site.nodes.size(); ++i) {
     const std::string& address = site.nodes[i].address;
     bool local = address == st.options.self_address || i == site.nodeno;
@@ -205,11 +206,12 @@ absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operatio
       created.push_back(added->server);
     } else {
       st.Log(LogLevel::kInfo, "Re-using server node ", i, " host ", added->server->endpoint.host);
-      added->server->invalid = false;
+      reused.push_back(added->server);
     }
     is.servers[i] = added->server;
   }
   is.site = std::move(site);
+  for (const std::shared_ptr<Server>& s : reused) s->invalid = false;
   if (operation == xdr::CargoType::kForceConfigType && !st.sites.empty()) {
     internal::InvalidateServers(st.sites.back(), is);
   }

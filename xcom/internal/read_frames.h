@@ -96,8 +96,12 @@ net::Task<void> ReadFrames(std::shared_ptr<TransportState> state, Connection& co
       case FrameAction::kContinue:
         break;
       case FrameAction::kDeliver: {
+        // Waiting for room in the inbox is the embedder's pace, not a stalled peer: the
+        // watchdog must not see it as a read stall, and its clock restarts afterwards.
+        conn.read_mid_frame = false;
         absl::Status pushed = co_await st.inbox.Push(IncomingMessage(std::move(a.frame)));
         if (!pushed.ok()) co_return;  // the transport is stopping
+        conn.read_progress = st.executor.Now();
         break;
       }
       case FrameAction::kClose:
@@ -118,8 +122,13 @@ net::Task<void> ReadFrames(std::shared_ptr<TransportState> state, Connection& co
             co_return;
           }
         }
-        conn.version = chosen;
-        conn.negotiated = true;
+        // On an outbound connection the version is set by our own request's reply: a peer's
+        // request there is answered (as 8.0.18's shared read_msg does) but must not mark the
+        // connection negotiated, or the Sender would wait for a reply with no timeout.
+        if (!outbound) {
+          conn.version = chosen;
+          conn.negotiated = true;
+        }
         st.Log(LogLevel::kDebug, "Answering negotiation request from ", conn.peer, " for ",
                xdr::DescribeProtocolVersion(a.request.version), " tag ", a.request.tag, " with ",
                xdr::DescribeProtocolVersion(chosen));

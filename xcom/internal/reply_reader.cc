@@ -103,8 +103,9 @@ net::Task<void> RunReplyReader(std::shared_ptr<TransportState> state,
       break;
     default:
       // The connection broke: wake the Sender so that it reconnects now, not at the next
-      // message (a full queue means it is awake anyway).
-      (void)server->queue.TryPush(QueuedMessage{});
+      // message. It can only be waiting on an empty queue, so a marker is pushed only then:
+      // markers never pile up or take room from messages.
+      if (server->queue.empty()) (void)server->queue.TryPush(QueuedMessage{});
   }
 }
 

@@ -59,6 +59,23 @@ void ExpireQueued(TransportState& st, Server& server, std::optional<QueuedMessag
   }
 }
 
+// Sleeps the back-off `wait`, expiring old messages at least once per TTL meanwhile. True when
+// cancelled.
+net::Task<bool> BackOff(TransportState& st, Server& s, std::optional<QueuedMessage>& held,
+                        Duration wait) {
+  net::Executor& ex = st.executor;
+  const net::TimePoint until = ex.Now() + wait;
+  bool cancelled = false;
+  while (!cancelled && ex.Now() < until) {
+    ExpireQueued(st, s, held);
+    Duration slice = std::min<Duration>(until - ex.Now(), st.options.disconnected_message_ttl);
+    absl::Status slept = co_await net::Sleep(slice);
+    cancelled = !slept.ok();
+  }
+  ExpireQueued(st, s, held);
+  co_return cancelled;
+}
+
 }  // namespace
 
 net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr<Server> server) {
@@ -82,21 +99,11 @@ net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr
       if (absl::IsCancelled(stream.status())) break;
       st.stats.dial_failures.Add();
       st.Log(LogLevel::kDebug, "Connection to ", s.address, " failed: ", stream.status().message());
-      // Sleep the back-off, expiring old messages at least once per TTL meanwhile.
-      net::TimePoint until = ex.Now() + wait;
-      bool cancelled = false;
-      while (!cancelled && ex.Now() < until) {
-        ExpireQueued(st, s, held);
-        Duration slice = std::min<Duration>(until - ex.Now(), o.disconnected_message_ttl);
-        absl::Status slept = co_await net::Sleep(slice);
-        cancelled = !slept.ok();
-      }
-      ExpireQueued(st, s, held);
+      bool cancelled = co_await BackOff(st, s, held, wait);
       if (cancelled) break;
       wait = o.backoff.Next(wait);
       continue;
     }
-    wait = o.backoff.initial;
     auto conn = std::make_shared<OutboundConnection>(*std::move(stream), s.address, ex.Now());
     s.connection = conn;
     s.active = ex.Now();
@@ -230,10 +237,23 @@ net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr
     out_messages = 0;
     co_await readers.Close();
     if (s.connection == conn) s.connection.reset();
+    // A connection that negotiated worked: redial at once, from the first back-off step. One
+    // that never did (refused, timed out, no version in common) counts as a failed dial, so a
+    // peer that accepts and then refuses is not redialled at round-trip speed.
+    if (conn->negotiated) {
+      wait = o.backoff.initial;
+    } else {
+      bool cancelled = co_await BackOff(st, s, held, wait);
+      if (cancelled) break;
+      wait = o.backoff.Next(wait);
+    }
   }
   // Cancelled (the server is collected or the transport stops): what is left is dropped by
   // ShutServer; a message we held is counted here.
-  if (held && held->message) st.CountDrop(&s, DropReason::kShutdown, nullptr, absl::OkStatus());
+  if (held && held->message) {
+    st.CountDrop(&s, st.stopped ? DropReason::kShutdown : DropReason::kServerCollected, nullptr,
+                 absl::OkStatus());
+  }
   if (s.connection != nullptr) {
     st.CloseConnection(*s.connection, true, CloseReason::kShutdown);
     s.connection.reset();
