@@ -6,8 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install_deps.sh
-if ! bazel query //xcom/tools:xcom_cluster >/dev/null 2>&1; then
-  echo "demo: not yet implemented (//xcom/tools:xcom_cluster lands with the transport issue)"
-  exit 0
-fi
 exec bazel run --config=opt //xcom/tools:xcom_cluster -- "$@"
