@@ -1,0 +1,509 @@
+// A node of a 3-node group is killed (SIGKILL) and restarted on the same port: the survivors
+// keep going, drop what they queued for it once it expired, redial it with back-off, negotiate
+// again with a new tag, and everything sent after it is back reaches it in order, exactly once.
+//
+// Every node is its own xcom_node process (xcom/tools/xcom_node.cc), driven on stdin and
+// observed through its JSON event lines:
+//   {"event":"ready",…}  {"event":"delivered","from":1,"seq":3,"origin":"inbound",…}
+//   {"event":"sent","count":N}  {"event":"stats","statistics":{…}}  {"event":"peers",…}
+// A node's payloads carry "seq=<n>" from a per-process counter, so a restarted node counts
+// from 0 again and the survivors' counters keep going.
+//
+// What the transport promises here (xcom/options.h, xcom/internal/sender.cc):
+//   - a peer's outbound connection is dialled and redialled for as long as the peer is in a
+//     site; failed dials back off 0.1 s, 1.1 s, 2.1 s, … (at most 10 s);
+//   - messages queued for an unreachable peer expire after disconnected_message_ttl (2 s) and
+//     are counted as drops.expired_disconnected, never delivered later;
+//   - every outbound connection sends x_version_req with the next tag: the k-th connection to
+//     a peer uses tag 313 + k - 1, so a reconnection carries a new tag above 313.
+//
+// Every wait has a deadline; a failure prints what each node printed.
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "doctest/doctest.h"
+#include "nlohmann/json.hpp"
+#include "test/process.h"
+
+namespace uxcom::test {
+namespace {
+
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr Clock::duration kWait = 20s;
+// The survivors redial a dead peer with back-off growing by 1 s per failure, up to 10 s.
+constexpr Clock::duration kReconnectWait = 40s;
+constexpr int kFirstTag = 313;
+constexpr int kMaxVersion = 7;  // x_1_6, xcom_node's default maximum
+
+Clock::time_point After(Clock::duration d) { return Clock::now() + d; }
+
+std::vector<long long> Range(long long first, long long last) {  // [first, last]
+  std::vector<long long> out;
+  for (long long s = first; s <= last; ++s) out.push_back(s);
+  return out;
+}
+
+std::string Show(const std::vector<long long>& seqs) {
+  std::string out = "[";
+  for (size_t i = 0; i < seqs.size(); ++i) out += (i ? "," : "") + std::to_string(seqs[i]);
+  return out + "]";
+}
+
+// One xcom_node process and what it reported.
+struct Node {
+  int index = 0;
+  std::string address;
+  std::unique_ptr<Process> proc;
+  bool ready = false;
+  bool stopped = false;
+  std::map<int, std::vector<long long>> delivered;  // sender -> seqs, in delivery order
+  std::map<int, std::vector<std::string>> origins;  // sender -> origin of each delivery
+  long long sent = 0;                               // total of the "sent" events
+  std::optional<json> stats;                        // the latest stats / peers events
+  std::optional<json> peers;
+  int stats_events = 0;
+  int peers_events = 0;
+  std::vector<std::string> problems;  // error / send_error events, unparsable lines
+
+  void Handle(const std::string& line) {
+    if (line.empty() || line[0] != '{') return;  // not an event
+    json e = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (e.is_discarded() || !e.contains("event")) {
+      problems.push_back("unparsable: " + line);
+      return;
+    }
+    std::string event = e["event"].get<std::string>();
+    if (event == "ready") {
+      ready = true;
+    } else if (event == "delivered") {
+      int from = e["from"].get<int>();
+      delivered[from].push_back(e["seq"].get<long long>());
+      origins[from].push_back(e["origin"].get<std::string>());
+    } else if (event == "sent") {
+      sent += e["count"].get<long long>();
+    } else if (event == "stats") {
+      stats = e["statistics"];
+      ++stats_events;
+    } else if (event == "peers") {
+      peers = e["peers"];
+      ++peers_events;
+    } else if (event == "stopped") {
+      stopped = true;
+    } else {
+      problems.push_back(line);
+    }
+  }
+
+  // Handles every line already read from the process, without waiting.
+  void Pump() {
+    while (std::optional<std::string> line = proc->TryReadLine()) Handle(*line);
+  }
+
+  // Handles lines until `done` holds, the process's stdout closes or `deadline` passes.
+  bool PumpUntil(const std::function<bool()>& done, Clock::time_point deadline) {
+    while (!done()) {
+      std::optional<std::string> line = proc->ReadLine(deadline);
+      if (!line) return done();
+      Handle(*line);
+    }
+    return true;
+  }
+
+  // Sends "stats" or "peers" and returns the answer (nullopt after `deadline`).
+  std::optional<json> Query(const std::string& command, Clock::time_point deadline) {
+    int& counter = command == "stats" ? stats_events : peers_events;
+    int before = counter;
+    if (!proc->Send(command)) return std::nullopt;
+    if (!PumpUntil([&] { return counter != before; }, deadline)) return std::nullopt;
+    return command == "stats" ? stats : peers;
+  }
+
+  // The entry of `peer` in a peers answer, or null.
+  static json PeerEntry(const json& peers_answer, const std::string& peer) {
+    for (const json& p : peers_answer) {
+      if (p.value("address", "") == peer) return p;
+    }
+    return json();
+  }
+
+  // Polls "peers" until the entry of `peer` satisfies `want`; returns the last entry seen
+  // (null if none) and whether it satisfied `want`.
+  bool WaitPeer(const std::string& peer, const std::function<bool(const json&)>& want,
+                Clock::duration timeout, json* last) {
+    Clock::time_point deadline = After(timeout);
+    for (;;) {
+      std::optional<json> answer = Query("peers", deadline);
+      if (!answer) return false;
+      *last = PeerEntry(*answer, peer);
+      if (!last->is_null() && want(*last)) return true;
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(50ms);  // polling interval only
+    }
+  }
+
+  // Polls "stats" until `want` holds; the last statistics seen go to `last`.
+  bool WaitStats(const std::function<bool(const json&)>& want, Clock::duration timeout,
+                 json* last) {
+    Clock::time_point deadline = After(timeout);
+    for (;;) {
+      std::optional<json> answer = Query("stats", deadline);
+      if (!answer) return false;
+      *last = *answer;
+      if (want(*last)) return true;
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+  }
+
+  std::string Transcript() const {
+    std::string out = proc ? proc->Transcript() : "(not started)\n";
+    for (const std::string& p : problems) out += "  problem: " + p + "\n";
+    for (const auto& [from, seqs] : delivered) {
+      out += "  delivered from node " + std::to_string(from) + ": " + Show(seqs) + "\n";
+    }
+    return out;
+  }
+};
+
+uint64_t Counter(const json& statistics, const std::string& name) {
+  return statistics.value(name, uint64_t{0});
+}
+uint64_t Drops(const json& statistics, const std::string& reason) {
+  if (!statistics.contains("drops")) return 0;
+  return statistics["drops"].value(reason, uint64_t{0});
+}
+
+class Cluster {
+ public:
+  std::string binary;
+  std::string members;
+  std::vector<std::unique_ptr<Node>> nodes;
+
+  std::string Transcripts() const {
+    std::string out;
+    for (const auto& n : nodes) {
+      if (n != nullptr) out += n->Transcript();
+    }
+    return out;
+  }
+
+  // Starts node `i` (a new process; a previous one must be gone) and waits for "ready".
+  // Empty on success, else why not.
+  std::string StartNode(int i, const std::string& address) {
+    auto n = std::make_unique<Node>();
+    n->index = i;
+    n->address = address;
+    std::string error;
+    n->proc = Process::Start("node" + std::to_string(i),
+                             {binary, "--self=" + address, "--members=" + members}, &error);
+    if (n->proc == nullptr) return error;
+    bool ok = n->PumpUntil([&] { return n->ready; }, After(kWait));
+    nodes[i] = std::move(n);
+    if (!ok) {
+      return "node " + std::to_string(i) + " (" + address + ") did not get ready:\n" +
+             nodes[i]->Transcript();
+    }
+    return "";
+  }
+
+  // Three nodes on fresh ports. A port can be taken by someone else between ReservePort and
+  // the node's bind: then the whole group starts again on new ports.
+  std::string Start(int n) {
+    std::string why;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      std::vector<std::string> addresses;
+      for (int i = 0; i < n; ++i) addresses.push_back("127.0.0.1:" + std::to_string(ReservePort()));
+      members.clear();
+      for (const std::string& a : addresses) members += (members.empty() ? "" : ",") + a;
+      nodes.clear();
+      nodes.resize(n);
+      why.clear();
+      for (int i = 0; i < n && why.empty(); ++i) why = StartNode(i, addresses[i]);
+      if (why.empty()) return "";
+      MESSAGE("starting the group again on other ports: " << why);
+    }
+    return why;
+  }
+
+  // Pumps every node until `done` holds or `timeout` passes.
+  bool Eventually(const std::function<bool()>& done, Clock::duration timeout) {
+    Clock::time_point deadline = After(timeout);
+    for (;;) {
+      for (auto& n : nodes) {
+        if (n != nullptr) n->Pump();
+      }
+      if (done()) return true;
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+};
+
+bool IsNegotiated(const json& p) {
+  return p.value("state", "") == "negotiated" && p.value("version", 0) == kMaxVersion;
+}
+
+TEST_CASE(
+    "a killed node restarted on its port is redialled with a new tag and gets every "
+    "later message once, in order") {
+  Cluster c;
+  c.binary = Runfile("xcom/tools/xcom_node");
+  REQUIRE_MESSAGE(!c.binary.empty(), "xcom/tools/xcom_node not found in the runfiles");
+  std::string started = c.Start(3);
+  REQUIRE_MESSAGE(started.empty(), started);
+  constexpr int kVictim = 1;
+  const std::vector<int> survivors = {0, 2};
+  const std::string victim_address = c.nodes[kVictim]->address;
+
+  // --- the group forms: every node negotiated x_1_6 with both others ---------------------------
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      if (i == j) continue;
+      json p;
+      bool ok = c.nodes[i]->WaitPeer(c.nodes[j]->address, IsNegotiated, kWait, &p);
+      REQUIRE_MESSAGE(ok, "node " << i << " never negotiated with node " << j
+                                  << ", last: " << p.dump() << "\n"
+                                  << c.Transcripts());
+    }
+  }
+
+  // --- phase 1: every node broadcasts 5; every node gets 0..4 from each, once, in order -------
+  for (auto& n : c.nodes) REQUIRE(n->proc->Send("send 5"));
+  bool all = c.Eventually(
+      [&] {
+        for (auto& n : c.nodes) {
+          for (int from = 0; from < 3; ++from) {
+            if (n->delivered[from].size() < 5) return false;
+          }
+        }
+        return true;
+      },
+      kWait);
+  REQUIRE_MESSAGE(all, "phase 1 deliveries incomplete\n" << c.Transcripts());
+  for (auto& n : c.nodes) {
+    for (int from = 0; from < 3; ++from) {
+      CHECK_MESSAGE(n->delivered[from] == Range(0, 4),
+                    "node " << n->index << " from " << from << ": " << Show(n->delivered[from]));
+      std::string want = from == n->index ? "self" : "inbound";
+      for (const std::string& o : n->origins[from]) CHECK(o == want);
+    }
+  }
+
+  // The survivors' view of the victim before the kill.
+  struct Before {
+    uint64_t connects = 0;
+    uint64_t sent = 0;
+    uint64_t dropped = 0;
+    uint64_t dials = 0;
+    uint64_t dial_failures = 0;
+    uint64_t expired = 0;
+  };
+  std::map<int, Before> before;
+  for (int s : survivors) {
+    Node& n = *c.nodes[s];
+    std::optional<json> peers = n.Query("peers", After(kWait));
+    std::optional<json> stats = n.Query("stats", After(kWait));
+    REQUIRE_MESSAGE((peers && stats), c.Transcripts());
+    json p = Node::PeerEntry(*peers, victim_address);
+    REQUIRE(!p.is_null());
+    Before& b = before[s];
+    b.connects = p["connects"].get<uint64_t>();
+    b.sent = p["sent"].get<uint64_t>();
+    b.dropped = p["dropped"].get<uint64_t>();
+    b.dials = Counter(*stats, "dials");
+    b.dial_failures = Counter(*stats, "dial_failures");
+    b.expired = Drops(*stats, "expired_disconnected");
+    CHECK(b.connects >= 1);
+    CHECK(b.sent == 5);
+    // The k-th connection to a peer negotiates with tag 313 + k - 1.
+    if (p["last_tag"].get<int>() != 0) {
+      CHECK(p["last_tag"].get<uint64_t>() == kFirstTag + b.connects - 1);
+    }
+  }
+
+  // --- kill -9 the victim
+  // -------------------------------------------------------------------------
+  Clock::time_point killed_at = Clock::now();
+  c.nodes[kVictim]->proc->Kill(SIGKILL);
+  std::optional<int> status = c.nodes[kVictim]->proc->Wait(After(kWait));
+  REQUIRE_MESSAGE(status.has_value(), "the victim did not die\n" << c.Transcripts());
+  CHECK(DescribeStatus(status) == "signal 9");
+  std::unique_ptr<Node> dead = std::move(c.nodes[kVictim]);
+  c.nodes.erase(c.nodes.begin() + kVictim);  // c.nodes: the survivors only, for now
+  Node* s0 = c.nodes[0].get();
+  Node* s2 = c.nodes[1].get();
+
+  // The survivors notice: their connection to the victim closes.
+  for (Node* n : {s0, s2}) {
+    json p;
+    bool ok = n->WaitPeer(
+        victim_address, [](const json& e) { return e.value("state", "") == "none"; }, kWait, &p);
+    REQUIRE_MESSAGE(ok, "node " << n->index << " still connected to the dead node: " << p.dump()
+                                << "\n"
+                                << c.Transcripts());
+  }
+
+  // --- phase 2: the survivors keep broadcasting 4 each -----------------------------------------
+  // To each other: delivered (seqs 5..8). To the dead node: queued, then expired after the 2 s
+  // TTL (drops.expired_disconnected), never sent; meanwhile the survivors redial it and fail.
+  for (Node* n : {s0, s2}) REQUIRE(n->proc->Send("send 4"));
+  all = c.Eventually(
+      [&] {
+        for (Node* n : {s0, s2}) {
+          for (int from : survivors) {
+            if (n->delivered[from].size() < 9) return false;
+          }
+        }
+        return true;
+      },
+      kWait);
+  REQUIRE_MESSAGE(all, "phase 2 deliveries incomplete\n" << c.Transcripts());
+  for (Node* n : {s0, s2}) {
+    for (int from : survivors) {
+      CHECK_MESSAGE(n->delivered[from] == Range(0, 8),
+                    "node " << n->index << " from " << from << ": " << Show(n->delivered[from]));
+    }
+    CHECK_MESSAGE(n->delivered[kVictim] == Range(0, 4), Show(n->delivered[kVictim]));
+  }
+  for (Node* n : {s0, s2}) {
+    const Before& b = before[n->index];
+    json p;
+    bool expired = n->WaitPeer(
+        victim_address,
+        [&](const json& e) {
+          return e["dropped"].get<uint64_t>() == b.dropped + 4 && e["queued"].get<uint64_t>() == 0;
+        },
+        kWait, &p);
+    CHECK_MESSAGE(expired, "node " << n->index << ": the 4 messages for the dead node did not "
+                                   << "expire: " << p.dump() << "\n"
+                                   << n->Transcript());
+    CHECK(p["sent"].get<uint64_t>() == b.sent);  // nothing went to the dead node
+    json st;
+    bool failed = n->WaitStats(
+        [&](const json& s) { return Counter(s, "dial_failures") > b.dial_failures; }, kWait, &st);
+    CHECK_MESSAGE(failed,
+                  "node " << n->index << ": no failed dial to the dead node: " << st.dump());
+    CHECK(Drops(st, "expired_disconnected") == b.expired + 4);
+  }
+
+  // --- restart the victim on the same port
+  // --------------------------------------------------------
+  c.nodes.insert(c.nodes.begin() + kVictim, nullptr);
+  std::string restarted;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    restarted = c.StartNode(kVictim, victim_address);
+    if (restarted.empty()) break;
+    MESSAGE("restart attempt " << attempt << " failed: " << restarted);
+    std::this_thread::sleep_for(500ms);
+  }
+  REQUIRE_MESSAGE(restarted.empty(), restarted);
+  Node* back = c.nodes[kVictim].get();
+  // The new process dials the survivors afresh: its first connections, tag 313.
+  for (Node* n : {s0, s2}) {
+    json p;
+    bool ok = back->WaitPeer(n->address, IsNegotiated, kWait, &p);
+    REQUIRE_MESSAGE(ok, "the restarted node never negotiated with node "
+                            << n->index << ", last: " << p.dump() << "\n"
+                            << c.Transcripts());
+    CHECK(p["connects"].get<uint64_t>() >= 1);
+    CHECK(p["last_tag"].get<uint64_t>() == kFirstTag + p["connects"].get<uint64_t>() - 1);
+  }
+  // The survivors redial it (back-off) and negotiate again with the next tag.
+  for (Node* n : {s0, s2}) {
+    const Before& b = before[n->index];
+    json p;
+    bool ok = n->WaitPeer(
+        victim_address,
+        [&](const json& e) {
+          return IsNegotiated(e) && e["connects"].get<uint64_t>() > b.connects;
+        },
+        kReconnectWait, &p);
+    REQUIRE_MESSAGE(ok, "node " << n->index << " did not reconnect to the restarted node, last: "
+                                << p.dump() << "\n"
+                                << c.Transcripts());
+    double down_s = std::chrono::duration<double>(Clock::now() - killed_at).count();
+    uint64_t connects = p["connects"].get<uint64_t>();
+    uint64_t tag = p["last_tag"].get<uint64_t>();
+    CHECK(connects >= 2);
+    CHECK(tag > static_cast<uint64_t>(kFirstTag));
+    CHECK(tag >= kFirstTag + b.connects);  // newer than every tag used before the kill
+    CHECK(tag == kFirstTag + connects - 1);
+    json st;
+    REQUIRE(n->WaitStats([](const json&) { return true; }, kWait, &st));
+    uint64_t failures = Counter(st, "dial_failures") - b.dial_failures;
+    uint64_t dials = Counter(st, "dials") - b.dials;
+    MESSAGE("node " << n->index << " back on the restarted node after " << down_s
+                    << " s: " << failures << " failed dials of " << dials << ", connects "
+                    << connects << ", tag " << tag << " (before the kill: connects " << b.connects
+                    << "); outbound closes " << st.value("outbound_closes", json()).dump());
+    CHECK(failures >= 1);
+    CHECK(dials >= failures + 1);
+    // Back-off: waits of 0.1 s, 1.1 s, 2.1 s, … between dials. A fixed 100 ms retry would fail
+    // about 10 times per second; with the back-off it is at most 2 + one per second.
+    CHECK(static_cast<double>(failures) <= 2 + down_s);
+  }
+
+  // --- phase 3: everyone broadcasts 5
+  // ------------------------------------------------------------- The survivors' seqs go on
+  // at 9..13; the restarted node counts from 0 again.
+  for (auto& n : c.nodes) REQUIRE(n->proc->Send("send 5"));
+  all = c.Eventually(
+      [&] {
+        for (Node* n : {s0, s2}) {
+          for (int from : survivors) {
+            if (n->delivered[from].size() < 14) return false;
+          }
+          if (n->delivered[kVictim].size() < 10) return false;
+        }
+        for (int from = 0; from < 3; ++from) {
+          if (back->delivered[from].size() < 5) return false;
+        }
+        return true;
+      },
+      kWait);
+  CHECK_MESSAGE(all, "phase 3 deliveries incomplete\n" << c.Transcripts());
+
+  // --- stop everyone; then nothing more can arrive ---------------------------------------------
+  for (auto& n : c.nodes) n->proc->Send("quit");
+  for (auto& n : c.nodes) {
+    bool stopped = n->PumpUntil([&] { return n->stopped; }, After(kWait));
+    CHECK_MESSAGE(stopped, "node " << n->index << " did not stop\n" << n->Transcript());
+    std::optional<int> exit = n->proc->Wait(After(kWait));
+    CHECK_MESSAGE(DescribeStatus(exit) == "exit 0", n->Transcript());
+    while (std::optional<std::string> line = n->proc->ReadLine(After(kWait))) n->Handle(*line);
+  }
+
+  // Every delivery over each process's life: exactly these, in this order.
+  std::vector<long long> victim_twice = Range(0, 4);
+  for (long long s = 0; s <= 4; ++s) victim_twice.push_back(s);
+  for (Node* n : {s0, s2}) {
+    for (int from : survivors) {
+      CHECK_MESSAGE(n->delivered[from] == Range(0, 13),
+                    "node " << n->index << " from " << from << ": " << Show(n->delivered[from]));
+    }
+    // The old incarnation's 0..4, then the new one's 0..4.
+    CHECK_MESSAGE(n->delivered[kVictim] == victim_twice,
+                  "node " << n->index << " from the victim: " << Show(n->delivered[kVictim]));
+    CHECK(n->problems.empty());
+  }
+  // The restarted node: only what was sent after it was back, nothing it missed while dead.
+  for (int from : survivors) {
+    CHECK_MESSAGE(back->delivered[from] == Range(9, 13),
+                  "restarted node from " << from << ": " << Show(back->delivered[from]));
+  }
+  CHECK(back->delivered[kVictim] == Range(0, 4));
+  CHECK(back->problems.empty());
+  CHECK(dead->problems.empty());
+}
+
+}  // namespace
+}  // namespace uxcom::test
