@@ -34,13 +34,16 @@ struct State {
   bool orphaned = false;   // the ObjectPool is gone
 
   void Return(T* object) {
-    --outstanding;
+    // Counted down only after the object is gone: deleting or recycling it may release handles
+    // into this same pool, and those nested returns must not see the count reach zero (and
+    // free this state) while this one is still running.
     if (orphaned || idle.size() >= max_idle) {
       delete object;
     } else {
       object->Recycle();
       idle.push_back(object);
     }
+    --outstanding;
     if (orphaned && outstanding == 0) delete this;
   }
 };
