@@ -1,10 +1,19 @@
 #include "net/testing.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
 
 #include "net/listener.h"
 
@@ -17,6 +26,41 @@ std::unique_ptr<Executor> NewExecutor(ExecutorOptions options) {
     std::abort();
   }
   return std::move(*ex);
+}
+
+uint16_t ReservePort() {
+  static std::mutex mu;
+  static std::set<uint16_t> handed_out;
+  static std::mt19937 random(
+      static_cast<unsigned>(::getpid()) ^
+      static_cast<unsigned>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::lock_guard<std::mutex> lock(mu);
+  int ephemeral_low = 32768;
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0, high = 0;
+  if (range >> low >> high && low > 0) ephemeral_low = low;
+  // Below the ephemeral range if there is room there, else anywhere the kernel likes.
+  const bool below = ephemeral_low > 11000;
+  std::uniform_int_distribution<int> pick(10000, below ? ephemeral_low - 1 : 10000);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const uint16_t want = below ? static_cast<uint16_t>(pick(random)) : 0;
+    if (want != 0 && handed_out.count(want) != 0) continue;
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(want);
+    socklen_t len = sizeof a;
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    ::close(fd);
+    if (!ok) continue;
+    const uint16_t port = ntohs(a.sin_port);
+    if (handed_out.insert(port).second) return port;
+  }
+  std::fprintf(stderr, "ReservePort: no free port\n");
+  std::abort();
 }
 
 int CountOpenFds() {

@@ -2,6 +2,7 @@
 #ifndef UXCOM_NET_TESTING_H_
 #define UXCOM_NET_TESTING_H_
 
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -14,6 +15,12 @@ namespace uxcom::net::testing {
 
 // An executor with the backend the test run selects (UXCOM_BACKEND); aborts the test on error.
 std::unique_ptr<Executor> NewExecutor(ExecutorOptions options = {});
+
+// A loopback TCP port that nothing is bound to right now, for a listener a test starts next.
+// It is drawn at random below the kernel's ephemeral range, so no outgoing connection (ours or
+// another test's) can take it meanwhile, and this process never hands it out twice. Another
+// process may still bind it first; tests run in parallel make that unlikely, not impossible.
+uint16_t ReservePort();
 
 // Open file descriptors of this process.
 int CountOpenFds();

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "doctest/doctest.h"
+#include "net/testing.h"
 #include "nlohmann/json.hpp"
 #include "test/process.h"
 
@@ -36,6 +37,7 @@ namespace uxcom::test {
 namespace {
 
 using json = nlohmann::json;
+using net::testing::ReservePort;
 using namespace std::chrono_literals;
 
 constexpr Clock::duration kWait = 20s;
@@ -447,6 +449,9 @@ TEST_CASE(
                     << "); outbound closes " << st.value("outbound_closes", json()).dump());
     CHECK(failures >= 1);
     CHECK(dials >= failures + 1);
+    // The peer's own count includes them (and any failures before the group came up).
+    CHECK(p["dial_failures"].get<uint64_t>() >= 1);
+    CHECK(p["dial_failures"].get<uint64_t>() >= failures);
     // Back-off: waits of 0.1 s, 1.1 s, 2.1 s, … between dials. A fixed 100 ms retry would fail
     // about 10 times per second; with the back-off it is at most 2 + one per second.
     CHECK(static_cast<double>(failures) <= 2 + down_s);

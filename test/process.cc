@@ -82,40 +82,6 @@ std::string Runfile(std::string_view path) {
   return "";
 }
 
-uint16_t ReservePort() {
-  static std::mutex mu;
-  static std::set<uint16_t> handed_out;
-  static std::mt19937 random(static_cast<unsigned>(::getpid()) ^
-                             static_cast<unsigned>(Clock::now().time_since_epoch().count()));
-  std::lock_guard<std::mutex> lock(mu);
-  int ephemeral_low = 32768;
-  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
-  int low = 0, high = 0;
-  if (range >> low >> high && low > 0) ephemeral_low = low;
-  // Below the ephemeral range if there is room there, else anywhere the kernel likes.
-  bool below = ephemeral_low > 11000;
-  std::uniform_int_distribution<int> pick(10000, below ? ephemeral_low - 1 : 10000);
-  for (int attempt = 0; attempt < 1000; ++attempt) {
-    uint16_t want = below ? static_cast<uint16_t>(pick(random)) : 0;
-    if (want != 0 && handed_out.count(want) != 0) continue;
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(want);
-    socklen_t len = sizeof a;
-    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-              ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
-    ::close(fd);
-    if (!ok) continue;
-    uint16_t port = ntohs(a.sin_port);
-    if (handed_out.insert(port).second) return port;
-  }
-  std::fprintf(stderr, "ReservePort: no free port\n");
-  std::abort();
-}
-
 std::unique_ptr<Process> Process::Start(std::string name, std::vector<std::string> argv,
                                         std::string* error) {
   // A child that is gone makes writes to its stdin fail with EPIPE instead of killing us.

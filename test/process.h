@@ -40,12 +40,6 @@ using Clock = std::chrono::steady_clock;
 // directory (bazel runs tests at the root of their runfiles). Empty if none is executable.
 std::string Runfile(std::string_view path);
 
-// A loopback TCP port that nothing is bound to right now. It is drawn at random below the
-// kernel's ephemeral range, so no outgoing connection (ours or another test's) can take it
-// meanwhile, and it is never handed out twice by this process. Another process may still bind
-// it first: callers retry with a new port when a child cannot listen.
-uint16_t ReservePort();
-
 class Process {
  public:
   // Starts argv[0] (a path) with `argv`, the environment inherited, stdin/stdout/stderr on

@@ -460,14 +460,15 @@ PeerInfo InfoOf(const std::shared_ptr<Server>& s) {
   p.state = static_cast<PeerConnectionState>(s->state());
   if (s->connection != nullptr && !s->connection->closed) {
     p.version = s->connection->version;
-    p.last_tag = s->connection->sent_tag;
   }
+  p.last_tag = s->last_tag;
   p.liveness = {s->active, s->detected};
   p.queued = s->queue.size();
   p.messages_sent = s->messages_sent;
   p.bytes_sent = s->bytes_sent;
   p.messages_dropped = s->messages_dropped;
   p.connects = s->connects;
+  p.dial_failures = s->dial_failures;
   p.references = s.use_count() - 1;  // not counting the caller's own reference
   return p;
 }

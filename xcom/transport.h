@@ -83,8 +83,9 @@ struct PeerInfo {
   uint64_t messages_sent = 0;
   uint64_t bytes_sent = 0;
   uint64_t messages_dropped = 0;
-  uint64_t connects = 0;
-  long references = 0;  // holders of the server object: the table, sites, tasks, connections
+  uint64_t connects = 0;       // TCP connections established
+  uint64_t dial_failures = 0;  // dials that failed (refused, unreachable, timed out)
+  long references = 0;         // holders of the server object: the table, sites, tasks, connections
 };
 
 // What a send did. Never an I/O result: delivery happens later, in the destinations' senders.

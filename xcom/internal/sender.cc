@@ -98,6 +98,7 @@ net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr
     if (!stream.ok()) {
       if (absl::IsCancelled(stream.status())) break;
       st.stats.dial_failures.Add();
+      ++s.dial_failures;
       st.Log(LogLevel::kDebug, "Connection to ", s.address, " failed: ", stream.status().message());
       bool cancelled = co_await BackOff(st, s, held, wait);
       if (cancelled) break;
@@ -115,6 +116,7 @@ net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr
 
     // --- negotiate ------------------------------------------------------------------------------
     conn->sent_tag = s.next_tag;
+    s.last_tag = conn->sent_tag;
     s.next_tag = xdr::NextNegotiationTag(s.next_tag);
     std::array<std::byte, xdr::kFrameHeaderSize> request =
         xdr::FrameHeaderBytes(xdr::VersionRequest(o.max_version, conn->sent_tag));

@@ -68,6 +68,8 @@ class Server {
   uint64_t bytes_sent = 0;
   uint64_t messages_dropped = 0;
   uint64_t connects = 0;
+  uint64_t dial_failures = 0;
+  uint16_t last_tag = 0;  // of the latest x_version_req, kept while disconnected
 
   ConnectionState state() const {
     if (connection == nullptr || connection->closed) return ConnectionState::kNone;

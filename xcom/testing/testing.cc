@@ -15,21 +15,6 @@
 
 namespace uxcom::xcom::testing {
 
-uint16_t ReservePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    std::perror("ReservePort");
-    std::abort();
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 LogSink LogCapture::SinkFor(std::string node) {
   auto lines = lines_;
   bool echo = std::getenv("UXCOM_TEST_LOG") != nullptr;

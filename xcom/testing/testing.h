@@ -16,14 +16,15 @@
 #include "net/listener.h"
 #include "net/stream.h"
 #include "net/task.h"
+#include "net/testing.h"
 #include "xcom/transport.h"
 #include "xdr/frame_header.h"
 #include "xdr/pax_msg.h"
 
 namespace uxcom::xcom::testing {
 
-// A loopback port nobody listens on right now (bound to 127.0.0.1:0, then released).
-uint16_t ReservePort();
+// A loopback port nobody listens on right now (see net/testing.h).
+using net::testing::ReservePort;
 
 // Log lines of every transport of a test, "[node] LEVEL: text".
 class LogCapture {

@@ -11,7 +11,7 @@
 //
 // Commands on stdin (one per line):
 //   send N [BYTES]     broadcast N messages (send_to_all, this node included), payload BYTES
-//   sendto NODE N      send N messages to one node
+//   sendto NODE N [B]  send N messages to one node
 //   stats              {"event":"stats","statistics":{…}}  (TransportStatistics::ToJson)
 //   peers              {"event":"peers","peers":[{"address":…,"state":…,"version":…,…}]}
 //   quit               stop the transport and exit 0
@@ -30,6 +30,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "net/channel.h"
@@ -76,7 +77,8 @@ std::string PeersJson(const std::vector<PeerInfo>& peers, net::TimePoint now) {
         ",\"local\":", p.local ? "true" : "false", ",\"invalid\":", p.invalid ? "true" : "false",
         ",\"state\":\"", PeerConnectionStateName(p.state),
         "\",\"version\":", static_cast<int>(p.version), ",\"last_tag\":", p.last_tag,
-        ",\"connects\":", p.connects, ",\"queued\":", p.queued, ",\"sent\":", p.messages_sent,
+        ",\"connects\":", p.connects, ",\"dial_failures\":", p.dial_failures,
+        ",\"queued\":", p.queued, ",\"sent\":", p.messages_sent,
         ",\"dropped\":", p.messages_dropped, ",\"active_age_ms\":", age_ms(p.liveness.active),
         ",\"detected_age_ms\":", age_ms(p.liveness.detected), "}");
   }
@@ -94,11 +96,11 @@ struct Node {
   uint64_t next_seq = 0;
   net::Channel<std::string> commands;
 
-  net::Task<void> Send(std::optional<NodeNo> to, long count, long bytes) {
+  net::Task<void> Send(std::optional<NodeNo> to, uint32_t count, uint32_t bytes) {
     std::string payload;
-    for (long i = 0; i < count; ++i) {
+    for (uint32_t i = 0; i < count; ++i) {
       payload = absl::StrCat("node=", self, ";seq=", next_seq++, ";");
-      if (static_cast<long>(payload.size()) < bytes) payload.resize(bytes, '.');
+      if (payload.size() < bytes) payload.resize(bytes, '.');
       xdr::PaxMsg msg{.op = xdr::PaxOp::kClientMsg, .a = {{.body = xdr::AppU::App(payload)}}};
       SendReport r;  // no `cond ? co_await a : co_await b` (GCC 12 miscompiles it)
       if (to) {
@@ -142,11 +144,23 @@ struct Node {
       std::vector<std::string> w = absl::StrSplit(*line, ' ', absl::SkipEmpty());
       if (w.empty()) continue;
       if (w[0] == "quit") break;
-      if (w[0] == "send" && w.size() >= 2) {
-        co_await Send(std::nullopt, std::atol(w[1].c_str()),
-                      w.size() >= 3 ? std::atol(w[2].c_str()) : 0);
-      } else if (w[0] == "sendto" && w.size() == 3) {
-        co_await Send(static_cast<NodeNo>(std::atol(w[1].c_str())), std::atol(w[2].c_str()), 0);
+      if ((w[0] == "send" && (w.size() == 2 || w.size() == 3)) ||
+          (w[0] == "sendto" && (w.size() == 3 || w.size() == 4))) {
+        // send N [BYTES] | sendto NODE N [BYTES]; every number must parse.
+        const bool to_one = w[0] == "sendto";
+        uint32_t node = 0, count = 0, bytes = 0;
+        const size_t first = to_one ? 2 : 1;
+        bool ok = (!to_one || absl::SimpleAtoi(w[1], &node)) &&
+                  absl::SimpleAtoi(w[first], &count) &&
+                  (w.size() == first + 1 || absl::SimpleAtoi(w[first + 1], &bytes));
+        if (!ok) {
+          Emit(absl::StrCat(
+              "{\"event\":\"error\",\"message\":", Quoted("not a number in: " + *line), "}"));
+          continue;
+        }
+        std::optional<NodeNo> to;
+        if (to_one) to = node;
+        co_await Send(to, count, bytes);
       } else if (w[0] == "stats") {
         Emit(absl::StrCat("{\"event\":\"stats\",\"statistics\":", transport->statistics().ToJson(),
                           "}"));
@@ -188,7 +202,7 @@ int Run() {
   bool verbose = absl::GetFlag(FLAGS_verbose);
   options.log = [verbose](LogLevel level, std::string_view line) {
     if (level >= LogLevel::kWarning || (verbose && level >= LogLevel::kInfo)) {
-      StderrLogSink(LogLevel::kWarning, line);
+      StderrLogSink(level, line);
     }
   };
   absl::StatusOr<std::unique_ptr<Transport>> t = Transport::Create(**ex, options);
@@ -239,7 +253,8 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "xcom_node --self=HOST:PORT --members=A,B,C [--max_version=x_1_6]\n"
-      "One XCom node; commands on stdin (send N [BYTES], sendto NODE N, stats, peers, quit),\n"
+      "One XCom node; commands on stdin (send N [BYTES], sendto NODE N [BYTES], stats, peers, "
+      "quit),\n"
       "events on stdout as JSON lines.");
   absl::ParseCommandLine(argc, argv);
   return uxcom::xcom::Run();
