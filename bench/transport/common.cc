@@ -69,8 +69,11 @@ Workload MakeWorkload(int nodes, size_t payload, size_t frame_size) {
   w.payload = payload;
   w.window = std::clamp<uint64_t>(kWindowBytes / frame_size, 16, 2048);
   uint64_t pairs = static_cast<uint64_t>(nodes) * (nodes - 1);
-  w.messages = std::max<uint64_t>(kRunBytes / pairs / frame_size, 8 * w.window);
-  w.warmup = std::max<uint64_t>(w.messages, 4 * w.window);
+  // At least 32 windows in each phase: with large frames the byte budget alone gives a few
+  // windows, which ends the warm-up before every pooled object and arena has reached the size
+  // the workload needs (steady state is what the allocation count is about).
+  w.messages = std::max<uint64_t>(kRunBytes / pairs / frame_size, 32 * w.window);
+  w.warmup = std::max<uint64_t>(w.messages, 32 * w.window);
   return w;
 }
 
