@@ -108,7 +108,8 @@ TEST_CASE("a scope's Join waits until every spawned task has finished") {
       }(done, i));
     }
     CHECK(scope.active_tasks() == 3);
-    CHECK((co_await scope.Join()).ok());
+    auto awaited = co_await scope.Join();
+    CHECK(awaited.ok());
     CHECK(scope.active_tasks() == 0);
   };
   ex->BlockOn(body());
@@ -122,7 +123,8 @@ TEST_CASE("cancelling a scope completes every pending sleep of its tasks with kC
     Scope scope(*ex);
     for (int i = 0; i < 5; ++i) {
       scope.Spawn([](std::vector<absl::StatusCode>& out) -> Task<void> {
-        out.push_back((co_await Sleep(1h)).code());
+        absl::Status slept = co_await Sleep(1h);
+        out.push_back(slept.code());
       }(codes));
     }
     co_await Yield();
@@ -190,7 +192,8 @@ TEST_CASE("sleep waits at least its duration and timers fire in deadline order")
     for (int ms : {30, 10, 20}) {
       scope.Spawn([](std::vector<int>& out, int ms) -> Task<void> {
         TimePoint start = Clock::now();
-        CHECK((co_await Sleep(std::chrono::milliseconds(ms))).ok());
+        auto slept = co_await Sleep(std::chrono::milliseconds(ms));
+        CHECK(slept.ok());
         CHECK(Clock::now() - start >= std::chrono::milliseconds(ms));
         out.push_back(ms);
       }(order, ms));
@@ -263,7 +266,8 @@ TEST_CASE("a bounded channel suspends the producer until the consumer takes an i
   std::vector<std::string> log;
   auto producer = [&]() -> Task<void> {
     for (int i = 0; i < 4; ++i) {
-      CHECK((co_await ch.Push(i)).ok());
+      auto awaited = co_await ch.Push(i);
+      CHECK(awaited.ok());
       log.push_back("pushed " + std::to_string(i));
     }
   };
@@ -329,11 +333,14 @@ TEST_CASE("a closed channel still delivers what was queued, then reports kOutOfR
   CHECK(ch.TryPush(2).ok());
   ch.Close();
   auto body = [&]() -> Task<void> {
-    CHECK(*(co_await ch.Pop()) == 1);
-    CHECK(*(co_await ch.Pop()) == 2);
+    absl::StatusOr<int> first = co_await ch.Pop();
+    absl::StatusOr<int> second = co_await ch.Pop();
+    CHECK(*first == 1);
+    CHECK(*second == 2);
     absl::StatusOr<int> end = co_await ch.Pop();
     CHECK(absl::IsOutOfRange(end.status()));
-    CHECK(absl::IsFailedPrecondition(co_await ch.Push(3)));
+    absl::Status pushed = co_await ch.Push(3);
+    CHECK(absl::IsFailedPrecondition(pushed));
   };
   ex->BlockOn(body());
 }
@@ -370,7 +377,10 @@ TEST_CASE("Drain empties the queue and admits blocked producers into the room") 
     Scope scope(*ex);
     CHECK(ch.TryPush(1).ok());
     CHECK(ch.TryPush(2).ok());
-    scope.Spawn([](Channel<int>& c) -> Task<void> { CHECK((co_await c.Push(3)).ok()); }(ch));
+    scope.Spawn([](Channel<int>& c) -> Task<void> {
+      absl::Status pushed = co_await c.Push(3);
+      CHECK(pushed.ok());
+    }(ch));
     co_await Yield();
     std::vector<int> drained = ch.Drain();
     CHECK(drained == std::vector<int>{1, 2});
@@ -413,7 +423,8 @@ TEST_CASE("setting an event wakes every waiter, and a set event does not suspend
     Scope scope(*ex);
     for (int i = 0; i < 3; ++i) {
       scope.Spawn([](Event& e, int& n) -> Task<void> {
-        CHECK((co_await e.Wait()).ok());
+        auto awaited = co_await e.Wait();
+        CHECK(awaited.ok());
         ++n;
       }(event, woken));
     }
@@ -422,7 +433,8 @@ TEST_CASE("setting an event wakes every waiter, and a set event does not suspend
     event.Set();
     co_await scope.Join();
     CHECK(woken == 3);
-    CHECK((co_await event.Wait()).ok());
+    auto awaited2 = co_await event.Wait();
+    CHECK(awaited2.ok());
     event.Reset();
     CHECK_FALSE(event.is_set());
   };

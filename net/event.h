@@ -6,8 +6,9 @@
 //
 //   Event negotiated;
 //   // reader task:                       // sender task:
-//   ...decode reply...                    if (!(co_await negotiated.Wait()).ok()) co_return;
-//   negotiated.Set();                     ...send queued messages...
+//   ...decode reply...                    absl::Status s = co_await negotiated.Wait();
+//   negotiated.Set();                     if (!s.ok()) co_return;
+//                                         ...send queued messages...
 //
 // Wait() returns OK once set, or kCancelled if the waiting task is cancelled first or the
 // Event is destroyed while it waits. Executor thread only.

@@ -42,7 +42,8 @@ Task<void> Echo(Stream stream) {
   for (;;) {
     absl::StatusOr<size_t> n = co_await stream.ReadSome(Bytes(buf));
     if (!n.ok() || *n == 0) co_return;
-    if (!(co_await stream.Write({buf.data(), *n})).ok()) co_return;
+    absl::Status wrote = co_await stream.Write({buf.data(), *n});
+    if (!wrote.ok()) co_return;
   }
 }
 
@@ -66,9 +67,11 @@ TEST_CASE("echo over loopback returns every message intact") {
     REQUIRE(client.ok());
     for (int i = 0; i < 100; ++i) {
       std::string msg = "message " + std::to_string(i);
-      REQUIRE((co_await client->Write(Bytes(msg))).ok());
+      auto wrote = co_await client->Write(Bytes(msg));
+      REQUIRE(wrote.ok());
       std::vector<std::byte> back(msg.size());
-      REQUIRE((co_await client->ReadExactly(Bytes(back))).ok());
+      auto bytes_read = co_await client->ReadExactly(Bytes(back));
+      REQUIRE(bytes_read.ok());
       CHECK(std::memcmp(back.data(), msg.data(), msg.size()) == 0);
     }
     MESSAGE(ex->metrics().ToString());
@@ -119,9 +122,11 @@ TEST_CASE("1,000 concurrent connections each echo their own data") {
     for (int i = 0; i < kConnections; ++i) {
       clients_scope.Spawn([](Stream& s, int i, int& ok) -> Task<void> {
         std::string msg = "connection " + std::to_string(i);
-        if (!(co_await s.Write(Bytes(msg))).ok()) co_return;
+        absl::Status wrote = co_await s.Write(Bytes(msg));
+        if (!wrote.ok()) co_return;
         std::vector<std::byte> back(msg.size());
-        if (!(co_await s.ReadExactly(Bytes(back))).ok()) co_return;
+        absl::Status read = co_await s.ReadExactly(Bytes(back));
+        if (!read.ok()) co_return;
         if (std::memcmp(back.data(), msg.data(), msg.size()) == 0) ++ok;
       }(clients[i], i, ok));
     }
@@ -180,12 +185,16 @@ TEST_CASE("writes from several tasks are queued whole and never interleave") {
     for (int w = 0; w < kWriters; ++w) {
       scope.Spawn([](Stream& s, int w) -> Task<void> {
         std::vector<std::byte> msg(kMessageSize, static_cast<std::byte>('A' + w));
-        for (int i = 0; i < kMessages; ++i) CHECK((co_await s.Write(msg)).ok());
+        for (int i = 0; i < kMessages; ++i) {
+          absl::Status wrote = co_await s.Write(msg);
+          CHECK(wrote.ok());
+        }
       }(a, w));
     }
     BufferedReader reader(b);
     for (int i = 0; i < kWriters * kMessages; ++i) {
-      REQUIRE((co_await reader.Fill(kMessageSize)).ok());
+      auto awaited = co_await reader.Fill(kMessageSize);
+      REQUIRE(awaited.ok());
       std::span<const std::byte> m = reader.buffered().first(kMessageSize);
       bool uniform = std::all_of(m.begin(), m.end(), [&](std::byte x) { return x == m[0]; });
       CHECK(uniform);
@@ -203,12 +212,14 @@ TEST_CASE("WriteV sends its buffers in order as one message") {
     REQUIRE(pair.ok());
     auto& [a, b] = *pair;
     std::string prefix = "HDR:", body_text(200000, 'x'), tail = ":END";
-    REQUIRE((co_await a.WriteV(Bytes(prefix), Bytes(body_text), Bytes(tail))).ok());
+    auto awaited = co_await a.WriteV(Bytes(prefix), Bytes(body_text), Bytes(tail));
+    REQUIRE(awaited.ok());
     std::vector<std::span<const std::byte>> many(Stream::kMaxWriteBuffers + 1, Bytes(prefix));
     absl::Status too_many = co_await a.WriteV(many);
     CHECK(absl::IsInvalidArgument(too_many));
     std::vector<std::byte> in(prefix.size() + body_text.size() + tail.size());
-    REQUIRE((co_await b.ReadExactly(Bytes(in))).ok());
+    auto bytes_read = co_await b.ReadExactly(Bytes(in));
+    REQUIRE(bytes_read.ok());
     std::string got(reinterpret_cast<const char*>(in.data()), in.size());
     CHECK(got == prefix + body_text + tail);
   };
@@ -233,20 +244,23 @@ TEST_CASE("a buffered reader reads 12-byte headers and bodies up to megabytes wi
         std::memcpy(frame.data() + 4, &len, 4);
         for (size_t i = 0; i < size; ++i) frame[12 + i] = Pattern(i, seed);
         ++seed;
-        CHECK((co_await s.Write(frame)).ok());
+        auto wrote = co_await s.Write(frame);
+        CHECK(wrote.ok());
       }
       CHECK(s.ShutdownWrite().ok());
     }(a, sizes));
     BufferedReader reader(b, /*initial_capacity=*/1024, /*max_buffered=*/1 << 20);
     uint32_t seed = 0;
     for (size_t size : sizes) {
-      REQUIRE((co_await reader.Fill(12)).ok());
+      auto awaited = co_await reader.Fill(12);
+      REQUIRE(awaited.ok());
       uint32_t len;
       std::memcpy(&len, reader.buffered().data() + 4, 4);
       CHECK(len == size);
       reader.Consume(12);
       std::vector<std::byte> got(len);
-      REQUIRE((co_await reader.ReadExactly(Bytes(got))).ok());
+      auto bytes_read = co_await reader.ReadExactly(Bytes(got));
+      REQUIRE(bytes_read.ok());
       bool same = true;
       for (size_t i = 0; i < len; ++i) same &= got[i] == Pattern(i, seed);
       CHECK(same);
@@ -254,7 +268,8 @@ TEST_CASE("a buffered reader reads 12-byte headers and bodies up to megabytes wi
     }
     absl::Status eof = co_await reader.Fill(1);
     CHECK(absl::IsOutOfRange(eof));
-    CHECK(absl::IsInvalidArgument(co_await reader.Fill(2 << 20)));  // beyond max_buffered
+    absl::Status too_much = co_await reader.Fill(2 << 20);  // beyond max_buffered
+    CHECK(absl::IsInvalidArgument(too_much));
     co_await scope.Join();
   };
   ex->BlockOn(body());
@@ -266,7 +281,8 @@ TEST_CASE("ReadChunk hands out received bytes without copying and keeps what is 
     auto pair = co_await ConnectedPair(*ex);
     REQUIRE(pair.ok());
     auto& [a, b] = *pair;
-    REQUIRE((co_await a.Write(Bytes(std::string("abcdef")))).ok());
+    auto wrote = co_await a.Write(Bytes(std::string("abcdef")));
+    REQUIRE(wrote.ok());
     REQUIRE(a.ShutdownWrite().ok());
     std::string got;
     // Consume one byte per call: nothing may be lost between calls.
@@ -290,7 +306,8 @@ TEST_CASE("EOF: ReadSome returns 0 and ReadExactly reports how many bytes arrive
     auto pair = co_await ConnectedPair(*ex);
     REQUIRE(pair.ok());
     auto& [a, b] = *pair;
-    REQUIRE((co_await a.Write(Bytes(std::string("12345")))).ok());
+    auto wrote = co_await a.Write(Bytes(std::string("12345")));
+    REQUIRE(wrote.ok());
     a.Close();
     std::vector<std::byte> buf(12);
     absl::Status s = co_await b.ReadExactly(Bytes(buf));
@@ -316,7 +333,8 @@ TEST_CASE("a peer reset mid-read fails the read with kUnavailable naming the pee
       out = co_await s.ReadExactly(Bytes(buf));
     }(b, read_status));
     co_await Sleep(5ms);
-    REQUIRE((co_await a.Write(Bytes(std::string("partial")))).ok());
+    auto wrote = co_await a.Write(Bytes(std::string("partial")));
+    REQUIRE(wrote.ok());
     co_await Sleep(5ms);
     REQUIRE(a.SetLinger(true, 0).ok());
     a.Close();  // RST
@@ -403,9 +421,11 @@ TEST_CASE("cancelling a pending read completes it with kCancelled and loses no d
       CHECK(absl::IsCancelled(st));
     }
     // The stream still works and nothing sent afterwards is lost.
-    REQUIRE((co_await a.Write(Bytes(std::string("after")))).ok());
+    auto wrote = co_await a.Write(Bytes(std::string("after")));
+    REQUIRE(wrote.ok());
     std::vector<std::byte> buf(5);
-    REQUIRE((co_await b.ReadExactly(Bytes(buf))).ok());
+    auto bytes_read = co_await b.ReadExactly(Bytes(buf));
+    REQUIRE(bytes_read.ok());
     CHECK(std::memcmp(buf.data(), "after", 5) == 0);
   };
   ex->BlockOn(body());
@@ -500,7 +520,8 @@ TEST_CASE("closing a stream wakes its pending read with kCancelled; later reads 
     b.Close();
     co_await scope.Join();
     CHECK(absl::IsCancelled(st));
-    CHECK(absl::IsFailedPrecondition((co_await b.ReadSome(Bytes(buf))).status()));
+    auto after_close = co_await b.ReadSome(Bytes(buf));
+    CHECK(absl::IsFailedPrecondition(after_close.status()));
   };
   ex->BlockOn(body());
 }
@@ -540,7 +561,8 @@ TEST_CASE("a fast sender and a slow reader exhaust the buffer ring and every byt
     scope.Spawn([](Stream& s) -> Task<void> {
       std::vector<std::byte> out(kTotal);
       for (size_t i = 0; i < kTotal; ++i) out[i] = Pattern(i, 7);
-      CHECK((co_await s.Write(out)).ok());
+      auto wrote = co_await s.Write(out);
+      CHECK(wrote.ok());
     }(a));
     // ReadChunk: the zero-copy reads, consumed in pieces that straddle buffer boundaries.
     size_t received = 0;
@@ -583,17 +605,20 @@ TEST_CASE("a reader that hoards every provided buffer does not stall other conne
     Scope scope(*ex);
     scope.Spawn([](Stream& s, std::vector<std::byte>& d) -> Task<void> { co_await s.Write(d); }(
                                                              hog->first, data));
-    REQUIRE((co_await hog->second.ReadChunk([](std::span<const std::byte>) { return 1; })).ok());
+    auto awaited = co_await hog->second.ReadChunk([](std::span<const std::byte>) { return 1; });
+    REQUIRE(awaited.ok());
     co_await Sleep(20ms);
     // Another connection still gets its data.
-    REQUIRE((co_await other->first.Write(Bytes(std::string("ping")))).ok());
+    auto wrote = co_await other->first.Write(Bytes(std::string("ping")));
+    REQUIRE(wrote.ok());
     std::vector<std::byte> got(4);
     absl::Status s = co_await WithTimeout(2s, other->second.ReadExactly(Bytes(got)));
     CHECK(s.ok());
     CHECK(std::memcmp(got.data(), "ping", 4) == 0);
     // And the hog's data is all still there.
     std::vector<std::byte> rest(data.size() - 1);
-    CHECK((co_await hog->second.ReadExactly(Bytes(rest))).ok());
+    auto bytes_read = co_await hog->second.ReadExactly(Bytes(rest));
+    CHECK(bytes_read.ok());
     CHECK(std::all_of(rest.begin(), rest.end(), [](std::byte x) { return x == std::byte{9}; }));
     co_await scope.Join();
   };
@@ -625,7 +650,8 @@ void ConcurrentChunkStreams(ExecutorOptions o) {
         for (size_t j = 0; j < kTotal; ++j) out[j] = Pattern(j, seed);
         for (size_t at = 0; at < kTotal; at += 100000) {  // several writes, odd sizes
           size_t n = std::min<size_t>(100000, kTotal - at);
-          CHECK((co_await s.Write({out.data() + at, n})).ok());
+          auto wrote2 = co_await s.Write({out.data() + at, n});
+          CHECK(wrote2.ok());
         }
       }(pairs[i].first, static_cast<uint32_t>(i)));
       scope.Spawn([](Stream& s, uint32_t seed, size_t& got, int& ok) -> Task<void> {
@@ -673,9 +699,11 @@ TEST_CASE("the io_uring fallbacks (no multishot, no DEFER_TASKRUN) still echo co
     absl::StatusOr<Stream> c = co_await Stream::Connect(*ex, listener->local_address(), 5s);
     REQUIRE(c.ok());
     std::string msg(100000, 'q');
-    REQUIRE((co_await c->Write(Bytes(msg))).ok());
+    auto wrote = co_await c->Write(Bytes(msg));
+    REQUIRE(wrote.ok());
     std::vector<std::byte> back(msg.size());
-    REQUIRE((co_await c->ReadExactly(Bytes(back))).ok());
+    auto bytes_read = co_await c->ReadExactly(Bytes(back));
+    REQUIRE(bytes_read.ok());
     CHECK(std::memcmp(back.data(), msg.data(), msg.size()) == 0);
     co_await servers.Close();
   };
@@ -694,7 +722,8 @@ TEST_CASE("name resolution runs off the executor and prefers IPv4") {
     CHECK(numeric->front().ToString() == "[::1]:5");
     absl::StatusOr<SocketAddress> bad = co_await ResolveOne("no-such-host.invalid", 1);
     CHECK_FALSE(bad.ok());
-    CHECK(absl::IsInvalidArgument((co_await ResolveOne("", 1)).status()));
+    auto empty_host = co_await ResolveOne("", 1);
+    CHECK(absl::IsInvalidArgument(empty_host.status()));
   };
   ex->BlockOn(body());
 }

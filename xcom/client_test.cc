@@ -28,7 +28,8 @@ TEST_CASE("a one-shot client negotiates, sends one message and reads the reply")
     REQUIRE(req.ok());
     CHECK(req->version() == xdr::ProtocolVersion::kX1_4);
     CHECK(std::get<xdr::Bytes>(req->msg().a[0].body.arm) == "add me");
-    CHECK((co_await g[0].Reply(*req, AppMessage("ok", xdr::PaxOp::kXcomClientReply))).ok());
+    auto awaited = co_await g[0].Reply(*req, AppMessage("ok", xdr::PaxOp::kXcomClientReply));
+    CHECK(awaited.ok());
   };
   ex->BlockOn([&]() -> net::Task<void> {
     net::Scope scope(*ex);
@@ -57,7 +58,8 @@ TEST_CASE("the client names the step and the reason of every failure") {
     CHECK(absl::IsUnavailable(refused.status()));
     CHECK(Message(refused.status()).find("connect") != std::string::npos);
 
-    CHECK(absl::IsInvalidArgument((co_await Negotiate(*ex, "no-port-here", {})).status()));
+    auto no_port = co_await Negotiate(*ex, "no-port-here", {});
+    CHECK(absl::IsInvalidArgument(no_port.status()));
 
     // A peer that accepts and never answers.
     testing::RawListener silent(*ex);

@@ -26,7 +26,10 @@ TEST_CASE("a server no retained site lists is collected and its connection close
   Group g(*ex, 3);
   ex->BlockOn([&]() -> net::Task<void> {
     co_await g[0].SendToAll(g.sites[0], AppMessage("hello"));
-    for (int j = 0; j < 3; ++j) REQUIRE((co_await ReceiveWithin(g[j], 5s)).ok());
+    for (int j = 0; j < 3; ++j) {
+      auto received = co_await ReceiveWithin(g[j], 5s);
+      REQUIRE(received.ok());
+    }
     REQUIRE(g[0].peer(g.addresses[2])->state == PeerConnectionState::kNegotiated);
 
     Site smaller = g.SiteFor(0);
@@ -40,12 +43,14 @@ TEST_CASE("a server no retained site lists is collected and its connection close
     CHECK(Lists(g[0], g.addresses[1]));
     CHECK(g[0].statistics().outbound_close(CloseReason::kServerCollected) == 1);
     // Node 2 sees node 0's connection end.
-    CHECK(co_await testing::Eventually(
-        [&] { return g[2].statistics().inbound_close(CloseReason::kPeerClosed) == 1; }, 5s));
+    bool settled = co_await testing::Eventually(
+        [&] { return g[2].statistics().inbound_close(CloseReason::kPeerClosed) == 1; }, 5s);
+    CHECK(settled);
     // The new site still works.
     SendReport r = co_await g[0].SendToAll(*s2, AppMessage("after"));
     CHECK(r.queued == 2);
-    CHECK((co_await ReceiveWithin(g[1], 5s)).ok());
+    auto awaited = co_await ReceiveWithin(g[1], 5s);
+    CHECK(awaited.ok());
     co_await g.Stop();
   }());
 }
@@ -94,9 +99,11 @@ TEST_CASE("the reaper closes an idle outbound connection; the next message redia
   Group g(*ex, 2, [](int, TransportOptions& o) { o.reaper_idle_timeout = 200ms; });
   ex->BlockOn([&]() -> net::Task<void> {
     co_await g[0].SendTo(g.sites[0], 1, AppMessage("one"));
-    REQUIRE((co_await ReceiveWithin(g[1], 5s)).ok());
-    CHECK(co_await testing::Eventually(
-        [&] { return g[0].statistics().outbound_close(CloseReason::kIdle) == 1; }, 5s));
+    auto awaited = co_await ReceiveWithin(g[1], 5s);
+    REQUIRE(awaited.ok());
+    bool settled = co_await testing::Eventually(
+        [&] { return g[0].statistics().outbound_close(CloseReason::kIdle) == 1; }, 5s);
+    CHECK(settled);
     CHECK(g[0].peer(g.addresses[1])->state == PeerConnectionState::kNone);
     // 8.0.18 loses the first message after a reap; uxcom keeps it for the new connection.
     co_await g[0].SendTo(g.sites[0], 1, AppMessage("two"));
@@ -130,8 +137,9 @@ TEST_CASE("a full peer queue drops new messages for that peer and counts them") 
     }
     CHECK(g[0].statistics().drop(DropReason::kQueueFull) == 3);
     // Nobody ever listens: what was queued expires by age, and is counted too.
-    CHECK(co_await testing::Eventually(
-        [&] { return g[0].statistics().drop(DropReason::kExpiredDisconnected) == 5; }, 5s));
+    bool settled = co_await testing::Eventually(
+        [&] { return g[0].statistics().drop(DropReason::kExpiredDisconnected) == 5; }, 5s);
+    CHECK(settled);
     CHECK(g[0].peer(absl::StrCat("127.0.0.1:", nobody))->messages_dropped == 8);
     CHECK(g[0].statistics().dial_failures >= 1);
     co_await g.Stop();
@@ -239,7 +247,8 @@ TEST_CASE("a peer that dies and comes back on the same port is redialled with a 
   Group g(*ex, 2);
   ex->BlockOn([&]() -> net::Task<void> {
     co_await g[0].SendTo(g.sites[0], 1, AppMessage("before"));
-    REQUIRE((co_await ReceiveWithin(g[1], 5s)).ok());
+    auto awaited = co_await ReceiveWithin(g[1], 5s);
+    REQUIRE(awaited.ok());
     co_await g[1].Stop();  // the peer goes away
     g.nodes[1].reset();
     co_await net::Sleep(100ms);
@@ -267,7 +276,10 @@ TEST_CASE("stopping leaves no descriptor open and no task running") {
       ex->BlockOn([&]() -> net::Task<void> {
         for (int i = 0; i < 3; ++i) co_await g[i].SendToAll(g.sites[i], AppMessage("x"));
         for (int i = 0; i < 3; ++i) {
-          for (int k = 0; k < 3; ++k) REQUIRE((co_await ReceiveWithin(g[i], 5s)).ok());
+          for (int k = 0; k < 3; ++k) {
+            auto received = co_await ReceiveWithin(g[i], 5s);
+            REQUIRE(received.ok());
+          }
         }
         // Leave messages queued and received-but-unread when stopping.
         for (int i = 0; i < 3; ++i) co_await g[i].SendToAll(g.sites[i], AppMessage("y"));
@@ -289,7 +301,8 @@ TEST_CASE("a transport destroyed without Stop() leaves nothing running once its 
     Group g(*ex, 2);
     ex->BlockOn([&]() -> net::Task<void> {
       co_await g[0].SendToAll(g.sites[0], AppMessage("x"));
-      REQUIRE((co_await ReceiveWithin(g[1], 5s)).ok());
+      auto awaited = co_await ReceiveWithin(g[1], 5s);
+      REQUIRE(awaited.ok());
     }());
   }
   ex->BlockOn([]() -> net::Task<void> { co_await net::Sleep(50ms); }());

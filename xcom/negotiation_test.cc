@@ -169,11 +169,14 @@ TEST_CASE("a reply with a stale tag is ignored; the matching one sets the connec
     ex->BlockOn([&]() -> net::Task<void> {
       co_await d.t->SendTo(d.site, 1, AppMessage("hello"));
       std::unique_ptr<RawPeer> c = co_await peer.Accept();
-      REQUIRE((co_await c->ReadFrame()).ok());
+      auto frame_read = co_await c->ReadFrame();
+      REQUIRE(frame_read.ok());
       auto stale = xdr::FrameHeaderBytes(xdr::VersionReply(V(v), 999));
-      REQUIRE((co_await c->Write(stale)).ok());
+      auto wrote = co_await c->Write(stale);
+      REQUIRE(wrote.ok());
       // 8.0.18's reply bytes for version v, tag 313.
-      REQUIRE((co_await c->Write(Golden(v, "neg_version_reply_tag313"))).ok());
+      auto wrote2 = co_await c->Write(Golden(v, "neg_version_reply_tag313"));
+      REQUIRE(wrote2.ok());
       absl::StatusOr<RawFrame> msg = co_await c->ReadFrame();
       REQUIRE(msg.ok());
       CHECK(msg->header.type == xdr::MessageType::kNormal);
@@ -194,9 +197,12 @@ TEST_CASE("a reply of version 0 or above our maximum fails the connection, which
     ex->BlockOn([&]() -> net::Task<void> {
       co_await d.t->SendTo(d.site, 1, AppMessage("hello"));
       std::unique_ptr<RawPeer> c = co_await peer.Accept();
-      REQUIRE((co_await c->ReadFrame()).ok());
-      REQUIRE((co_await c->Write(xdr::FrameHeaderBytes(xdr::VersionReply(V(bad), 313)))).ok());
-      CHECK((co_await c->ExpectClosed()).ok());
+      auto frame_read = co_await c->ReadFrame();
+      REQUIRE(frame_read.ok());
+      auto wrote = co_await c->Write(xdr::FrameHeaderBytes(xdr::VersionReply(V(bad), 313)));
+      REQUIRE(wrote.ok());
+      auto peer_closed = co_await c->ExpectClosed();
+      CHECK(peer_closed.ok());
       std::unique_ptr<RawPeer> again = co_await peer.Accept();
       absl::StatusOr<RawFrame> req = co_await again->ReadFrame();
       REQUIRE(req.ok());
@@ -214,8 +220,10 @@ TEST_CASE("a peer that never answers the version request is dropped after negoti
   ex->BlockOn([&]() -> net::Task<void> {
     co_await d.t->SendTo(d.site, 1, AppMessage("hello"));
     std::unique_ptr<RawPeer> c = co_await peer.Accept();
-    REQUIRE((co_await c->ReadFrame()).ok());
-    CHECK((co_await c->ExpectClosed(3s)).ok());
+    auto frame_read = co_await c->ReadFrame();
+    REQUIRE(frame_read.ok());
+    auto peer_closed = co_await c->ExpectClosed(3s);
+    CHECK(peer_closed.ok());
     CHECK(d.t->statistics().outbound_close(CloseReason::kNegotiationTimeout) == 1);
     CHECK(d.logs.Contains("negotiation_timeout"));
     co_await d.t->Stop();
@@ -275,7 +283,8 @@ TEST_CASE("the accepting side answers each version request with 8.0.18's reply b
         CAPTURE(v);
         absl::StatusOr<std::unique_ptr<RawPeer>> c = co_await RawPeer::Connect(*ex, r.port);
         REQUIRE(c.ok());
-        REQUIRE((co_await (*c)->Write(Golden(v, "neg_version_req_tag313"))).ok());
+        auto wrote = co_await (*c)->Write(Golden(v, "neg_version_req_tag313"));
+        REQUIRE(wrote.ok());
         absl::StatusOr<RawFrame> reply = co_await (*c)->ReadFrame();
         REQUIRE(reply.ok());
         CHECK(reply->bytes == Golden(std::min(v, max), "neg_version_reply_tag313"));
@@ -291,12 +300,14 @@ TEST_CASE("a request for version 0 is answered with 0 and one above x_1_6 with x
   ex->BlockOn([&]() -> net::Task<void> {
     absl::StatusOr<std::unique_ptr<RawPeer>> c = co_await RawPeer::Connect(*ex, r.port);
     REQUIRE(c.ok());
-    REQUIRE((co_await (*c)->Write(xdr::FrameHeaderBytes(xdr::VersionRequest(V(0), 77)))).ok());
+    auto wrote = co_await (*c)->Write(xdr::FrameHeaderBytes(xdr::VersionRequest(V(0), 77)));
+    REQUIRE(wrote.ok());
     absl::StatusOr<RawFrame> zero = co_await (*c)->ReadFrame();
     REQUIRE(zero.ok());
     CHECK(zero->header == xdr::VersionReply(V(0), 77));
     // A request may come again on the same connection: it renegotiates.
-    REQUIRE((co_await (*c)->Write(xdr::FrameHeaderBytes(xdr::VersionRequest(V(40), 78)))).ok());
+    auto wrote2 = co_await (*c)->Write(xdr::FrameHeaderBytes(xdr::VersionRequest(V(40), 78)));
+    REQUIRE(wrote2.ok());
     absl::StatusOr<RawFrame> capped = co_await (*c)->ReadFrame();
     REQUIRE(capped.ok());
     CHECK(capped->header == xdr::VersionReply(V(7), 78));
@@ -316,15 +327,18 @@ TEST_CASE("an older peer is refused without a reply when a member is reachable o
     // x_1_4 predates IPv6 support (x_1_5): not eligible, dropped without a reply.
     absl::StatusOr<std::unique_ptr<RawPeer>> old = co_await RawPeer::Connect(*ex, r.port);
     REQUIRE(old.ok());
-    REQUIRE((co_await (*old)->Write(Golden(5, "neg_version_req_tag313"))).ok());
-    CHECK((co_await (*old)->ExpectClosed()).ok());
+    auto wrote = co_await (*old)->Write(Golden(5, "neg_version_req_tag313"));
+    REQUIRE(wrote.ok());
+    auto peer_closed = co_await (*old)->ExpectClosed();
+    CHECK(peer_closed.ok());
     CHECK(r.logs.Contains("Incoming node is not eligible to enter the group due to lack of IPv6"));
     CHECK(r.t->statistics().inbound_close(CloseReason::kIpv6Ineligible) == 1);
     // x_1_5 and later speak IPv6: answered.
     for (int v : {6, 7}) {
       absl::StatusOr<std::unique_ptr<RawPeer>> c = co_await RawPeer::Connect(*ex, r.port);
       REQUIRE(c.ok());
-      REQUIRE((co_await (*c)->Write(Golden(v, "neg_version_req_tag313"))).ok());
+      auto wrote2 = co_await (*c)->Write(Golden(v, "neg_version_req_tag313"));
+      REQUIRE(wrote2.ok());
       absl::StatusOr<RawFrame> reply = co_await (*c)->ReadFrame();
       REQUIRE(reply.ok());
       CHECK(reply->bytes == Golden(v, "neg_version_reply_tag313"));
@@ -344,7 +358,8 @@ TEST_CASE("with every member reachable over IPv4, an older peer is answered") {
                 .ok());
     absl::StatusOr<std::unique_ptr<RawPeer>> c = co_await RawPeer::Connect(*ex, r.port);
     REQUIRE(c.ok());
-    REQUIRE((co_await (*c)->Write(Golden(1, "neg_version_req_tag313"))).ok());
+    auto wrote = co_await (*c)->Write(Golden(1, "neg_version_req_tag313"));
+    REQUIRE(wrote.ok());
     absl::StatusOr<RawFrame> reply = co_await (*c)->ReadFrame();
     REQUIRE(reply.ok());
     CHECK(reply->bytes == Golden(1, "neg_version_reply_tag313"));

@@ -92,18 +92,23 @@ TEST_CASE("each kind of bad inbound peer closes only its own connection, with a 
     ex->BlockOn([&]() -> net::Task<void> {
       // A healthy connection first.
       co_await g[0].SendTo(g.sites[0], 1, AppMessage("before"));
-      REQUIRE((co_await ReceiveWithin(g[1], 5s)).ok());
+      auto awaited = co_await ReceiveWithin(g[1], 5s);
+      REQUIRE(awaited.ok());
 
       uint16_t port = g[1].listen_address().port();
       absl::StatusOr<std::unique_ptr<RawPeer>> bad = co_await RawPeer::Connect(*ex, port);
       REQUIRE(bad.ok());
       if (c.negotiate) {
-        REQUIRE((co_await (*bad)->Write(Request())).ok());
-        REQUIRE((co_await (*bad)->ReadFrame()).ok());
+        auto wrote = co_await (*bad)->Write(Request());
+        REQUIRE(wrote.ok());
+        auto frame_read = co_await (*bad)->ReadFrame();
+        REQUIRE(frame_read.ok());
       }
-      REQUIRE((co_await (*bad)->Write(c.bytes)).ok());
+      auto wrote2 = co_await (*bad)->Write(c.bytes);
+      REQUIRE(wrote2.ok());
       if (!c.then_stall) REQUIRE((*bad)->stream().ShutdownWrite().ok());
-      CHECK((co_await (*bad)->ExpectClosed(5s)).ok());
+      auto peer_closed = co_await (*bad)->ExpectClosed(5s);
+      CHECK(peer_closed.ok());
       CHECK(g[1].statistics().inbound_close(c.reason) == 1);
       CHECK(g.logs.Contains(absl::StrCat("inbound connection from 127.0.0.1:")));
       CHECK(g.logs.Contains(CloseReasonName(c.reason)));
@@ -115,7 +120,8 @@ TEST_CASE("each kind of bad inbound peer closes only its own connection, with a 
       REQUIRE(after.ok());
       CHECK(after->origin() == MessageOrigin::kInbound);
       co_await g[1].SendTo(g.sites[1], 0, AppMessage("back"));
-      CHECK((co_await ReceiveWithin(g[0], 5s)).ok());
+      auto awaited2 = co_await ReceiveWithin(g[0], 5s);
+      CHECK(awaited2.ok());
       CHECK(g[0].statistics().outbound_close(CloseReason::kIoError) == 0);
       co_await g.Stop();
     }());
@@ -129,7 +135,8 @@ TEST_CASE("a connection that never negotiates is closed after negotiation_timeou
     absl::StatusOr<std::unique_ptr<RawPeer>> idle =
         co_await RawPeer::Connect(*ex, g[0].listen_address().port());
     REQUIRE(idle.ok());
-    CHECK((co_await (*idle)->ExpectClosed(3s)).ok());
+    auto peer_closed = co_await (*idle)->ExpectClosed(3s);
+    CHECK(peer_closed.ok());
     CHECK(g[0].statistics().inbound_close(CloseReason::kNegotiationTimeout) == 1);
     co_await g.Stop();
   }());
@@ -142,13 +149,16 @@ TEST_CASE("a frame of an unknown type is skipped with its body and the stream st
     absl::StatusOr<std::unique_ptr<RawPeer>> c =
         co_await RawPeer::Connect(*ex, g[0].listen_address().port());
     REQUIRE(c.ok());
-    REQUIRE((co_await (*c)->Write(Request())).ok());
-    REQUIRE((co_await (*c)->ReadFrame()).ok());
+    auto wrote = co_await (*c)->Write(Request());
+    REQUIRE(wrote.ok());
+    auto frame_read = co_await (*c)->ReadFrame();
+    REQUIRE(frame_read.ok());
     std::vector<std::byte> unknown = Header(ProtocolVersion::kX1_6, 8, xdr::MessageType{7});
     unknown.resize(unknown.size() + 8, std::byte{0xee});
     std::vector<std::byte> good = NormalFrame(ProtocolVersion::kX1_6, AppMessage("in sync"));
     std::vector<std::byte> both = Concat({unknown, good});  // not inside co_await (GCC 12)
-    REQUIRE((co_await (*c)->Write(both)).ok());
+    auto wrote2 = co_await (*c)->Write(both);
+    REQUIRE(wrote2.ok());
     absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[0], 5s);
     REQUIRE(in.ok());
     CHECK(std::get<xdr::Bytes>(in->msg().a[0].body.arm) == "in sync");
@@ -164,12 +174,15 @@ TEST_CASE("bytes after the pax_msg inside a frame are accepted, counted and repo
     absl::StatusOr<std::unique_ptr<RawPeer>> c =
         co_await RawPeer::Connect(*ex, g[0].listen_address().port());
     REQUIRE(c.ok());
-    REQUIRE((co_await (*c)->Write(Request())).ok());
-    REQUIRE((co_await (*c)->ReadFrame()).ok());
+    auto wrote = co_await (*c)->Write(Request());
+    REQUIRE(wrote.ok());
+    auto frame_read = co_await (*c)->ReadFrame();
+    REQUIRE(frame_read.ok());
     std::vector<std::byte> frame = NormalFrame(ProtocolVersion::kX1_6, AppMessage("t"));
     frame.resize(frame.size() + 8, std::byte{0});
     xdr::StoreBigEndian32(&frame[4], static_cast<uint32_t>(frame.size() - xdr::kFrameHeaderSize));
-    REQUIRE((co_await (*c)->Write(frame)).ok());
+    auto wrote2 = co_await (*c)->Write(frame);
+    REQUIRE(wrote2.ok());
     absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[0], 5s);
     REQUIRE(in.ok());
     CHECK(in->trailing_bytes() == 8);
@@ -194,8 +207,9 @@ TEST_CASE("the accept callback sees each connection first and can refuse it") {
   });
   ex->BlockOn([&]() -> net::Task<void> {
     co_await g[0].SendTo(g.sites[0], 1, AppMessage("refused"));
-    CHECK(
-        co_await testing::Eventually([&] { return g[1].statistics().accepts_rejected >= 2; }, 5s));
+    bool settled =
+        co_await testing::Eventually([&] { return g[1].statistics().accepts_rejected >= 2; }, 5s);
+    CHECK(settled);
     CHECK(g[1].TryReceive() == std::nullopt);
     CHECK(seen.front() == "127.0.0.1");
     CHECK(g.logs.Contains("rejected by the accept callback"));
@@ -260,16 +274,18 @@ TEST_CASE("a peer that stops reading is cut off after write_stall_timeout; other
     std::unique_ptr<RawPeer> c = co_await sink.Accept();
     absl::StatusOr<RawFrame> req = co_await c->ReadFrame();
     REQUIRE(req.ok());
-    REQUIRE((co_await c->Write(
-                 xdr::FrameHeaderBytes(xdr::VersionReply(ProtocolVersion::kX1_6, req->header.tag))))
-                .ok());
+    auto replied = co_await c->Write(
+        xdr::FrameHeaderBytes(xdr::VersionReply(ProtocolVersion::kX1_6, req->header.tag)));
+    REQUIRE(replied.ok());
     // The sink never reads again. Meanwhile node 2 is served as usual.
     for (int i = 0; i < 5; ++i) {
       co_await t->SendTo(site, 2, AppMessage("fine"));
-      CHECK((co_await ReceiveWithin(healthy[0], 5s)).ok());
+      auto awaited = co_await ReceiveWithin(healthy[0], 5s);
+      CHECK(awaited.ok());
     }
-    CHECK(co_await testing::Eventually(
-        [&] { return t->statistics().outbound_close(CloseReason::kWriteStalled) == 1; }, 5s));
+    bool settled = co_await testing::Eventually(
+        [&] { return t->statistics().outbound_close(CloseReason::kWriteStalled) == 1; }, 5s);
+    CHECK(settled);
     CHECK(logs.Contains("write_stalled"));
     co_await t->Stop();
     co_await healthy.Stop();

@@ -135,7 +135,8 @@ TEST_CASE("send_to_someone tries every other node, so a 2-node group always reac
     CHECK(none.chosen == kVoidNodeNo);
     // Let node 1 talk to node 0, so node 0 has detected it.
     co_await g[1].SendTo(g.sites[1], 0, AppMessage("hello"));
-    REQUIRE((co_await ReceiveWithin(g[0], 5s)).ok());
+    auto awaited = co_await ReceiveWithin(g[0], 5s);
+    REQUIRE(awaited.ok());
     // 8.0.18 would skip its start slot and send to nobody on every other call.
     for (int k = 0; k < 6; ++k) {
       SendReport r = co_await g[0].SendToSomeone(g.sites[0], AppMessage("s"));
@@ -143,7 +144,10 @@ TEST_CASE("send_to_someone tries every other node, so a 2-node group always reac
       CHECK(r.chosen == 1);
       CHECK(r.queued == 1);
     }
-    for (int k = 0; k < 6; ++k) REQUIRE((co_await ReceiveWithin(g[1], 5s)).ok());
+    for (int k = 0; k < 6; ++k) {
+      auto received = co_await ReceiveWithin(g[1], 5s);
+      REQUIRE(received.ok());
+    }
     co_await g.Stop();
   }());
 }
@@ -167,7 +171,8 @@ TEST_CASE("a reply to an inbound message travels back on the connection it came 
     CHECK(rep->msg().from == 1);
     CHECK(PayloadOf(*rep) == "reply");
     // And a reply to that goes through node 0's queue for node 1.
-    CHECK((co_await g[0].Reply(*rep, AppMessage("ack"))).ok());
+    auto awaited = co_await g[0].Reply(*rep, AppMessage("ack"));
+    CHECK(awaited.ok());
     absl::StatusOr<IncomingMessage> ack = co_await ReceiveWithin(g[1], 5s);
     REQUIRE(ack.ok());
     CHECK(PayloadOf(*ack) == "ack");
@@ -183,7 +188,8 @@ TEST_CASE("liveness: a peer's detected time follows what we read from it") {
     REQUIRE(before.ok());
     CHECK(before->detected == net::TimePoint{});
     co_await g[1].SendTo(g.sites[1], 0, AppMessage("ping"));
-    REQUIRE((co_await ReceiveWithin(g[0], 5s)).ok());
+    auto awaited = co_await ReceiveWithin(g[0], 5s);
+    REQUIRE(awaited.ok());
     absl::StatusOr<Liveness> after = g[0].liveness(g.sites[0], 1);
     REQUIRE(after.ok());
     CHECK(after->detected > net::TimePoint{});
@@ -204,7 +210,10 @@ TEST_CASE("statistics count messages per op with header bytes, and export as JSO
     for (int k = 0; k < 3; ++k) {
       co_await g[0].SendTo(g.sites[0], 1, AppMessage("abc", xdr::PaxOp::kLearnOp));
     }
-    for (int k = 0; k < 3; ++k) REQUIRE((co_await ReceiveWithin(g[1], 5s)).ok());
+    for (int k = 0; k < 3; ++k) {
+      auto received = co_await ReceiveWithin(g[1], 5s);
+      REQUIRE(received.ok());
+    }
     TransportStatistics::Snapshot sent = g[0].statistics();
     TransportStatistics::Snapshot received = g[1].statistics();
     const OpCount& s = sent.sent[OpSlot(xdr::PaxOp::kLearnOp)];

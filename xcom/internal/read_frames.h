@@ -111,7 +111,8 @@ net::Task<void> ReadFrames(std::shared_ptr<TransportState> state, Connection& co
         xdr::ProtocolVersion chosen = st.AnswerVersion(a.request.version);
         if (policy.gate_ipv6 && a.request.version < st.options.ipv6_gate_version &&
             !st.sites.empty()) {
-          if (!co_await Ipv6Eligible(st.sites.back().site)) {
+          const bool eligible = co_await Ipv6Eligible(st.sites.back().site);
+          if (!eligible) {
             st.Log(LogLevel::kWarning,
                    "Incoming node is not eligible to enter the group due to lack of IPv6 "
                    "support. There is at least one group member that is reachable only via "

@@ -89,7 +89,11 @@ net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr
   uint64_t out_messages = 0;  // messages gathered in `out`
   Duration wait = o.backoff.initial;
 
-  while (!co_await net::CancellationRequested()) {
+  // Awaited results go to named variables, never into a loop condition: GCC 12 miscompiles
+  // some co_await expressions in conditions.
+  for (;;) {
+    const bool cancelled_now = co_await net::CancellationRequested();
+    if (cancelled_now) break;
     // --- connect ------------------------------------------------------------------------------
     st.stats.dials.Add();
     st.Log(LogLevel::kDebug, "Connecting to ", s.address);
