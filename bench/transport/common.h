@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "net/testing.h"
 #include "xdr/pax_msg.h"
 
 namespace uxcom::bench::transport {
@@ -81,8 +82,9 @@ struct Mesh {
 };
 Mesh MakeMesh(int nodes);
 
-// A loopback TCP port nobody listens on right now.
-uint16_t ReservePort();
+// A loopback TCP port nobody listens on right now, drawn below the ephemeral range so that
+// the outgoing connections of earlier runs cannot take it (net/testing.h).
+using net::testing::ReservePort;
 
 [[noreturn]] void Die(const char* what);
 
