@@ -37,7 +37,7 @@ TEST_CASE("a double is its IEEE-754 bits, big-endian: 1.5 is 3f f8 00 …") {
 TEST_CASE("a bool is true for any non-zero word, as libtirpc decodes it") {
   auto in = ByteVector({0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0x80, 0, 0, 0});
   XdrReader r(in);
-  bool b;
+  bool b = false;
   REQUIRE(r.ReadBool(b));
   CHECK_FALSE(b);
   for (int k = 0; k < 3; ++k) {
@@ -50,7 +50,7 @@ TEST_CASE("enums keep any value") {
   enum class E : int32_t { kA = 0 };
   auto in = ByteVector({0xff, 0xff, 0xff, 0x9c});
   XdrReader r(in);
-  E e;
+  E e{};
   REQUIRE(r.ReadEnum(e));
   CHECK(static_cast<int32_t>(e) == -100);
 }
