@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/detail/errno_status.h"
+#include "net/detail/send_now.h"
 #include "net/executor.h"
 #include "net/metrics.h"
 
@@ -217,25 +218,7 @@ size_t EpollStream::VisitChunk(absl::FunctionRef<size_t(std::span<const std::byt
   return used;
 }
 
-bool EpollStream::TryWrite(WriteOp* op) {
-  while (op->iov_count > 0) {
-    msghdr msg{};
-    msg.msg_iov = op->iov;
-    msg.msg_iovlen = static_cast<size_t>(std::min(op->iov_count, 1024));
-    ssize_t n = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    ExecutorMetrics::Add(backend_->metrics()->syscalls, 1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-      op->result = -errno;
-      return true;
-    }
-    ExecutorMetrics::Add(backend_->metrics()->bytes_sent, static_cast<uint64_t>(n));
-    op->Advance(static_cast<size_t>(n));
-  }
-  op->result = static_cast<int64_t>(op->written);
-  return true;
-}
+bool EpollStream::TryWrite(WriteOp* op) { return SendNow(fd_, op, *backend_->metrics()); }
 
 bool EpollStream::StartWrite(WriteOp* op) {
   if (writers_.empty() && TryWrite(op)) return true;

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "net/detail/errno_status.h"
 #include "net/detail/ring_queue.h"
+#include "net/detail/send_now.h"
 #include "net/detail/uring_compat.h"
 #include "net/executor.h"
 #include "net/metrics.h"
@@ -810,23 +811,7 @@ void UringStream::OnOneShot(Completion* c, int32_t res, uint32_t flags) {
 bool UringStream::TrySendNow(WriteOp* op) {
   // Speculation: the socket is probably writable, so a plain non-blocking sendmsg usually
   // finishes the write with no ring round trip at all.
-  while (op->iov_count > 0) {
-    msghdr msg{};
-    msg.msg_iov = op->iov;
-    msg.msg_iovlen = static_cast<size_t>(std::min(op->iov_count, 1024));
-    ssize_t n = ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    ExecutorMetrics::Add(backend_->metrics()->syscalls, 1);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-      op->result = -errno;
-      return true;
-    }
-    ExecutorMetrics::Add(backend_->metrics()->bytes_sent, static_cast<uint64_t>(n));
-    op->Advance(static_cast<size_t>(n));
-  }
-  op->result = static_cast<int64_t>(op->written);
-  return true;
+  return SendNow(fd_, op, *backend_->metrics());
 }
 
 bool UringStream::StartWrite(WriteOp* op) {
