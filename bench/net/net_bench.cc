@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/loopback_pairs.h"
 #include "bench/net/common.h"
 #include "benchmark/benchmark.h"
 #include "net/executor.h"
@@ -48,33 +49,12 @@ struct Pairs {
   std::vector<int> b;  // server / receiver side
 };
 
-void Die(const char* what) {
-  std::perror(what);
-  std::abort();
-}
-
 Pairs MakePairs(int n) {
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("bind");
-  if (listen(listener, 128) != 0) Die("listen");
-  socklen_t len = sizeof addr;
-  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
   Pairs p;
-  int one = 1;
-  for (int i = 0; i < n; ++i) {
-    int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("connect");
-    int s = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (s < 0) Die("accept");
-    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    p.a.push_back(c);
-    p.b.push_back(s);
+  for (auto [client, server] : LoopbackPairs(n)) {
+    p.a.push_back(client);
+    p.b.push_back(server);
   }
-  close(listener);
   return p;
 }
 

@@ -11,6 +11,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "bench/loopback_pairs.h"
 
 namespace uxcom::bench::transport {
 namespace {
@@ -94,32 +95,19 @@ bool Progress::Receive(uint32_t from, uint64_t seq) {
 }
 
 Mesh MakeMesh(int nodes) {
-  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("bind");
-  if (listen(listener, 128) != 0) Die("listen");
-  socklen_t len = sizeof addr;
-  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
   Mesh m;
   m.out.assign(nodes, std::vector<int>(nodes, -1));
   m.in.assign(nodes, std::vector<int>(nodes, -1));
-  int one = 1;
+  std::vector<std::pair<int, int>> pairs = LoopbackPairs(nodes * (nodes - 1));
+  size_t k = 0;
   for (int i = 0; i < nodes; ++i) {
     for (int j = 0; j < nodes; ++j) {
       if (i == j) continue;
-      int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-      if (connect(c, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) Die("connect");
-      int s = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-      if (s < 0) Die("accept");
-      setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      m.out[i][j] = c;
-      m.in[j][i] = s;
+      m.out[i][j] = pairs[k].first;
+      m.in[j][i] = pairs[k].second;
+      ++k;
     }
   }
-  close(listener);
   return m;
 }
 
