@@ -58,6 +58,9 @@ absl::Status ValidateOptions(const ExecutorOptions& o) {
   if (o.busy_poll.count() < 0) {
     return absl::InvalidArgumentError("ExecutorOptions.busy_poll must not be negative");
   }
+  if (o.virtual_settle.count() <= 0) {
+    return absl::InvalidArgumentError("ExecutorOptions.virtual_settle must be positive");
+  }
   return absl::OkStatus();
 }
 
@@ -125,7 +128,11 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ExecutorOptions optio
 }
 
 Executor::Executor(ExecutorOptions options, std::unique_ptr<detail::Backend> backend)
-    : options_(options), kind_(options.backend), backend_(std::move(backend)), now_(Clock::now()) {
+    : options_(options),
+      kind_(options.backend),
+      backend_(std::move(backend)),
+      virtual_time_(options.clock == ClockKind::kVirtual),
+      now_(virtual_time_ ? kVirtualEpoch : Clock::now()) {
   ready_.resize(256);
   root_scope_ = detail::NewScopeState(*this, nullptr);
 }
@@ -202,9 +209,22 @@ void Executor::Turn(bool block) {
   // Poll first and run coroutines last, so that the caller's loop condition (Run's stop flag,
   // BlockOn's done flag) is checked right after the coroutines that may have changed it.
   ExecutorMetrics::Add(metrics_.loop_turns, 1);
+  const bool may_wait = block && ready_size_ == 0 && !has_posted_.load(std::memory_order_acquire) &&
+                        !stop_.load(std::memory_order_acquire);
+  if (virtual_time_) {
+    PollVirtual(may_wait);
+  } else {
+    PollSteady(may_wait);
+    now_ = Clock::now();
+  }
+  FireTimers();
+  RunPosted();
+  RunReady();
+}
+
+void Executor::PollSteady(bool may_wait) {
   Duration timeout{-1};
-  if (!block || ready_size_ > 0 || has_posted_.load(std::memory_order_acquire) ||
-      stop_.load(std::memory_order_acquire)) {
+  if (!may_wait) {
     timeout = Duration{0};
   } else if (detail::TimerNode* top = timers_.top()) {
     timeout = std::max(Duration{0}, top->deadline - Clock::now());
@@ -223,10 +243,26 @@ void Executor::Turn(bool block) {
     }
   }
   backend_->Poll(timeout);
-  now_ = Clock::now();
-  FireTimers();
-  RunPosted();
-  RunReady();
+}
+
+void Executor::PollVirtual(bool may_wait) {
+  detail::TimerNode* top = timers_.top();
+  if (!may_wait || (top != nullptr && top->deadline <= now_)) {
+    backend_->Poll(Duration{0});
+    return;
+  }
+  if (top == nullptr || external_work_ > 0) {
+    backend_->Poll(Duration{-1});  // only a real event (I/O, a post) can move anything now
+    return;
+  }
+  // Every task waits. Give the kernel `virtual_settle` of real time to complete I/O already in
+  // flight (loopback bytes, a connect); only if nothing at all happens does time move.
+  const uint64_t completions = metrics_.completions.load(std::memory_order_relaxed);
+  backend_->Poll(options_.virtual_settle);
+  const bool quiet = ready_size_ == 0 && !has_posted_.load(std::memory_order_acquire) &&
+                     !stop_.load(std::memory_order_acquire) &&
+                     metrics_.completions.load(std::memory_order_relaxed) == completions;
+  if (quiet && (top = timers_.top()) != nullptr && top->deadline > now_) now_ = top->deadline;
 }
 
 void Executor::Run() {
@@ -266,7 +302,7 @@ void Executor::Shutdown() {
     if (ready_size_ == 0) {
       // Wait briefly for cancelled kernel operations to complete.
       detail::TimerNode tick;
-      tick.deadline = Clock::now() + std::chrono::milliseconds(5);
+      tick.deadline = ReadClock() + std::chrono::milliseconds(5);
       tick.callback = [](detail::TimerNode*) {};
       timers_.Push(&tick);
       Turn(/*block=*/true);

@@ -28,7 +28,15 @@
 //   absl::Status s = (*ex)->BlockOn(Serve(**ex));   // run until Serve() finishes
 //
 // Time: Now() is a monotonic clock read once per loop turn, so timestamps taken while
-// handling one batch of completions agree and cost nothing.
+// handling one batch of completions agree and cost nothing. Tests can give an executor virtual
+// time instead (ExecutorOptions::clock = ClockKind::kVirtual): time then stands still while
+// anything can run and jumps to the next timer when nothing can, so every timer fires at
+// exactly its deadline and "nothing arrived within 5 s" takes no real time at all:
+//
+//   ExecutorOptions options;
+//   options.clock = ClockKind::kVirtual;
+//   auto ex = *Executor::Create(options);
+//   ex->BlockOn(Sleep(std::chrono::hours(1)));   // returns at once; Now() is 1 h later
 #ifndef UXCOM_NET_EXECUTOR_H_
 #define UXCOM_NET_EXECUTOR_H_
 
@@ -56,6 +64,16 @@ namespace uxcom::net {
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using Duration = std::chrono::nanoseconds;
+
+// How an executor tells time.
+enum class ClockKind {
+  kSteady,   // std::chrono::steady_clock
+  kVirtual,  // deterministic test time, moved by the loop itself (ExecutorOptions::clock)
+};
+
+// Where virtual time starts: far enough from the epoch that TimePoint{} ("never") stays apart
+// from any time a test sees.
+inline constexpr TimePoint kVirtualEpoch{std::chrono::hours(1)};
 
 enum class BackendKind {
   kAuto,     // io_uring if the probe succeeds, else epoll; UXCOM_BACKEND overrides
@@ -100,12 +118,23 @@ struct ExecutorOptions {
   Duration shutdown_grace = std::chrono::seconds(2);
   // Threads used for blocking name resolution (getaddrinfo); started on first use.
   int resolver_threads = 1;
+  // The clock. kVirtual (tests): Now() starts at kVirtualEpoch and moves only when no task is
+  // ready, no closure is posted, no name resolution is in flight and the kernel has completed
+  // no I/O for `virtual_settle` of real time; it then jumps to the earliest timer's deadline
+  // and fires that timer. Timers fire in deadline order (FIFO among equal deadlines), each at
+  // exactly its deadline, so timeouts and back-off schedules are asserted to the nanosecond.
+  // Real I/O keeps running: the settle window is what lets loopback traffic in flight land
+  // before time moves. Meant for tests whose peers share this executor (other processes and
+  // threads do not wait for virtual time).
+  ClockKind clock = ClockKind::kSteady;
+  Duration virtual_settle = std::chrono::milliseconds(5);
 };
 
 namespace detail {
 class Backend;
 class ScopeState;
 class ResolverPool;
+struct ExecutorAccess;
 }  // namespace detail
 
 class Executor {
@@ -149,8 +178,10 @@ class Executor {
   // the loop not running).
   void Shutdown();
 
-  // The monotonic time cached at the start of the current loop turn.
+  // The monotonic time cached at the start of the current loop turn; under virtual time, the
+  // virtual time itself.
   TimePoint Now() const { return now_; }
+  ClockKind clock() const { return options_.clock; }
 
   ExecutorMetrics::Snapshot metrics() const { return metrics_.Take(); }
 
@@ -171,16 +202,25 @@ class Executor {
 
  private:
   Executor(ExecutorOptions options, std::unique_ptr<detail::Backend> backend);
+  friend struct detail::ExecutorAccess;
   bool RunReady();
   void RunPosted();
   void FireTimers();
+  void PollSteady(bool may_wait);
+  void PollVirtual(bool may_wait);
+  // A fresh clock reading (virtual: the virtual time), for deadlines that must never be early.
+  TimePoint ReadClock() const { return virtual_time_ ? now_ : Clock::now(); }
   void SpawnRoot(std::coroutine_handle<> handle, detail::PromiseBase* promise);
 
   ExecutorOptions options_;
   BackendKind kind_;
   std::string description_;
   std::unique_ptr<detail::Backend> backend_;
+  const bool virtual_time_;
   TimePoint now_;
+  // Work outside the kernel's view that will wake the loop when done (name resolutions): virtual
+  // time stands still while there is any.
+  int external_work_ = 0;
   detail::TimerHeap timers_;
   ExecutorMetrics metrics_;
 
@@ -214,6 +254,15 @@ void Executor::Spawn(Task<T> task) {
 }
 
 namespace detail {
+
+// What the rest of net/ reaches inside an executor; not for embedders.
+struct ExecutorAccess {
+  static TimePoint ReadClock(const Executor& ex) { return ex.ReadClock(); }
+  // Marks work the loop must wait for before virtual time may move (see external_work_).
+  static void BeginExternalWork(Executor& ex) { ++ex.external_work_; }
+  static void EndExternalWork(Executor& ex) { --ex.external_work_; }
+};
+
 template <typename T>
 Task<void> CaptureResult(Task<T> task, std::optional<T>* out, bool* done) {
   out->emplace(co_await std::move(task));

@@ -80,6 +80,7 @@ void ResolverPool::Worker() {
     if (stop_) return;
     // Post under the lock: the pool (and so the executor) cannot be torn down meanwhile.
     executor_->Post([request, executor = executor_] {
+      ExecutorAccess::EndExternalWork(*executor);
       if (!request->resumed) {
         request->resumed = true;
         executor->Schedule(request->waiter);
@@ -119,6 +120,8 @@ struct ResolveAwaiter {
       cancelled = true;
       return false;
     }
+    // Virtual time must not move while the lookup runs (it would look like silence).
+    detail::ExecutorAccess::BeginExternalWork(*executor);
     executor->resolver().Submit(request);
     return true;
   }

@@ -29,7 +29,8 @@ namespace detail {
 
 class SleepAwaiter {
  public:
-  // `deadline` absolute, or relative to the executor's cached Now() when `relative`.
+  // `deadline` absolute, or relative to the current time (a fresh clock reading, not the
+  // cached Now(), so that a sleep is never short) when `is_relative`.
   SleepAwaiter(TimePoint deadline, Duration relative, bool is_relative)
       : deadline_(deadline), relative_(relative), is_relative_(is_relative) {
     hook_.self = this;
@@ -50,7 +51,7 @@ class SleepAwaiter {
       return false;
     }
     executor_ = context->executor;
-    node_.deadline = is_relative_ ? Clock::now() + relative_ : deadline_;
+    node_.deadline = is_relative_ ? ExecutorAccess::ReadClock(*executor_) + relative_ : deadline_;
     node_.callback = &OnTimer;
     executor_->AddTimer(&node_);
     return true;
@@ -120,7 +121,8 @@ struct CancelTimer : TimerNode {
 
 }  // namespace detail
 
-// Suspends the task for at least `duration` (from the current time, not the cached Now()).
+// Suspends the task for at least `duration` (from a fresh clock reading, not the cached
+// Now()); under virtual time, for exactly `duration`.
 // Returns OK, or kCancelled if the task is cancelled first.
 inline detail::SleepAwaiter Sleep(Duration duration) {
   return detail::SleepAwaiter(TimePoint{}, duration, true);
@@ -146,7 +148,8 @@ Task<T> WithTimeout(Duration timeout, Task<T> task) {
   timer.executor = parent->executor;
   timer.source = &source;
   timer.callback = &detail::CancelTimer::OnFire;
-  timer.deadline = Clock::now() + timeout;  // not the cached Now(): never early
+  // A fresh reading, not the cached Now(): never early.
+  timer.deadline = detail::ExecutorAccess::ReadClock(*parent->executor) + timeout;
   parent->executor->AddTimer(&timer);
   T result = co_await std::move(task).WithContext(&context);
   parent->executor->RemoveTimer(&timer);
