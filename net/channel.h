@@ -80,6 +80,9 @@ class Channel {
     return TryPush(std::move(copy));
   }
 
+  // The oldest item without removing it, or nullptr when empty (valid until the next change).
+  const T* Front() const { return items_.empty() ? nullptr : &items_.front(); }
+
   std::optional<T> TryPop() {
     if (items_.empty()) return std::nullopt;
     std::optional<T> out(std::move(items_.front()));

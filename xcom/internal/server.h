@@ -18,21 +18,11 @@
 #include "net/scope.h"
 #include "xcom/internal/connection.h"
 #include "xcom/internal/outgoing_message.h"
+#include "xcom/internal/peer_logic.h"
 #include "xcom/site.h"
 #include "xdr/negotiation.h"
 
 namespace uxcom::xcom::internal {
-
-// One entry of a server's queue: a shared message and the node number to stamp as `to`. A
-// null message is a wake-up marker (the connection broke: reconnect now).
-struct QueuedMessage {
-  OutgoingRef message;
-  NodeNo to = 0;
-  net::TimePoint enqueued_at{};
-};
-
-// XCom's connection states: CON_NULL, CON_FD, CON_PROTO.
-enum class ConnectionState { kNone, kConnected, kNegotiated };
 
 class Server {
  public:
