@@ -21,12 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::unique_ptr<Executor> VirtualExecutor() {
-  ExecutorOptions options;
-  options.clock = ClockKind::kVirtual;
-  return testing::NewExecutor(options);
-}
-
 // When something happened, in virtual time.
 struct Stamp {
   std::string what;
@@ -49,7 +43,7 @@ Task<void> JoinAll(Scope& scope) {
 }
 
 TEST_CASE("virtual time starts at kVirtualEpoch and a sleep moves it by exactly its duration") {
-  auto ex = VirtualExecutor();
+  auto ex = testing::NewVirtualExecutor();
   CHECK(ex->clock() == ClockKind::kVirtual);
   CHECK(ex->Now() == kVirtualEpoch);
   // An hour of virtual time costs no real time (the test would time out otherwise).
@@ -62,7 +56,7 @@ TEST_CASE("virtual time starts at kVirtualEpoch and a sleep moves it by exactly 
 }
 
 TEST_CASE("virtual timers fire in deadline order, FIFO among equal deadlines, each on time") {
-  auto ex = VirtualExecutor();
+  auto ex = testing::NewVirtualExecutor();
   const TimePoint t0 = ex->Now();
   std::vector<Stamp> log;
   Scope scope(*ex);
@@ -79,7 +73,7 @@ TEST_CASE("virtual timers fire in deadline order, FIFO among equal deadlines, ea
 Task<absl::Status> WaitForever(Event& never) { co_return co_await never.Wait(); }
 
 TEST_CASE("WithTimeout gives up at exactly its deadline on virtual time") {
-  auto ex = VirtualExecutor();
+  auto ex = testing::NewVirtualExecutor();
   Event never;
   const TimePoint t0 = ex->Now();
   absl::Status s = ex->BlockOn(WithTimeout(250ms, WaitForever(never)));
@@ -115,7 +109,7 @@ Task<void> TransferDuringSleep(Executor& ex, std::vector<Stamp>* log) {
 }
 
 TEST_CASE("virtual time stands still while loopback I/O is in flight") {
-  auto ex = VirtualExecutor();
+  auto ex = testing::NewVirtualExecutor();
   const TimePoint t0 = ex->Now();
   std::vector<Stamp> log;
   ex->BlockOn(TransferDuringSleep(*ex, &log));
@@ -131,7 +125,7 @@ Task<void> ResolveAndStamp(std::vector<Stamp>* log) {
 }
 
 TEST_CASE("a name resolution in flight holds virtual time still") {
-  auto ex = VirtualExecutor();
+  auto ex = testing::NewVirtualExecutor();
   const TimePoint t0 = ex->Now();
   std::vector<Stamp> log;
   Scope scope(*ex);

@@ -258,6 +258,8 @@ namespace detail {
 // What the rest of net/ reaches inside an executor; not for embedders.
 struct ExecutorAccess {
   static TimePoint ReadClock(const Executor& ex) { return ex.ReadClock(); }
+  static void AddTimer(Executor& ex, TimerNode* node) { ex.timers_.Push(node); }
+  static void RemoveTimer(Executor& ex, TimerNode* node) { ex.timers_.Remove(node); }
   // Marks work the loop must wait for before virtual time may move (see external_work_).
   static void BeginExternalWork(Executor& ex) { ++ex.external_work_; }
   static void EndExternalWork(Executor& ex) { --ex.external_work_; }

@@ -28,6 +28,11 @@ std::unique_ptr<Executor> NewExecutor(ExecutorOptions options) {
   return std::move(*ex);
 }
 
+std::unique_ptr<Executor> NewVirtualExecutor(ExecutorOptions options) {
+  options.clock = ClockKind::kVirtual;
+  return NewExecutor(options);
+}
+
 uint16_t ReservePort() {
   static std::mutex mu;
   static std::set<uint16_t> handed_out;

@@ -15,6 +15,9 @@ namespace uxcom::net::testing {
 
 // An executor with the backend the test run selects (UXCOM_BACKEND); aborts the test on error.
 std::unique_ptr<Executor> NewExecutor(ExecutorOptions options = {});
+// The same on virtual time (ClockKind::kVirtual): for tests that assert when something
+// happens, or that something did not happen, without sleeping.
+std::unique_ptr<Executor> NewVirtualExecutor(ExecutorOptions options = {});
 
 // A loopback TCP port that nothing is bound to right now, for a listener a test starts next.
 // It is drawn at random below the kernel's ephemeral range, so no outgoing connection (ours or

@@ -177,7 +177,7 @@ TEST_CASE("a failed write loses exactly the messages gathered and not yet writte
   p.OnGathered(100);
   p.OnGathered(200);
   CHECK(p.in_flight() == 2);
-  p.OnWritten(2);
+  p.OnWritten();
   CHECK(p.in_flight() == 0);
   p.OnGathered(50);
   p.OnGathered(50);

@@ -12,7 +12,7 @@
 
 namespace uxcom::xcom {
 
-using internal::InboundConnection;
+using internal::Connection;
 using internal::InstalledSite;
 using internal::OutgoingRef;
 using internal::QueuedMessage;
@@ -67,7 +67,7 @@ absl::Status Validate(TransportOptions& o) {
         std::pair{o.write_stall_timeout, "write_stall_timeout"},
         std::pair{o.read_stall_timeout, "read_stall_timeout"},
         std::pair{o.reaper_idle_timeout, "reaper_idle_timeout"},
-        std::pair{o.watchdog_period, "watchdog_period"}}) {
+        std::pair{o.reaper_period, "reaper_period"}}) {
     if (absl::Status s = positive(d, name); !s.ok()) return s;
   }
   if (o.backoff.multiplier < 1.0) return bad("backoff.multiplier must be >= 1");
@@ -106,8 +106,8 @@ Transport::~Transport() {
   for (const std::shared_ptr<Server>& s : st.servers.TakeAll()) {
     st.ShutServer(s, CloseReason::kShutdown, DropReason::kShutdown);
   }
-  for (InboundConnection* c : std::vector<InboundConnection*>(st.inbound_connections)) {
-    st.CloseConnection(*c, false, CloseReason::kShutdown);
+  for (Connection* c : std::vector<Connection*>(st.inbound_connections)) {
+    c->Close(CloseReason::kShutdown);
   }
   st.sites.clear();
   if (st.tasks) st.tasks->Cancel();  // they finish on their own, holding the state
@@ -130,7 +130,7 @@ absl::Status Transport::Start() {
   st.inbound = std::make_unique<net::Scope>(*st.tasks);
   st.started = true;
   st.tasks->Spawn(internal::RunTcpServer(state_));
-  st.tasks->Spawn(internal::RunWatchdog(state_));
+  st.tasks->Spawn(internal::RunReaper(state_));
   for (const std::shared_ptr<Server>& s : st.servers.all()) st.StartServer(s);
   return absl::OkStatus();
 }
@@ -144,8 +144,8 @@ net::Task<void> Transport::Stop() {
   for (const std::shared_ptr<Server>& s : st.servers.TakeAll()) {
     st.ShutServer(s, CloseReason::kShutdown, DropReason::kShutdown);
   }
-  for (InboundConnection* c : std::vector<InboundConnection*>(st.inbound_connections)) {
-    st.CloseConnection(*c, false, CloseReason::kShutdown);
+  for (Connection* c : std::vector<Connection*>(st.inbound_connections)) {
+    c->Close(CloseReason::kShutdown);
   }
   st.sites.clear();
   if (st.tasks) {
@@ -188,7 +188,7 @@ absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operatio
     const std::string& address = site.nodes[i].address;
     bool local = address == st.options.self_address || i == site.nodeno;
     absl::StatusOr<internal::ServerTable::Added> added =
-        st.servers.FindOrAdd(address, local, st.options.peer_queue_limit);
+        st.servers.FindOrAdd(address, local, internal::PeerLogic::ConfigFrom(st.options));
     if (absl::IsResourceExhausted(added.status())) {
       // Nothing is installed: collect what this call created.
       st.Collect();
@@ -285,8 +285,9 @@ using Waiting = std::vector<std::pair<std::shared_ptr<Server>, QueuedMessage>>;
 net::Task<SendReport> WaitForRoom(std::shared_ptr<TransportState> state, SendReport report,
                                   Waiting waiting) {
   for (auto& [server, entry] : waiting) {
-    absl::Status s = co_await server->queue.Push(std::move(entry));
+    absl::Status s = co_await server->peer.queue().Push(std::move(entry));
     if (s.ok()) {
+      server->drained.Reset();
       ++report.queued;
     } else {
       state->CountDrop(server.get(),
@@ -409,17 +410,16 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
   m->msg().to = f->msg->from;
   m->msg().from = f->msg->to;
   if (f->origin == MessageOrigin::kInbound) {
-    std::shared_ptr<InboundConnection> conn = f->inbound;
-    if (conn->closed) {
+    std::shared_ptr<Connection> conn = f->inbound;
+    if (conn->closed()) {
       co_return absl::FailedPreconditionError(
-          absl::StrCat("connection from ", conn->peer, " is closed"));
+          absl::StrCat("connection from ", conn->peer(), " is closed"));
     }
-    absl::StatusOr<std::span<const std::byte>> frame = m->Frame(conn->version, st.stats);
+    absl::StatusOr<std::span<const std::byte>> frame = m->Frame(conn->version(), st.stats);
     if (!frame.ok()) co_return frame.status();
     st.stats.CountSent(m->msg().op, frame->size());
     std::span<const std::byte> buffers[] = {*frame};
-    absl::Status w = co_await internal::TrackedWrite(*conn, st.executor, buffers);
-    if (!w.ok()) st.CloseConnection(*conn, false, CloseReason::kIoError, w.message());
+    absl::Status w = co_await conn->Write(buffers);  // a failure closes the connection
     co_return w;
   }
   // XCom's reply_msg: to a member through our own connection to it, to ourselves locally.
@@ -458,17 +458,15 @@ PeerInfo InfoOf(const std::shared_ptr<Server>& s) {
   p.local = s->local;
   p.invalid = s->invalid;
   p.state = static_cast<PeerConnectionState>(s->state());
-  if (s->connection != nullptr && !s->connection->closed) {
-    p.version = s->connection->version;
-  }
-  p.last_tag = s->last_tag;
+  p.version = s->peer.version();
+  p.last_tag = s->peer.last_tag();
   p.liveness = {s->active, s->detected};
-  p.queued = s->queue.size();
-  p.messages_sent = s->messages_sent;
-  p.bytes_sent = s->bytes_sent;
+  p.queued = s->peer.waiting();
+  p.messages_sent = s->peer.messages_sent();
+  p.bytes_sent = s->peer.bytes_sent();
   p.messages_dropped = s->messages_dropped;
-  p.connects = s->connects;
-  p.dial_failures = s->dial_failures;
+  p.connects = s->peer.connects();
+  p.dial_failures = s->peer.dial_failures();
   p.references = s.use_count() - 1;  // not counting the caller's own reference
   return p;
 }

@@ -131,8 +131,7 @@ class Transport {
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
-  // Listens (dual-stack, backlog 32) and starts the accept loop and the watchdog (reaper and
-  // timeouts). Logs "XCom initialized and ready to accept incoming connections on port P".
+  // Listens (dual-stack, backlog 32) and starts the accept loop and the reaper. Logs "XCom initialized and ready to accept incoming connections on port P".
   // Errors: the listener's (kFailedPrecondition: address in use), kFailedPrecondition if
   // already started.
   absl::Status Start();

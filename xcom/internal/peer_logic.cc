@@ -125,10 +125,6 @@ void PeerLogic::OnGathered(size_t frame_bytes) {
   bytes_sent_ += frame_bytes;
 }
 
-void PeerLogic::OnWritten(uint64_t messages) {
-  in_flight_ = messages > in_flight_ ? 0 : in_flight_ - messages;
-}
-
 uint64_t PeerLogic::OnWriteFailed() { return std::exchange(in_flight_, 0); }
 
 }  // namespace uxcom::xcom::internal

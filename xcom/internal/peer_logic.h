@@ -16,7 +16,7 @@
 //   queue       queue() (the transport pushes, the sender pops), TakeNext(), Hold(m),
 //               Expire(now) -> dropped, NextExpiry(), DropAll() -> dropped
 //   writing     PlanFrame(gathered, frame, capacity) -> gather, flush first, write alone
-//               OnGathered(bytes), OnWritten(n), OnWriteFailed() -> lost
+//               OnGathered(bytes), OnWritten(), OnWriteFailed() -> lost
 //
 // The rule for a connection that breaks while messages are on their way: a message that a
 // write included is lost (DropReason::kConnectionLost; its bytes may have reached the peer,
@@ -54,9 +54,9 @@ enum class ConnectionState { kNone, kConnected, kNegotiated };
 class PeerLogic {
  public:
   struct Config {
-    Backoff backoff;
-    Duration message_ttl;  // disconnected_message_ttl
-    size_t queue_limit;    // peer_queue_limit
+    Backoff backoff{};
+    Duration message_ttl = std::chrono::seconds(2);  // disconnected_message_ttl
+    size_t queue_limit = 65536;                      // peer_queue_limit
   };
   static Config ConfigFrom(const TransportOptions& options);
 
@@ -115,8 +115,8 @@ class PeerLogic {
   static FramePlan PlanFrame(size_t gathered_bytes, size_t frame_bytes, size_t capacity);
   // A message's frame was added to the batch (or is being written alone).
   void OnGathered(size_t frame_bytes);
-  // The last `messages` gathered were written whole.
-  void OnWritten(uint64_t messages);
+  // Every message gathered so far was written whole.
+  void OnWritten() { in_flight_ = 0; }
   // A write failed: every message gathered and not yet written is lost; returns how many.
   uint64_t OnWriteFailed();
   // Gathered (or being written alone) and not yet written.

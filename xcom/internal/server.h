@@ -1,10 +1,10 @@
 // Server: everything the transport knows about one peer address (XCom's `server`).
 //
 // One Server per distinct "host:port" among the retained sites, shared by every site that
-// lists it (server table, server_table.h). A remote server has a Sender and, per outbound
-// connection, a ReplyReader; the local server (this node) has a LocalSender and never a
-// socket. Tasks run in the server's own scope, so collecting a server cancels exactly its
-// tasks. Executor thread only.
+// lists it (server table, server_table.h). A remote server has a Sender (sender.cc), which
+// opens one outbound Connection at a time; the local server (this node) has a LocalSender and
+// never a socket. Its decisions (queue, back-off, tags, batching) are its PeerLogic; its tasks
+// run in its own scope, so collecting a server cancels exactly its tasks. Executor thread only.
 #ifndef UXCOM_XCOM_INTERNAL_SERVER_H_
 #define UXCOM_XCOM_INTERNAL_SERVER_H_
 
@@ -13,24 +13,20 @@
 #include <string>
 
 #include "net/address.h"
-#include "net/channel.h"
+#include "net/event.h"
 #include "net/executor.h"
 #include "net/scope.h"
 #include "xcom/internal/connection.h"
-#include "xcom/internal/outgoing_message.h"
 #include "xcom/internal/peer_logic.h"
-#include "xcom/site.h"
-#include "xdr/negotiation.h"
 
 namespace uxcom::xcom::internal {
 
 class Server {
  public:
-  Server(std::string address, net::HostPort endpoint, bool local, size_t queue_limit)
-      : address(std::move(address)),
-        endpoint(std::move(endpoint)),
-        local(local),
-        queue(queue_limit) {}
+  Server(std::string address, net::HostPort endpoint, bool local, const PeerLogic::Config& config)
+      : address(std::move(address)), endpoint(std::move(endpoint)), local(local), peer(config) {
+    drained.Set();
+  }
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -48,23 +44,22 @@ class Server {
   net::TimePoint active{};
   net::TimePoint detected{};
 
-  std::shared_ptr<OutboundConnection> connection;  // the current outbound connection
-  uint16_t next_tag = xdr::kFirstNegotiationTag;   // TAG_START, then +1 per request
-  net::Channel<QueuedMessage> queue;
-  std::unique_ptr<net::Scope> scope;  // its Sender (+ ReplyReader) or LocalSender
-
-  // Counters for PeerInfo.
-  uint64_t messages_sent = 0;
-  uint64_t bytes_sent = 0;
+  PeerLogic peer;
+  std::shared_ptr<Connection> connection;  // the current outbound connection, if any
+  std::unique_ptr<net::Scope> scope;       // its Sender (and connection) or LocalSender
   uint64_t messages_dropped = 0;
-  uint64_t connects = 0;
-  uint64_t dial_failures = 0;
-  uint16_t last_tag = 0;  // of the latest x_version_req, kept while disconnected
 
-  ConnectionState state() const {
-    if (connection == nullptr || connection->closed) return ConnectionState::kNone;
-    return connection->negotiated ? ConnectionState::kNegotiated : ConnectionState::kConnected;
+  // Set while no message waits or is being written (Transport::Flush waits for it); reset by
+  // every enqueue.
+  net::Event drained;
+  // Set while the outbound connection is negotiated (Transport::WaitForPeer waits for it).
+  net::Event ready;
+
+  // Called where the server's tasks are about to wait for work: nothing left to write.
+  void NoteIfDrained() {
+    if (peer.waiting() == 0 && peer.in_flight() == 0) drained.Set();
   }
+  ConnectionState state() const { return peer.state(); }
 };
 
 }  // namespace uxcom::xcom::internal

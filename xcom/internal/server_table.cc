@@ -17,7 +17,7 @@ std::shared_ptr<Server> ServerTable::Find(std::string_view address) const {
 }
 
 absl::StatusOr<ServerTable::Added> ServerTable::FindOrAdd(std::string_view address, bool local,
-                                                          size_t queue_limit) {
+                                                          const PeerLogic::Config& config) {
   if (std::shared_ptr<Server> existing = Find(address)) return Added{std::move(existing), false};
   absl::StatusOr<net::HostPort> endpoint = net::ParseHostPort(address);
   if (!endpoint.ok()) return endpoint.status();
@@ -26,8 +26,7 @@ absl::StatusOr<ServerTable::Added> ServerTable::FindOrAdd(std::string_view addre
         absl::StrCat("server table full: ", servers_.size(), " servers (capacity ", capacity_,
                      "), cannot add ", absl::string_view(address.data(), address.size())));
   }
-  auto server =
-      std::make_shared<Server>(std::string(address), *std::move(endpoint), local, queue_limit);
+  auto server = std::make_shared<Server>(std::string(address), *std::move(endpoint), local, config);
   servers_.push_back(server);
   return Added{std::move(server), true};
 }

@@ -8,7 +8,7 @@
 // makes the capacity an error, and leaves shutting a collected server down to the transport.
 //
 //   ServerTable table(/*capacity=*/200);
-//   absl::StatusOr<ServerTable::Added> s = table.FindOrAdd("10.0.0.2:33061", false, 65536);
+//   absl::StatusOr<ServerTable::Added> s = table.FindOrAdd("10.0.0.2:33061", false, config);
 //   std::vector<std::shared_ptr<Server>> gone = table.Sweep(retained_sites);
 #ifndef UXCOM_XCOM_INTERNAL_SERVER_TABLE_H_
 #define UXCOM_XCOM_INTERNAL_SERVER_TABLE_H_
@@ -53,7 +53,9 @@ class ServerTable {
   };
   // find_server, else addsrv. Errors: kInvalidArgument when the address does not parse (the
   // message names it and the rule it broke), kResourceExhausted when the table is full.
-  absl::StatusOr<Added> FindOrAdd(std::string_view address, bool local, size_t queue_limit);
+  // A new server's PeerLogic gets `config`.
+  absl::StatusOr<Added> FindOrAdd(std::string_view address, bool local,
+                                  const PeerLogic::Config& config);
 
   // garbage_collect_servers: marks every server of every retained site, removes the others
   // from the table and returns them (the caller shuts them down).

@@ -3,7 +3,7 @@
 // Every accepted connection is shown to the accept callback (the IP allowlist hook) before a
 // byte is read or written; a rejected one is closed at once. After an accept error or a
 // rejection the loop pauses rejected_accept_delay (0.1 s), which also rate-limits a rejected
-// peer. Each kept connection gets its own Acceptor task.
+// peer. Each kept connection gets its own task (inbound_connection.cc).
 #include <netinet/in.h>
 
 #include <cstring>
@@ -63,11 +63,9 @@ net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state) {
       }
     }
     st.stats.accepts.Add();
-    auto conn = std::make_shared<InboundConnection>(std::move(a->stream), peer.ToString(),
-                                                    st.executor.Now());
-    st.Log(LogLevel::kDebug, "Accepted connection from ", conn->peer, " (fd=", conn->stream.fd(),
+    st.Log(LogLevel::kDebug, "Accepted connection from ", peer.ToString(), " (fd=", a->stream.fd(),
            ")");
-    st.inbound->Spawn(RunAcceptor(state, std::move(conn)));
+    st.inbound->Spawn(RunInboundConnection(state, std::move(a->stream), peer.ToString()));
   }
 }
 
