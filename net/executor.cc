@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "net/detail/backend.h"
@@ -25,7 +27,39 @@ const char* BackendName(BackendKind kind) {
   return "?";
 }
 
-void ScheduleOn(Executor* executor, std::coroutine_handle<> handle) { executor->Schedule(handle); }
+namespace detail {
+void ScheduleOn(Executor* executor, std::coroutine_handle<> handle) {
+  ExecutorAccess::Schedule(*executor, handle);
+}
+void ExecutorAccess::RegisterScope(Executor& ex, ScopeState* scope) { ex.scopes_.push_back(scope); }
+}  // namespace detail
+
+// Marks the calling thread as the one running the loop while it is in scope (nests).
+class Executor::LoopThread {
+ public:
+  explicit LoopThread(Executor& ex)
+      : ex_(ex), previous_(ex.loop_thread_.exchange(std::this_thread::get_id())) {}
+  ~LoopThread() { ex_.loop_thread_.store(previous_); }
+  LoopThread(const LoopThread&) = delete;
+  LoopThread& operator=(const LoopThread&) = delete;
+
+ private:
+  Executor& ex_;
+  std::thread::id previous_;
+};
+
+#ifndef NDEBUG
+void Executor::AssertInLoopThread(const char* what) const {
+  const std::thread::id loop = loop_thread_.load(std::memory_order_relaxed);
+  if (loop == std::thread::id{} || loop == std::this_thread::get_id()) return;
+  std::ostringstream message;
+  message << "uxcom/net: " << what << " used on thread " << std::this_thread::get_id()
+          << ", but the executor runs on thread " << loop
+          << " (executor thread only: use Executor::Post from other threads)\n";
+  std::fputs(message.str().c_str(), stderr);
+  std::abort();
+}
+#endif
 
 namespace {
 
@@ -146,10 +180,8 @@ detail::ResolverPool& Executor::resolver() {
   return *resolver_;
 }
 
-void Executor::RegisterScope(detail::ScopeState* scope) { scopes_.push_back(scope); }
-void Executor::UnregisterScope(detail::ScopeState* scope) { scope->Unlink(); }
-
 void Executor::Schedule(std::coroutine_handle<> handle) {
+  AssertInLoopThread("a coroutine wake-up");
   if (ready_size_ == ready_.size()) {
     std::vector<std::coroutine_handle<>> bigger(ready_.size() * 2);
     for (size_t i = 0; i < ready_size_; ++i) {
@@ -266,6 +298,7 @@ void Executor::PollVirtual(bool may_wait) {
 }
 
 void Executor::Run() {
+  LoopThread loop(*this);
   while (!stop_.load(std::memory_order_acquire)) Turn(/*block=*/true);
   stop_.store(false, std::memory_order_release);
 }
@@ -276,7 +309,8 @@ void Executor::Stop() {
 }
 
 namespace detail {
-void RunUntil(Executor& ex, ScopeState* scope, const bool* done) {
+void ExecutorAccess::RunUntil(Executor& ex, ScopeState* scope, const bool* done) {
+  Executor::LoopThread loop(ex);
   while (!*done) {
     if (ex.stop_requested() && !scope->cancel.cancelled()) scope->cancel.Cancel();
     ex.Turn(/*block=*/!ex.stop_requested());
@@ -286,6 +320,7 @@ void RunUntil(Executor& ex, ScopeState* scope, const bool* done) {
 
 void Executor::Shutdown() {
   if (shut_down_) return;
+  LoopThread loop(*this);
   shutting_down_ = true;
   root_scope_->cancel.Cancel();
   auto tasks_alive = [this] {

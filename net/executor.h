@@ -185,23 +185,30 @@ class Executor {
 
   ExecutorMetrics::Snapshot metrics() const { return metrics_.Take(); }
 
-  // --- for awaitables and backends (executor thread only) ---------------------------------
-  void Schedule(std::coroutine_handle<> handle);
-  void AddTimer(detail::TimerNode* node) { timers_.Push(node); }
-  void RemoveTimer(detail::TimerNode* node) { timers_.Remove(node); }
-  ExecutorMetrics& mutable_metrics() { return metrics_; }
-  detail::Backend& backend_impl() { return *backend_; }
-  detail::ScopeState* root_scope() { return root_scope_; }
-  detail::ResolverPool& resolver();
-  void RegisterScope(detail::ScopeState* scope);
-  void UnregisterScope(detail::ScopeState* scope);
-  bool shutting_down() const { return shutting_down_; }
-  // One loop turn: run ready coroutines, posted closures, poll I/O (blocking if `block` and
-  // nothing is ready), fire due timers.
-  void Turn(bool block);
+  // Debug builds (NDEBUG undefined): aborts with a message naming `what` when called on
+  // another thread than the one running this executor's loop. For every "executor thread only"
+  // entry point (Spawn, Scope::Spawn, every timer and wake-up, Transport's methods); calls made
+  // while no thread runs the loop (setting up before Run or BlockOn) pass. Release builds:
+  // nothing at all.
+#ifdef NDEBUG
+  void AssertInLoopThread(const char*) const {}
+#else
+  void AssertInLoopThread(const char* what) const;
+#endif
 
  private:
   Executor(ExecutorOptions options, std::unique_ptr<detail::Backend> backend);
+  class LoopThread;
+  void Schedule(std::coroutine_handle<> handle);
+  void AddTimer(detail::TimerNode* node) {
+    AssertInLoopThread("a timer");
+    timers_.Push(node);
+  }
+  void RemoveTimer(detail::TimerNode* node) { timers_.Remove(node); }
+  detail::ResolverPool& resolver();
+  // One loop turn: run ready coroutines, posted closures, poll I/O (blocking if `block` and
+  // nothing is ready), fire due timers.
+  void Turn(bool block);
   friend struct detail::ExecutorAccess;
   bool RunReady();
   void RunPosted();
@@ -237,6 +244,8 @@ class Executor {
 
   detail::ScopeState* root_scope_ = nullptr;
   detail::IntrusiveList<detail::ListNode> scopes_;  // every live ScopeState
+  // The thread inside Run(), BlockOn() or Shutdown(), if any (AssertInLoopThread).
+  std::atomic<std::thread::id> loop_thread_{};
   std::unique_ptr<detail::ResolverPool> resolver_;
   bool shutting_down_ = false;
   bool shut_down_ = false;
@@ -257,9 +266,16 @@ namespace detail {
 
 // What the rest of net/ reaches inside an executor; not for embedders.
 struct ExecutorAccess {
+  static void Schedule(Executor& ex, std::coroutine_handle<> handle) { ex.Schedule(handle); }
   static TimePoint ReadClock(const Executor& ex) { return ex.ReadClock(); }
-  static void AddTimer(Executor& ex, TimerNode* node) { ex.timers_.Push(node); }
-  static void RemoveTimer(Executor& ex, TimerNode* node) { ex.timers_.Remove(node); }
+  static void AddTimer(Executor& ex, TimerNode* node) { ex.AddTimer(node); }
+  static void RemoveTimer(Executor& ex, TimerNode* node) { ex.RemoveTimer(node); }
+  static ExecutorMetrics& Metrics(Executor& ex) { return ex.metrics_; }
+  static Backend& BackendOf(Executor& ex) { return *ex.backend_; }
+  static ScopeState* RootScope(Executor& ex) { return ex.root_scope_; }
+  static ResolverPool& Resolver(Executor& ex) { return ex.resolver(); }
+  static void RegisterScope(Executor& ex, ScopeState* scope);
+  static void RunUntil(Executor& ex, ScopeState* scope, const bool* done);
   // Marks work the loop must wait for before virtual time may move (see external_work_).
   static void BeginExternalWork(Executor& ex) { ++ex.external_work_; }
   static void EndExternalWork(Executor& ex) { --ex.external_work_; }
@@ -274,8 +290,6 @@ inline Task<void> CaptureVoid(Task<void> task, bool* done) {
   co_await std::move(task);
   *done = true;
 }
-// Runs turns until *done; on Stop(), cancels `scope` once. Defined in executor.cc.
-void RunUntil(Executor& ex, ScopeState* scope, const bool* done);
 }  // namespace detail
 
 template <typename T>
@@ -285,12 +299,12 @@ T Executor::BlockOn(Task<T> task) {
   bool done = false;
   if constexpr (std::is_void_v<T>) {
     detail::SpawnOn(scope, detail::CaptureVoid(std::move(task), &done));
-    detail::RunUntil(*this, scope, &done);
+    detail::ExecutorAccess::RunUntil(*this, scope, &done);
     detail::ReleaseScopeState(scope);
   } else {
     std::optional<T> result;
     detail::SpawnOn(scope, detail::CaptureResult(std::move(task), &result, &done));
-    detail::RunUntil(*this, scope, &done);
+    detail::ExecutorAccess::RunUntil(*this, scope, &done);
     detail::ReleaseScopeState(scope);
     return std::move(*result);
   }

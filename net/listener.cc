@@ -56,7 +56,8 @@ absl::StatusOr<Listener> Listener::Listen(Executor& executor, const ListenOption
   if (!socket.ok()) return socket.status();
   absl::StatusOr<SocketAddress> local = socket->LocalAddress();
   if (!local.ok()) return local.status();
-  detail::ListenerCore* core = executor.backend_impl().NewListener(socket->Release());
+  detail::ListenerCore* core =
+      detail::ExecutorAccess::BackendOf(executor).NewListener(socket->Release());
   return Listener(executor, core, *local);
 }
 
@@ -121,7 +122,7 @@ absl::StatusOr<Listener::Accepted> Listener::AcceptAwaiter::await_resume() {
   if (!peer.ok()) return peer.status();  // e.g. reset before we looked: socket is closed
   if (absl::Status s = socket.SetNoDelay(true); !s.ok()) return s;
   Executor& ex = *listener_->executor_;
-  detail::StreamCore* core = ex.backend_impl().NewStream(socket.Release());
+  detail::StreamCore* core = detail::ExecutorAccess::BackendOf(ex).NewStream(socket.Release());
   return Accepted{Stream(ex, core, *peer), *peer};
 }
 

@@ -54,7 +54,7 @@ class Listener {
     SocketAddress peer;
   };
 
-  class AcceptAwaiter {
+  class UXCOM_AWAITABLE AcceptAwaiter {
    public:
     explicit AcceptAwaiter(Listener* listener) : listener_(listener) {}
     bool await_ready() const noexcept { return false; }

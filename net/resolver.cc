@@ -83,7 +83,7 @@ void ResolverPool::Worker() {
       ExecutorAccess::EndExternalWork(*executor);
       if (!request->resumed) {
         request->resumed = true;
-        executor->Schedule(request->waiter);
+        ExecutorAccess::Schedule(*executor, request->waiter);
       }
     });
   }
@@ -107,7 +107,7 @@ struct ResolveAwaiter {
     if (self->request->resumed) return;  // the result is already on its way
     self->request->resumed = true;
     self->cancelled = true;
-    self->executor->Schedule(self->request->waiter);
+    detail::ExecutorAccess::Schedule(*self->executor, self->request->waiter);
   }
   bool await_ready() const noexcept { return false; }
   template <typename P>
@@ -122,7 +122,7 @@ struct ResolveAwaiter {
     }
     // Virtual time must not move while the lookup runs (it would look like silence).
     detail::ExecutorAccess::BeginExternalWork(*executor);
-    executor->resolver().Submit(request);
+    detail::ExecutorAccess::Resolver(*executor).Submit(request);
     return true;
   }
   absl::StatusOr<std::vector<SocketAddress>> await_resume() {

@@ -102,7 +102,7 @@ struct SendReport {
 
 // The result of Transport::Send*: ready at once unless the overflow policy is kWait and a
 // destination queue is full.
-class SendAwaiter {
+class UXCOM_AWAITABLE SendAwaiter {
  public:
   explicit SendAwaiter(SendReport report) : report_(std::move(report)) {}
   explicit SendAwaiter(net::Task<SendReport> slow) : slow_(std::move(slow)) {}

@@ -37,11 +37,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "net/detail/timer_heap.h"
 #include "net/executor.h"
 #include "net/scope.h"
 #include "net/stream.h"
 #include "net/task.h"
+#include "net/timer.h"
 #include "xcom/internal/frame_buffer.h"
 #include "xcom/statistics.h"
 #include "xdr/protocol_version.h"
@@ -106,7 +106,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // An operation on the socket that closes the connection for `reason` if it has not
   // completed `limit` after it started, and for kIoError if it fails.
   template <typename Inner>
-  class [[nodiscard("co_await the operation: it does nothing otherwise")]] Guarded;
+  class UXCOM_AWAITABLE Guarded;
   using WriteAwaiter = Guarded<net::Stream::WriteAwaiter>;
   using ReadAwaiter = Guarded<net::Stream::ReadAwaiter>;
 
@@ -140,34 +140,28 @@ net::Task<T> Connection::Run(net::Task<T> step) {
 }
 
 template <typename Inner>
-class [[nodiscard("co_await the operation: it does nothing otherwise")]] Connection::Guarded {
+class UXCOM_AWAITABLE Connection::Guarded {
  public:
   template <typename MakeInner>
-  Guarded(Connection & conn, net::Duration limit, CloseReason reason, MakeInner make_inner)
+  Guarded(Connection& conn, net::Duration limit, CloseReason reason, MakeInner make_inner)
       : inner_(make_inner()) {
     timer_.conn = &conn;
     timer_.reason = reason;
     timer_.limit = limit;
-    timer_.callback = &Timer::OnFire;
   }
   Guarded(const Guarded&) = delete;
   Guarded& operator=(const Guarded&) = delete;
-  ~Guarded() { Disarm(); }
 
   bool await_ready() const noexcept { return false; }
   template <typename P>
   bool await_suspend(std::coroutine_handle<P> handle) {
-    executor_ = handle.promise().context->executor;
-    timer_.executor = executor_;
-    timer_.started = net::detail::ExecutorAccess::ReadClock(*executor_);
-    timer_.deadline = timer_.started + timer_.limit;
-    net::detail::ExecutorAccess::AddTimer(*executor_, &timer_);
+    timer_.ArmAfter(*handle.promise().context->executor, timer_.limit);
     if (inner_.await_suspend(handle)) return true;
-    Disarm();  // completed at once
+    timer_.Disarm();  // completed at once
     return false;
   }
   auto await_resume() {
-    Disarm();
+    timer_.Disarm();
     auto result = inner_.await_resume();
     const absl::Status& status = StatusOf(result);
     // Cancelled: whoever cancelled (a close, a deadline, Stop) has decided the reason.
@@ -178,17 +172,15 @@ class [[nodiscard("co_await the operation: it does nothing otherwise")]] Connect
   }
 
  private:
-  struct Timer : net::detail::TimerNode {
+  struct Timer : net::DeadlineTimer {
+    Timer() : DeadlineTimer(&OnFire) {}
     Connection* conn = nullptr;
-    net::Executor* executor = nullptr;
     CloseReason reason = CloseReason::kShutdown;
     net::Duration limit{};
-    net::TimePoint started{};
-    static void OnFire(net::detail::TimerNode* node) {
-      auto* self = static_cast<Timer*>(node);
-      const net::Duration waited =
-          net::detail::ExecutorAccess::ReadClock(*self->executor) - self->started;
-      self->conn->Close(self->reason, StalledFor(waited));
+    static void OnFire(net::DeadlineTimer& t) {
+      auto& self = static_cast<Timer&>(t);
+      const net::Duration waited = self.executor()->Now() - self.armed_at();
+      self.conn->Close(self.reason, StalledFor(waited));
     }
   };
   static const absl::Status& StatusOf(const absl::Status& s) { return s; }
@@ -196,13 +188,9 @@ class [[nodiscard("co_await the operation: it does nothing otherwise")]] Connect
   static const absl::Status& StatusOf(const absl::StatusOr<U>& s) {
     return s.status();
   }
-  void Disarm() {
-    if (executor_ != nullptr) net::detail::ExecutorAccess::RemoveTimer(*executor_, &timer_);
-  }
 
   Inner inner_;
   Timer timer_;
-  net::Executor* executor_ = nullptr;
 };
 
 }  // namespace uxcom::xcom::internal
