@@ -14,18 +14,47 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <string>
 
 #include "net/listener.h"
 
 namespace uxcom::net::testing {
 
-std::unique_ptr<Executor> NewExecutor(ExecutorOptions options) {
-  absl::StatusOr<std::unique_ptr<Executor>> ex = Executor::Create(options);
+namespace {
+
+std::unique_ptr<Executor> CreateOrSkip(ExecutorOptions options, bool uring_required) {
+  absl::StatusOr<std::unique_ptr<Executor>> ex = Executor::Create(std::move(options));
+  if (!ex.ok() && uring_required && !absl::IsInvalidArgument(ex.status())) {
+    SkipAll(Need::kIoUring, "every test of this io_uring variant: io_uring is refused here (" +
+                                std::string(ex.status().message()) + ")");
+  }
   if (!ex.ok()) {
     std::fprintf(stderr, "Executor::Create: %s\n", ex.status().ToString().c_str());
     std::abort();
   }
   return std::move(*ex);
+}
+
+}  // namespace
+
+BackendKind VariantBackend() {
+  const char* env = std::getenv("UXCOM_BACKEND");
+  if (env == nullptr) return BackendKind::kAuto;
+  if (std::string(env) == "io_uring") return BackendKind::kIoUring;
+  if (std::string(env) == "epoll") return BackendKind::kEpoll;
+  return BackendKind::kAuto;  // Create() rejects it with a message
+}
+
+std::unique_ptr<Executor> NewExecutor(ExecutorOptions options) {
+  const bool uring_required =
+      options.backend == BackendKind::kIoUring ||
+      (options.backend == BackendKind::kAuto && VariantBackend() == BackendKind::kIoUring);
+  return CreateOrSkip(std::move(options), uring_required);
+}
+
+std::unique_ptr<Executor> NewUringExecutor(ExecutorOptions options) {
+  options.backend = BackendKind::kIoUring;
+  return CreateOrSkip(std::move(options), /*uring_required=*/true);
 }
 
 uint16_t ReservePort() {

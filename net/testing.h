@@ -10,11 +10,28 @@
 #include "net/executor.h"
 #include "net/stream.h"
 #include "net/task.h"
+#include "test/skip.h"
 
 namespace uxcom::net::testing {
 
-// An executor with the backend the test run selects (UXCOM_BACKEND); aborts the test on error.
+using ::uxcom::testing::Need;
+using ::uxcom::testing::Skip;
+using ::uxcom::testing::SkipAll;
+
+// An executor with the backend the test variant selects: tools/defs.bzl's `both_backends`
+// declares `name` with UXCOM_BACKEND=io_uring and `name_epoll` with UXCOM_BACKEND=epoll, and
+// options.backend is left at kAuto so that the variable decides. Where the io_uring variant
+// finds io_uring refused, the whole binary is skipped (SkipAll, Need::kIoUring): it never
+// passes on epoll in io_uring's name. Any other error aborts the test.
 std::unique_ptr<Executor> NewExecutor(ExecutorOptions options = {});
+
+// An io_uring executor whatever the variant, for tests of io_uring itself (its features and
+// their fallbacks); skips the binary (SkipAll) where io_uring is refused.
+std::unique_ptr<Executor> NewUringExecutor(ExecutorOptions options = {});
+
+// The backend this test variant runs on: UXCOM_BACKEND, or kAuto when it is not set (a test
+// binary run by hand).
+BackendKind VariantBackend();
 
 // A loopback TCP port that nothing is bound to right now, for a listener a test starts next.
 // It is drawn at random below the kernel's ephemeral range, so no outgoing connection (ours or
