@@ -15,6 +15,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "net/listener.h"
 
@@ -121,6 +122,45 @@ Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor
   absl::StatusOr<Listener::Accepted> server = co_await listener->Accept();
   if (!server.ok()) co_return server.status();
   co_return std::make_pair(std::move(*client), std::move(server->stream));
+}
+
+Task<void> Echo(Stream stream) {
+  std::vector<std::byte> buf(4096);
+  for (;;) {
+    absl::StatusOr<size_t> n = co_await stream.ReadSome(buf);
+    if (!n.ok() || *n == 0) co_return;
+    absl::Status wrote = co_await stream.Write({buf.data(), *n});
+    if (!wrote.ok()) co_return;
+  }
+}
+
+Task<void> ServeEcho(Listener& listener, Scope& scope) {
+  for (;;) {
+    absl::StatusOr<Listener::Accepted> a = co_await listener.Accept();
+    if (!a.ok()) co_return;
+    scope.Spawn(Echo(std::move(a->stream)));
+  }
+}
+
+Task<absl::Status> EchoRoundTrip(Executor& executor, size_t bytes) {
+  absl::StatusOr<Listener> listener =
+      Listener::Listen(executor, {.address = SocketAddress::Loopback4(0)});
+  if (!listener.ok()) co_return listener.status();
+  Scope servers(executor);
+  servers.Spawn(ServeEcho(*listener, servers));
+  absl::StatusOr<Stream> client =
+      co_await Stream::Connect(executor, listener->local_address(), std::chrono::seconds(5));
+  absl::Status result = client.status();
+  if (result.ok()) {
+    std::vector<std::byte> out(bytes), back(bytes);
+    for (size_t i = 0; i < bytes; ++i) out[i] = Pattern(i, 11);
+    absl::Status wrote = co_await client->Write(out);
+    absl::Status read = co_await client->ReadExactly(back);
+    result = !wrote.ok() ? wrote : read;
+    if (result.ok() && out != back) result = absl::DataLossError("the echo came back altered");
+  }
+  co_await servers.Close();
+  co_return result;
 }
 
 }  // namespace uxcom::net::testing

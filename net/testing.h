@@ -2,12 +2,15 @@
 #ifndef UXCOM_NET_TESTING_H_
 #define UXCOM_NET_TESTING_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <utility>
 
 #include "absl/status/statusor.h"
 #include "net/executor.h"
+#include "net/listener.h"
+#include "net/scope.h"
 #include "net/stream.h"
 #include "net/task.h"
 #include "test/skip.h"
@@ -48,6 +51,20 @@ long RaiseFdLimit(long want);
 
 // A connected loopback TCP pair: {client side, server side}.
 Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor);
+
+// Byte i of test stream `seed`: data whose every offset is checkable.
+inline std::byte Pattern(uint64_t i, uint32_t seed = 0) {
+  return static_cast<std::byte>((i * 2654435761u + seed) >> 13);
+}
+
+// Writes back what `stream` reads until EOF or an error.
+Task<void> Echo(Stream stream);
+// Accepts until the listener fails (closed, cancelled), spawning Echo on `scope` per connection.
+Task<void> ServeEcho(Listener& listener, Scope& scope);
+
+// One round trip through a listener, its accept loop and a client on `executor`: `bytes` of
+// Pattern data written and read back. OK, or what failed (connect, write, read, a changed byte).
+Task<absl::Status> EchoRoundTrip(Executor& executor, size_t bytes);
 
 }  // namespace uxcom::net::testing
 
