@@ -264,10 +264,16 @@ TEST_CASE("ReadChunk hands out received bytes without copying and keeps what is 
     REQUIRE(wrote.ok());
     REQUIRE(a.ShutdownWrite().ok());
     std::string got;
-    // Consume one byte per call: nothing may be lost between calls.
+    // Consume one byte per call: nothing may be lost between calls. Without copying: each call
+    // sees the same received bytes in place, one further on (a copy per call would hand out a
+    // fresh buffer each time), until the chunk is used up.
+    const std::byte* previous = nullptr;
+    int in_place = 0;
     for (;;) {
       absl::StatusOr<size_t> n = co_await b.ReadChunk([&](std::span<const std::byte> data) {
         got.push_back(static_cast<char>(data[0]));
+        if (previous != nullptr && data.data() == previous + 1) ++in_place;
+        previous = data.data();
         return size_t{1};
       });
       if (absl::IsOutOfRange(n.status())) break;
@@ -275,6 +281,8 @@ TEST_CASE("ReadChunk hands out received bytes without copying and keeps what is 
       CHECK(*n == 1);
     }
     CHECK(got == "abcdef");
+    // "abcdef" may arrive in more than one chunk, but never one byte per chunk here.
+    CHECK(in_place >= 3);
   };
   ex->BlockOn(body());
 }
