@@ -72,16 +72,6 @@ void UringListener::OnAccept(Completion* c, int32_t res, uint32_t flags) {
   self->MaybeFinalize();
 }
 
-void UringListener::Cancel(IoOp* op) {
-  if (op == acceptor_) acceptor_ = nullptr;
-  op->Finish(-ECANCELED);  // an fd accepted later is queued for the next Accept()
-}
-
-void UringListener::Detach(IoOp* op) {
-  if (op == acceptor_) acceptor_ = nullptr;
-  op->pending = false;
-}
-
 void UringListener::Close() {
   if (closed_) return;
   closed_ = true;

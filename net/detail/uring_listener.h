@@ -17,8 +17,6 @@ class UringListener final : public ListenerCore {
  public:
   UringListener(UringRing* ring, int fd);
   bool StartAccept(AcceptOp* op) override;
-  void Cancel(IoOp* op) override;
-  void Detach(IoOp* op) override;
   void Close() override;
   void Release() override;
 
@@ -34,7 +32,6 @@ class UringListener final : public ListenerCore {
   bool cancelling_ = false;
   bool closed_ = false;
   bool released_ = false;
-  AcceptOp* acceptor_ = nullptr;
   std::deque<int> ready_;  // accepted fds (or -errno) nobody asked for yet
   OwnedCompletion<UringListener> accept_c_;
 };

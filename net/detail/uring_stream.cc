@@ -380,17 +380,6 @@ void UringStream::Cancel(IoOp* op) {
   }
 }
 
-void UringStream::Detach(IoOp* op) {
-  if (op == reader_) {
-    reader_ = nullptr;
-  } else if (op == connecting_) {
-    connecting_ = nullptr;
-  } else {
-    static_cast<ListNode*>(static_cast<WriteOp*>(op))->Unlink();
-  }
-  op->pending = false;
-}
-
 void UringStream::ReturnChunks() {
   while (!chunks_.empty()) {
     ring_->pool().Recycle(chunks_.front().bid);

@@ -32,7 +32,6 @@ class UringStream final : public StreamCore {
   bool StartWrite(WriteOp* op) override;
   bool StartConnect(ConnectOp* op) override;
   void Cancel(IoOp* op) override;
-  void Detach(IoOp* op) override;
   void Close() override;
   void Release() override;
   bool closed() const override { return closed_; }
@@ -76,8 +75,7 @@ class UringStream final : public StreamCore {
   bool bundle_armed_ = false;     // the multishot recv in flight was armed with BUNDLE
   bool multishot_armed_ = false;  // a multishot recv was armed before (re-arms are counted)
   bool maybe_readable_ = false;   // the last receive left data in the socket
-  ReadOp* reader_ = nullptr;
-  RingQueue<Chunk> chunks_;                // no allocation per received buffer
+  RingQueue<Chunk> chunks_;       // no allocation per received buffer
   std::unique_ptr<std::byte[]> fallback_;  // one-shot chunk reads when the ring is empty
   size_t fallback_head_ = 0;
   size_t fallback_tail_ = 0;
@@ -86,14 +84,12 @@ class UringStream final : public StreamCore {
   OwnedCompletion<UringStream> multishot_c_;
   OwnedCompletion<UringStream> oneshot_c_;
 
-  // Send side: at most one send in flight; the rest wait in order.
-  IntrusiveList<WriteOp> writers_;
+  // Send side: at most one send in flight, the head of StreamCore::writers_.
   bool send_in_flight_ = false;
   int send_error_ = 0;
   msghdr send_msg_{};
   OwnedCompletion<UringStream> send_c_;
 
-  ConnectOp* connecting_ = nullptr;
   OwnedCompletion<UringStream> connect_c_;
 };
 
