@@ -539,30 +539,26 @@ TEST_CASE("a fast sender and a slow zero-copy reader: every byte arrives, in ord
     REQUIRE(pair.ok());
     auto& [a, b] = *pair;
     Scope scope(*ex);
-    scope.Spawn([](Stream& s) -> Task<void> {
-      std::vector<std::byte> out(kTotal);
-      for (size_t i = 0; i < kTotal; ++i) out[i] = Pattern(i, 7);
-      auto wrote = co_await s.Write(out);
-      CHECK(wrote.ok());
-    }(a));
-    // ReadChunk: the zero-copy reads, consumed in pieces that straddle buffer boundaries.
-    size_t received = 0;
-    bool intact = true;
+    absl::Status wrote;
+    scope.Spawn(testing::WritePattern(a, kTotal, 7, &wrote));
+    // ReadChunk: the zero-copy reads, consumed in pieces that straddle buffer boundaries
+    // (3000 bytes: not a multiple of a buffer size).
+    testing::PatternReader reader{.seed = 7};
     int reads = 0;
-    while (received < kTotal) {
-      if (++reads % 64 == 0) co_await Sleep(1ms);  // slow reader: the sender runs ahead
-      absl::StatusOr<size_t> n = co_await b.ReadChunk([&](std::span<const std::byte> data) {
-        size_t take = std::min<size_t>(data.size(), 3000);  // not a multiple of a buffer size
-        for (size_t i = 0; i < take; ++i) intact &= data[i] == Pattern(received + i, 7);
-        received += take;
-        return take;
-      });
+    while (reader.received < kTotal) {
+      if (++reads % 64 == 0) {  // slow reader: the sender runs ahead
+        absl::Status slept = co_await Sleep(1ms);
+        REQUIRE(slept.ok());
+      }
+      absl::StatusOr<size_t> n = co_await b.ReadChunk(
+          [&](std::span<const std::byte> data) { return reader.Consume(data, 3000); });
       REQUIRE(n.ok());
       REQUIRE(*n > 0);
     }
-    CHECK(intact);
-    CHECK(received == kTotal);
+    CHECK(reader.intact);
+    CHECK(reader.received == kTotal);
     co_await scope.Join();
+    CHECK(wrote.ok());
   };
   ex->BlockOn(body());
   MESSAGE(ex->metrics().ToString());

@@ -124,6 +124,13 @@ Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor
   co_return std::make_pair(std::move(*client), std::move(server->stream));
 }
 
+Task<void> WritePattern(Stream& stream, size_t bytes, uint32_t seed, absl::Status* result) {
+  std::vector<std::byte> out(bytes);
+  for (size_t i = 0; i < bytes; ++i) out[i] = Pattern(i, seed);
+  absl::Status wrote = co_await stream.Write(out);
+  *result = wrote;
+}
+
 Task<void> Echo(Stream stream) {
   std::vector<std::byte> buf(4096);
   for (;;) {

@@ -2,9 +2,11 @@
 #ifndef UXCOM_NET_TESTING_H_
 #define UXCOM_NET_TESTING_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -56,6 +58,23 @@ Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor
 inline std::byte Pattern(uint64_t i, uint32_t seed = 0) {
   return static_cast<std::byte>((i * 2654435761u + seed) >> 13);
 }
+
+// Writes `bytes` of Pattern(i, seed) to `stream` in one Write; the result goes to *result.
+Task<void> WritePattern(Stream& stream, size_t bytes, uint32_t seed, absl::Status* result);
+
+// Checks received bytes against Pattern(i, seed) as they are consumed, in order.
+struct PatternReader {
+  uint32_t seed = 0;
+  size_t received = 0;
+  bool intact = true;
+  // Consumes up to `at_most` bytes of `data` (a ReadChunk visitor's answer).
+  size_t Consume(std::span<const std::byte> data, size_t at_most) {
+    size_t take = std::min(data.size(), at_most);
+    for (size_t i = 0; i < take; ++i) intact &= data[i] == Pattern(received + i, seed);
+    received += take;
+    return take;
+  }
+};
 
 // Writes back what `stream` reads until EOF or an error.
 Task<void> Echo(Stream stream);

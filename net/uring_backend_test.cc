@@ -139,23 +139,12 @@ void ExhaustRing(bool bundles) {
     REQUIRE(pair.ok());
     auto& [a, b] = *pair;
     Scope scope(*ex);
-    scope.Spawn([](Stream& s) -> Task<void> {
-      std::vector<std::byte> out(kTotal);
-      for (size_t i = 0; i < kTotal; ++i) out[i] = Pattern(i, 7);
-      auto wrote = co_await s.Write(out);
-      CHECK(wrote.ok());
-    }(a));
-    size_t received = 0;
-    bool intact = true;
-    auto consume = [&](std::span<const std::byte> data, size_t at_most) {
-      size_t take = std::min(data.size(), at_most);
-      for (size_t i = 0; i < take; ++i) intact &= data[i] == Pattern(received + i, 7);
-      received += take;
-      return take;
-    };
+    absl::Status wrote;
+    scope.Spawn(testing::WritePattern(a, kTotal, 7, &wrote));
+    testing::PatternReader reader{.seed = 7};
     // The first read arms the multishot recv; the reader keeps its first buffer and stops.
     absl::StatusOr<size_t> first =
-        co_await b.ReadChunk([&](std::span<const std::byte> d) { return consume(d, 1); });
+        co_await b.ReadChunk([&](std::span<const std::byte> d) { return reader.Consume(d, 1); });
     REQUIRE(first.ok());
     // Until the kernel has filled the whole ring (and, without bundles, said ENOBUFS).
     auto exhausted = [&] {
@@ -173,15 +162,16 @@ void ExhaustRing(bool bundles) {
     CHECK(held.bytes_received == ring_bytes);  // not a byte beyond the ring: the recv ended
     CHECK(held.multishot_rearms == 0);
     // Reading again returns the buffers and re-arms the recv.
-    while (received < kTotal) {
-      absl::StatusOr<size_t> n =
-          co_await b.ReadChunk([&](std::span<const std::byte> d) { return consume(d, 3000); });
+    while (reader.received < kTotal) {
+      absl::StatusOr<size_t> n = co_await b.ReadChunk(
+          [&](std::span<const std::byte> d) { return reader.Consume(d, 3000); });
       REQUIRE(n.ok());
       REQUIRE(*n > 0);
     }
-    CHECK(intact);
-    CHECK(received == kTotal);
+    CHECK(reader.intact);
+    CHECK(reader.received == kTotal);
     co_await scope.Join();
+    CHECK(wrote.ok());
   };
   ex->BlockOn(body());
   ExecutorMetrics::Snapshot m = ex->metrics();
