@@ -29,8 +29,9 @@ namespace detail {
 
 class UXCOM_AWAITABLE SleepAwaiter {
  public:
-  // `deadline` absolute, or relative to the current time (a fresh clock reading, not the
-  // cached Now(), so that a sleep is never short) when `is_relative`.
+  // `deadline` absolute, or `relative` to the current time (a fresh clock reading when the
+  // sleep starts, not the cached Now() of the turn, which may be older: a sleep never ends
+  // early; under virtual time, the virtual time).
   SleepAwaiter(TimePoint deadline, Duration relative, bool is_relative)
       : deadline_(deadline), relative_(relative), is_relative_(is_relative) {
     hook_.self = this;
