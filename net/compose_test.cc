@@ -115,7 +115,8 @@ TEST_CASE("cancelling the caller of WhenAny cancels every operation, and WhenAny
   TwoStrings r;
   Scope scope(*ex);
   scope.Spawn(RaceUntilCancelled(&r));
-  ex->BlockOn(After(5ms, "x"));  // let it start
+  absl::StatusOr<std::string> started = ex->BlockOn(After(5ms, "x"));  // let it start
+  REQUIRE(started.ok());
   ex->BlockOn(scope.Close());
   CHECK(absl::IsCancelled(std::get<0>(r.results).status()));
   CHECK(absl::IsCancelled(std::get<1>(r.results).status()));

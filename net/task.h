@@ -38,7 +38,7 @@
 
 // Every awaitable type of net/ and xcom/ carries this attribute, so that a call whose awaitable
 // is dropped without co_await (which does nothing, or loses what it was for) fails to compile
-// under -Werror and warns otherwise (//net:nodiscard_test proves it for each of them).
+// under -Werror and warns otherwise (//xcom:nodiscard_test proves it for each of them).
 #define UXCOM_AWAITABLE                                                           \
   [[nodiscard(                                                                    \
       "co_await it: an awaitable does nothing until it is awaited (spawn a Task " \

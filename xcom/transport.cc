@@ -162,6 +162,73 @@ net::Task<void> Transport::Stop() {
   st.inbox.Close();
 }
 
+namespace {
+
+std::string Milliseconds(Duration d) {
+  return absl::StrCat(std::chrono::duration_cast<std::chrono::milliseconds>(d).count(), " ms");
+}
+
+absl::Status NotFlushed(TransportState& st, Duration timeout) {
+  std::string pending;
+  for (const std::shared_ptr<Server>& s : st.servers.all()) {
+    if (s->drained.is_set()) continue;
+    absl::StrAppend(&pending, pending.empty() ? "" : "; ", s->address, ": ",
+                    s->peer.waiting() + s->peer.in_flight(), " messages (",
+                    PeerConnectionStateName(static_cast<PeerConnectionState>(s->state())), ")");
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("Flush: not written within ", Milliseconds(timeout), ": ", pending));
+}
+
+std::shared_ptr<Server> FirstUndrained(TransportState& st) {
+  for (const std::shared_ptr<Server>& s : st.servers.all()) {
+    if (!s->drained.is_set()) return s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+net::Task<absl::Status> Transport::Flush(Duration timeout) {
+  std::shared_ptr<TransportState> state = state_;
+  TransportState& st = *state;
+  st.executor.AssertInLoopThread("Transport::Flush");
+  const net::TimePoint deadline = st.executor.Now() + timeout;
+  for (;;) {
+    std::shared_ptr<Server> busy = FirstUndrained(st);
+    if (busy == nullptr) co_return absl::OkStatus();
+    const Duration left = deadline - st.executor.Now();
+    if (left <= Duration::zero()) co_return NotFlushed(st, timeout);
+    absl::Status drained = co_await net::WithTimeout(left, busy->drained.Wait());
+    if (absl::IsDeadlineExceeded(drained)) co_return NotFlushed(st, timeout);
+    if (!drained.ok()) co_return drained;
+  }
+}
+
+net::Task<absl::Status> Transport::WaitForPeer(SiteId id, NodeNo node, Duration timeout) {
+  std::shared_ptr<TransportState> state = state_;
+  TransportState& st = *state;
+  st.executor.AssertInLoopThread("Transport::WaitForPeer");
+  if (!running()) co_return absl::FailedPreconditionError("transport not running");
+  absl::StatusOr<Liveness> known = liveness(id, node);  // the same errors for a bad address
+  if (!known.ok()) co_return known.status();
+  std::shared_ptr<Server> s = st.FindSite(id)->servers[node];
+  if (s->local) co_return absl::OkStatus();
+  if (s->invalid) {
+    co_return absl::FailedPreconditionError(absl::StrCat(
+        "node ", node, " (", s->address, ") was invalidated by a forced configuration"));
+  }
+  absl::Status ready = co_await net::WithTimeout(timeout, s->ready.Wait());
+  if (absl::IsDeadlineExceeded(ready)) {
+    co_return absl::DeadlineExceededError(absl::StrCat(
+        "node ", node, " (", s->address, ") not connected and negotiated within ",
+        Milliseconds(timeout), ": its connection is ",
+        PeerConnectionStateName(static_cast<PeerConnectionState>(s->state())), " after ",
+        s->peer.connects(), " connections and ", s->peer.dial_failures(), " failed dials"));
+  }
+  co_return ready;
+}
+
 bool Transport::running() const { return state_->started && !state_->stopped; }
 net::SocketAddress Transport::listen_address() const { return state_->bound_address; }
 const TransportOptions& Transport::options() const { return state_->options; }
@@ -281,16 +348,48 @@ namespace {
 
 using Waiting = std::vector<std::pair<std::shared_ptr<Server>, QueuedMessage>>;
 
+// The entries of a kWait send that found their queue full. Whatever it still holds when it is
+// destroyed was never queued (the SendAwaiter was dropped without co_await, so its task never
+// ran): each is counted as DropReason::kNotAwaited, none is lost silently.
+class PendingEntries {
+ public:
+  PendingEntries(std::shared_ptr<TransportState> state, Waiting entries)
+      : state_(std::move(state)), entries_(std::move(entries)) {}
+  PendingEntries(PendingEntries&& other) noexcept
+      : state_(std::move(other.state_)),
+        entries_(std::exchange(other.entries_, {})),
+        next_(std::exchange(other.next_, 0)) {}
+  PendingEntries(const PendingEntries&) = delete;
+  PendingEntries& operator=(const PendingEntries&) = delete;
+  PendingEntries& operator=(PendingEntries&&) = delete;
+  ~PendingEntries() {
+    for (; next_ < entries_.size(); ++next_) {
+      state_->CountDrop(entries_[next_].first.get(), DropReason::kNotAwaited, nullptr,
+                        absl::OkStatus());
+    }
+  }
+  // The next entry to queue, or null when every one was taken.
+  std::pair<std::shared_ptr<Server>, QueuedMessage>* Take() {
+    return next_ < entries_.size() ? &entries_[next_++] : nullptr;
+  }
+
+ private:
+  std::shared_ptr<TransportState> state_;
+  Waiting entries_;
+  size_t next_ = 0;
+};
+
 // The slow path of a send under QueueOverflowPolicy::kWait: wait for room in each full queue.
 net::Task<SendReport> WaitForRoom(std::shared_ptr<TransportState> state, SendReport report,
-                                  Waiting waiting) {
-  for (auto& [server, entry] : waiting) {
-    absl::Status s = co_await server->peer.queue().Push(std::move(entry));
+                                  PendingEntries pending) {
+  while (std::pair<std::shared_ptr<Server>, QueuedMessage>* entry = pending.Take()) {
+    Server& server = *entry->first;
+    absl::Status s = co_await server.peer.queue().Push(std::move(entry->second));
     if (s.ok()) {
-      server->drained.Reset();
+      server.drained.Reset();
       ++report.queued;
     } else {
-      state->CountDrop(server.get(),
+      state->CountDrop(&server,
                        absl::IsCancelled(s) ? DropReason::kQueueFull : DropReason::kServerCollected,
                        &report, s);
     }
@@ -303,6 +402,7 @@ enum class Targets { kAll, kOthers, kSelf, kOne };
 SendAwaiter Fanout(const std::shared_ptr<TransportState>& state, SiteId id, const xdr::PaxMsg& msg,
                    Targets targets, NodeNo one = kVoidNodeNo) {
   TransportState& st = *state;
+  st.executor.AssertInLoopThread("Transport::Send*");
   SendReport report;
   if (st.stopped) {
     report.status = absl::FailedPreconditionError("transport stopped");
@@ -347,7 +447,8 @@ SendAwaiter Fanout(const std::shared_ptr<TransportState>& state, SiteId id, cons
     st.Enqueue(server, message, i, report, wait);
   }
   if (waiting.empty()) return SendAwaiter(std::move(report));
-  return SendAwaiter(WaitForRoom(state, std::move(report), std::move(waiting)));
+  return SendAwaiter(
+      WaitForRoom(state, std::move(report), PendingEntries(state, std::move(waiting))));
 }
 
 }  // namespace
@@ -431,9 +532,19 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
 
 // --- receiving ----------------------------------------------------------------------------------
 
-net::Channel<IncomingMessage>::PopAwaiter Transport::Receive() { return state_->inbox.Pop(); }
+ReceiveAwaiter Transport::Receive() {
+  state_->executor.AssertInLoopThread("Transport::Receive");
+  return state_->inbox.Pop();
+}
 
-std::optional<IncomingMessage> Transport::TryReceive() { return state_->inbox.TryPop(); }
+net::Task<absl::StatusOr<IncomingMessage>> Transport::Receive(Duration timeout) {
+  return net::WithTimeout(timeout, Receive());
+}
+
+std::optional<IncomingMessage> Transport::TryReceive() {
+  state_->executor.AssertInLoopThread("Transport::TryReceive");
+  return state_->inbox.TryPop();
+}
 
 // --- observing ----------------------------------------------------------------------------------
 

@@ -124,10 +124,7 @@ xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op) {
 }
 
 net::Task<absl::StatusOr<IncomingMessage>> ReceiveWithin(Transport& t, net::Duration timeout) {
-  auto receive = [](Transport& t) -> net::Task<absl::StatusOr<IncomingMessage>> {
-    co_return co_await t.Receive();
-  };
-  co_return co_await net::WithTimeout(timeout, receive(t));
+  return t.Receive(timeout);
 }
 
 net::Task<bool> Eventually(std::function<bool()> condition, net::Duration timeout) {
