@@ -43,6 +43,7 @@ class EpollStream final : public StreamCore, public EpollHandler {
   void Close() override;
   void Release() override;
   bool closed() const override { return closed_; }
+  size_t buffered() const override { return chunk_tail_ - chunk_head_; }
   void OnEvents(uint32_t events) override;
 
  private:

@@ -85,6 +85,7 @@ class UringStream final : public StreamCore {
   void Close() override;
   void Release() override;
   bool closed() const override { return closed_; }
+  size_t buffered() const override;
 
  private:
   enum class RecvState { kIdle, kMultishot, kOneShot, kCancelling };
@@ -570,6 +571,12 @@ size_t UringStream::HeadLength() const {
   if (fallback_head_ < fallback_tail_) return fallback_tail_ - fallback_head_;
   if (!chunks_.empty()) return chunks_.front().length - chunks_.front().offset;
   return 0;
+}
+
+size_t UringStream::buffered() const {
+  size_t n = fallback_tail_ - fallback_head_;
+  for (size_t i = 0; i < chunks_.size(); ++i) n += chunks_.at(i).length - chunks_.at(i).offset;
+  return n;
 }
 
 size_t UringStream::CopyOut(std::span<std::byte> dst) {
