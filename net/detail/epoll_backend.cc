@@ -327,9 +327,9 @@ bool EpollListener::TryAccept(AcceptOp* op) {
       op->result = fd;
       return true;
     }
-    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-    op->result = -errno;
+    op->result = -errno;  // the Listener tells one connection's errors from its own
     return true;
   }
 }
