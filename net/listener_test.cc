@@ -143,7 +143,7 @@ TEST_CASE(
   CHECK(c.errors == 0);
   CHECK(c.accepted + c.connections_lost >= storm_connects);
   CHECK(ex->metrics().accept_connections_lost == c.connections_lost);
-  REQUIRE(samples.size() >= 20);
+  CHECK(samples.size() >= 20);
   CHECK(Percentile(testing::AnswerTimes(samples), 0.99) < kMaxConnectP99);
   for (const Prober::Sample& s : samples) CHECK(s.outcome == testing::Outcome::kServed);
 }
@@ -334,7 +334,7 @@ TEST_CASE(
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(storm_connects >= 100);
-  REQUIRE(at_limit.size() >= 20);
+  CHECK(at_limit.size() >= 20);
   CHECK(Percentile(testing::AnswerTimes(at_limit), 0.99) < kMaxConnectP99);
   for (const Prober::Sample& s : at_limit) CHECK(s.outcome != testing::Outcome::kTimedOut);
   CHECK(served);

@@ -195,25 +195,34 @@ void Prober::Run(SocketAddress target, std::chrono::milliseconds period) {
   finished_ = true;
 }
 
-Outcome EchoRoundTrip(int fd, std::chrono::milliseconds timeout) {
-  static constexpr char kMessage[] = "healthy client, echo me";
-  if (::send(fd, kMessage, sizeof kMessage, MSG_NOSIGNAL) != sizeof kMessage) {
+Outcome RoundTrip(int fd, std::span<const std::byte> request, std::span<std::byte> reply,
+                  std::chrono::milliseconds timeout) {
+  if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
     return Outcome::kRefused;
   }
-  char back[sizeof kMessage];
   size_t got = 0;
   const WallClock::time_point deadline = WallClock::now() + timeout;
-  while (got < sizeof back) {
+  while (got < reply.size()) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - WallClock::now());
     pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
     if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) {
       return Outcome::kTimedOut;
     }
-    const ssize_t n = ::recv(fd, back + got, sizeof back - got, 0);
+    const ssize_t n = ::recv(fd, reply.data() + got, reply.size() - got, 0);
     if (n <= 0) return Outcome::kRefused;
     got += static_cast<size_t>(n);
   }
+  return Outcome::kServed;
+}
+
+Outcome EchoRoundTrip(int fd, std::chrono::milliseconds timeout) {
+  static constexpr char kMessage[] = "healthy client, echo me";
+  const auto request = std::as_bytes(std::span(kMessage));
+  std::byte back[sizeof kMessage];
+  const Outcome outcome = RoundTrip(fd, request, back, timeout);
+  if (outcome != Outcome::kServed) return outcome;
   return std::memcmp(back, kMessage, sizeof back) == 0 ? Outcome::kServed : Outcome::kRefused;
 }
 

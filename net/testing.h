@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -112,8 +113,11 @@ class Prober {
   std::thread thread_;
 };
 
-// Writes a message on a blocking socket and waits up to `timeout` for it to come back: an
-// echo round trip. For Prober.
+// Writes `request` on a blocking socket and waits up to `timeout` for reply.size() bytes,
+// which it stores in `reply` (kServed once they are all there, whatever they are).
+Outcome RoundTrip(int fd, std::span<const std::byte> request, std::span<std::byte> reply,
+                  std::chrono::milliseconds timeout);
+// A RoundTrip whose reply must be the request itself: an echo. For Prober.
 Outcome EchoRoundTrip(int fd, std::chrono::milliseconds timeout);
 
 // Samples' durations: the connects, or the answers.
