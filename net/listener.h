@@ -91,7 +91,7 @@ class Listener {
     uint64_t accepted = 0;          // connections handed to Accept()'s caller
     uint64_t connections_lost = 0;  // failed before they could be handed over; each cost itself
     uint64_t shed = 0;              // accepted and reset at once: out of descriptors
-    uint64_t errors = 0;            // errors Accept() returned
+    uint64_t errors = 0;            // errors Accept() returned (not kCancelled, not closed)
   };
 
   // The next connection; see the top of this file for what its errors mean.

@@ -10,13 +10,19 @@
 
 #include <doctest/doctest.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -343,6 +349,99 @@ TEST_CASE(
   CHECK(Field(report, "errors") == 0);  // and Accept() never failed because of it
   CHECK(Field(report, "reserve") == 1);
   CHECK(Field(report, "accepted") >= 1);
+}
+
+// --- a policy that refuses every accept --------------------------------------------------------
+
+// Makes accept4 fail with EPERM in this process from now on (seccomp), like a sandbox policy
+// that forbids accepting. False where the architecture is not handled here.
+bool RefuseAccept4() {
+#if defined(__x86_64__)
+  constexpr uint32_t kArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+  constexpr uint32_t kArch = AUDIT_ARCH_AARCH64;
+#else
+  return false;
+#endif
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kArch, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_accept4, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{.len = sizeof filter / sizeof filter[0], .filter = filter};
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) == 0;
+}
+
+// The child: one queued connection, accept4 refused by seccomp, up to two Accept()s. Writes
+// "backend <name>", then "accepted" or "error <code> ms <elapsed> errors <count> | <message>"
+// for each Accept() to `report` (the first success ends it).
+Task<void> AcceptUnderRefusal(Executor& ex, int report) {
+  absl::StatusOr<Listener> listener =
+      Listener::Listen(ex, {.address = SocketAddress::Loopback4(0)});
+  if (!listener.ok()) co_return;
+  std::chrono::nanoseconds took;
+  const int client = testing::TimedConnect(listener->local_address(), 3s, &took);
+  if (client < 0 || !RefuseAccept4()) co_return;
+  SendLine(report, absl::StrCat("backend ", BackendName(ex.backend())));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<Listener::Accepted> a = co_await listener->Accept();
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    std::string line = a.ok()
+                           ? std::string("accepted")
+                           : absl::StrCat("error ", absl::StatusCodeToString(a.status().code()),
+                                          " ms ", static_cast<int>(Ms(elapsed)), " errors ",
+                                          listener->counters().errors, " | ", a.status().message());
+    SendLine(report, line);
+    if (a.ok()) break;
+  }
+  ::close(client);
+}
+
+TEST_CASE(
+    "a policy that refuses every accept (seccomp: accept4 fails with EPERM) is reported as the "
+    "listener's error after a bounded number of tries, never spun on") {
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::close(sv[0]);
+    std::unique_ptr<Executor> ex = NewExecutor();
+    ex->BlockOn(AcceptUnderRefusal(*ex, sv[1]));
+    ex->Shutdown();
+    ::_exit(0);
+  }
+  ::close(sv[1]);
+  const std::string backend = ReadLine(sv[0], 20s);
+  const std::string first = ReadLine(sv[0], 20s);
+  const std::string second = first == "accepted" ? "" : ReadLine(sv[0], 20s);
+  ::close(sv[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  MESSAGE(backend, ": first Accept(): ", first, "; second: ", second);
+  CHECK(WIFEXITED(status));
+  REQUIRE_MESSAGE(!backend.empty(), "the child could not install the seccomp filter");
+  if (backend == "backend io_uring") {
+    // io_uring accepts inside the kernel, without the accept4 system call the filter sees (the
+    // listener calls accept4 only to shed while out of descriptors).
+    MESSAGE("io_uring accepts through the ring: the filter cannot refuse it");
+    CHECK(first == "accepted");
+    return;
+  }
+  for (const std::string& line : {first, second}) {
+    CHECK(line.rfind("error PERMISSION_DENIED", 0) == 0);
+    CHECK(line.find("times in a row") != std::string::npos);
+    CHECK(Field(line, "ms") < 100);  // 64 refusals take microseconds: no backoff, no spinning
+  }
+  CHECK(Field(first, "errors") == 1);
+  CHECK(Field(second, "errors") == 2);
 }
 
 }  // namespace
