@@ -159,8 +159,6 @@ TEST_CASE(
     "a node under a storm of resets, and out of descriptors, keeps answering healthy peers "
     "within 100 ms (p99) and its group loses nothing") {
   Cluster c;
-  c.binary = Runfile("xcom/tools/xcom_node");
-  REQUIRE_MESSAGE(!c.binary.empty(), "xcom/tools/xcom_node not found in the runfiles");
   c.fd_limits[kVictim] = kFdLimit;
   std::string started = c.Start(3);
   REQUIRE_MESSAGE(started.empty(), started);

@@ -41,8 +41,6 @@ TEST_CASE(
     "a killed node restarted on its port is redialled with a new tag and gets every "
     "later message once, in order") {
   Cluster c;
-  c.binary = Runfile("xcom/tools/xcom_node");
-  REQUIRE_MESSAGE(!c.binary.empty(), "xcom/tools/xcom_node not found in the runfiles");
   std::string started = c.Start(3);
   REQUIRE_MESSAGE(started.empty(), started);
   constexpr int kVictim = 1;

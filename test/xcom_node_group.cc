@@ -154,7 +154,10 @@ std::string Cluster::StartNode(int i, const std::string& address) {
   return "";
 }
 
+Cluster::Cluster() : binary(Runfile("xcom/tools/xcom_node")) {}
+
 std::string Cluster::Start(int n) {
+  if (binary.empty()) return "xcom/tools/xcom_node not found in the runfiles";
   std::string why;
   for (int attempt = 0; attempt < 3; ++attempt) {
     std::vector<std::string> addresses;

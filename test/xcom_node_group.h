@@ -5,8 +5,7 @@
 // A node's payloads carry "seq=<n>" from a per-process counter, so receivers check order and
 // duplicates per sender.
 //
-//   Cluster c;
-//   c.binary = Runfile("xcom/tools/xcom_node");
+//   Cluster c;                                       // xcom_node from the runfiles
 //   std::string why = c.Start(3);                    // empty: every node is ready
 //   c.nodes[0]->proc->Send("send 5");
 //   bool all = c.Eventually([&] { return c.nodes[1]->delivered[0].size() == 5; }, kWait);
@@ -82,7 +81,8 @@ bool IsNegotiated(const json& peer_entry);
 
 class Cluster {
  public:
-  std::string binary;
+  Cluster();
+  std::string binary;  // xcom_node (from the test's runfiles by default)
   std::string members;
   std::vector<std::unique_ptr<Node>> nodes;
   // Node index -> RLIMIT_NOFILE it starts with (soft and hard), for nodes meant to run out of
