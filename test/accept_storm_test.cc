@@ -231,14 +231,9 @@ TEST_CASE(
                             << " of " << total);
     }
   }
-  for (auto& n : c.nodes) n->proc->Send("quit");
-  for (auto& n : c.nodes) {
-    bool stopped = n->PumpUntil([&] { return n->stopped; }, After(kWait));
-    CHECK_MESSAGE(stopped, "node " << n->index << " did not stop\n" << n->Transcript());
-    std::optional<int> exit = n->proc->Wait(After(kWait));
-    CHECK_MESSAGE(DescribeStatus(exit) == "exit 0", n->Transcript());
-    CHECK_MESSAGE(n->problems.empty(), n->Transcript());
-  }
+  const std::string stop = c.StopAll();
+  CHECK_MESSAGE(stop.empty(), stop);
+  for (auto& n : c.nodes) CHECK_MESSAGE(n->problems.empty(), n->Transcript());
 
   // --- the requirements -------------------------------------------------------------------------
   CHECK(storm_connects >= 400);

@@ -251,14 +251,8 @@ TEST_CASE(
   CHECK_MESSAGE(all, "phase 3 deliveries incomplete\n" << c.Transcripts());
 
   // --- stop everyone; then nothing more can arrive ---------------------------------------------
-  for (auto& n : c.nodes) n->proc->Send("quit");
-  for (auto& n : c.nodes) {
-    bool stopped = n->PumpUntil([&] { return n->stopped; }, After(kWait));
-    CHECK_MESSAGE(stopped, "node " << n->index << " did not stop\n" << n->Transcript());
-    std::optional<int> exit = n->proc->Wait(After(kWait));
-    CHECK_MESSAGE(DescribeStatus(exit) == "exit 0", n->Transcript());
-    while (std::optional<std::string> line = n->proc->ReadLine(After(kWait))) n->Handle(*line);
-  }
+  const std::string stop = c.StopAll();
+  CHECK_MESSAGE(stop.empty(), stop);
 
   // Every delivery over each process's life: exactly these, in this order.
   std::vector<long long> victim_twice = Range(0, 4);

@@ -204,4 +204,19 @@ std::string Cluster::WaitMesh() {
   return "";
 }
 
+std::string Cluster::StopAll() {
+  std::string why;
+  for (auto& n : nodes) n->proc->Send("quit");
+  for (auto& n : nodes) {
+    const bool stopped = n->PumpUntil([&] { return n->stopped; }, After(kWait));
+    const std::string exit = DescribeStatus(n->proc->Wait(After(kWait)));
+    while (std::optional<std::string> line = n->proc->ReadLine(After(kWait))) n->Handle(*line);
+    if (!stopped || exit != "exit 0") {
+      why += "node " + std::to_string(n->index) + (stopped ? "" : " did not stop,") + " " + exit +
+             "\n" + n->Transcript();
+    }
+  }
+  return why;
+}
+
 }  // namespace uxcom::test

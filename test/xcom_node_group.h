@@ -100,6 +100,9 @@ class Cluster {
   bool Eventually(const std::function<bool()>& done, Clock::duration timeout);
   // Waits until every node negotiated with every other one; empty, or what is missing.
   std::string WaitMesh();
+  // Tells every node to quit and reads what each still printed; empty when every one stopped
+  // and exited 0, else what went wrong, with its transcript.
+  std::string StopAll();
 };
 
 }  // namespace uxcom::test
