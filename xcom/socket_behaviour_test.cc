@@ -157,18 +157,28 @@ net::Task<uint32_t> SendBatch(DialingNode& d, RawPeer& c, int batch, int count) 
   co_return *after - *before;
 }
 
+// Accepts the node's connection and negotiates it; null, with a visible skip message, when this
+// kernel cannot count segments.
+net::Task<std::unique_ptr<RawPeer>> AcceptCounting(testing::RawListener& peer, DialingNode& d) {
+  std::unique_ptr<RawPeer> c = co_await peer.Accept();
+  if (!DataSegmentsIn(c->stream().fd()).has_value()) {
+    MESSAGE("SKIPPED: this kernel's TCP_INFO has no tcpi_data_segs_in (Linux 4.6+)");
+    co_return nullptr;
+  }
+  co_await Negotiate(*c, d, peer.address());
+  co_return c;
+}
+
 TEST_CASE("frames queued together leave in one write, flushed when the queue runs dry") {
   auto ex = net::testing::NewExecutor();
   testing::RawListener peer(*ex);
   DialingNode d(*ex, peer.address());
   ex->BlockOn([&]() -> net::Task<void> {
-    std::unique_ptr<RawPeer> c = co_await peer.Accept();
-    if (!DataSegmentsIn(c->stream().fd()).has_value()) {
-      MESSAGE("SKIPPED: this kernel's TCP_INFO has no tcpi_data_segs_in (Linux 4.6+)");
+    std::unique_ptr<RawPeer> c = co_await AcceptCounting(peer, d);
+    if (c == nullptr) {
       co_await d.t->Stop();
       co_return;
     }
-    co_await Negotiate(*c, d, peer.address());
     // Twenty frames queued in one turn: one write. The queue then runs dry, so they are not
     // held back waiting for more; a second batch is a second write.
     uint32_t first = co_await SendBatch(d, *c, 0, 20);
@@ -185,13 +195,11 @@ TEST_CASE("a frame that does not fit in the coalescing buffer flushes what was g
   testing::RawListener peer(*ex);
   DialingNode d(*ex, peer.address(), [](TransportOptions& o) { o.coalesce_buffer_size = 1024; });
   ex->BlockOn([&]() -> net::Task<void> {
-    std::unique_ptr<RawPeer> c = co_await peer.Accept();
-    if (!DataSegmentsIn(c->stream().fd()).has_value()) {
-      MESSAGE("SKIPPED: this kernel's TCP_INFO has no tcpi_data_segs_in (Linux 4.6+)");
+    std::unique_ptr<RawPeer> c = co_await AcceptCounting(peer, d);
+    if (c == nullptr) {
       co_await d.t->Stop();
       co_return;
     }
-    co_await Negotiate(*c, d, peer.address());
     uint32_t writes = co_await SendBatch(d, *c, 0, 20);
     // Every frame has the same size: each write holds as many as fit in 1 KiB.
     const size_t frame = d.t->statistics().sent[OpSlot(xdr::PaxOp::kClientMsg)].bytes / 20;
