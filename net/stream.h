@@ -154,7 +154,7 @@ class Stream {
   bool write_torn_ = false;
 
  public:
-  class ReadAwaiter {
+  class UXCOM_AWAITABLE ReadAwaiter {
    public:
     ReadAwaiter(Stream* stream, std::span<std::byte> dst) : stream_(stream) {
       op_.dst = dst;
@@ -175,7 +175,7 @@ class Stream {
   };
 
   template <typename Visitor>
-  class ChunkAwaiter : public ReadAwaiter {
+  class UXCOM_AWAITABLE ChunkAwaiter : public ReadAwaiter {
    public:
     ChunkAwaiter(Stream* stream, Visitor visitor)
         : ReadAwaiter(stream, {}), visitor_(std::move(visitor)) {
@@ -195,7 +195,7 @@ class Stream {
     Visitor visitor_;
   };
 
-  class WriteAwaiter {
+  class UXCOM_AWAITABLE WriteAwaiter {
    public:
     WriteAwaiter(Stream* stream, std::span<const std::span<const std::byte>> buffers);
     WriteAwaiter(const WriteAwaiter&) = delete;
