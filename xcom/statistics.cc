@@ -103,6 +103,7 @@ TransportStatistics::Snapshot TransportStatistics::Take() const {
   s.trailing_byte_frames = trailing_byte_frames.Get();
   s.ignored_control_frames = ignored_control_frames.Get();
   s.ignored_from_invalid = ignored_from_invalid.Get();
+  s.superseded_frames = superseded_frames.Get();
   for (size_t i = 0; i < s.drops.size(); ++i) s.drops[i] = drops_[i].Get();
   for (size_t i = 0; i < s.outbound_closes.size(); ++i) {
     s.outbound_closes[i] = outbound_closes_[i].Get();
@@ -164,7 +165,8 @@ std::string TransportStatistics::Snapshot::ToJson() const {
                   ",\"accepts_rejected\":", accepts_rejected, ",\"accept_errors\":", accept_errors,
                   ",\"trailing_byte_frames\":", trailing_byte_frames,
                   ",\"ignored_control_frames\":", ignored_control_frames,
-                  ",\"ignored_from_invalid\":", ignored_from_invalid);
+                  ",\"ignored_from_invalid\":", ignored_from_invalid,
+                  ",\"superseded_frames\":", superseded_frames);
   AppendReasons(out, "drops", drops, &DropReasonName);
   AppendReasons(out, "outbound_closes", outbound_closes, &CloseReasonName);
   AppendReasons(out, "inbound_closes", inbound_closes, &CloseReasonName);

@@ -95,6 +95,10 @@ class TransportStatistics {
     uint64_t trailing_byte_frames = 0;    // decoded with bytes left over (8.0.18 ignores them)
     uint64_t ignored_control_frames = 0;  // unknown frame types, stale or unsolicited replies
     uint64_t ignored_from_invalid = 0;    // read from an invalidated server: not delivered
+    // Read on an inbound connection after a newer connection from the same sender delivered:
+    // not delivered, so that a sender's messages are never delivered out of order
+    // (per-sender FIFO across reconnects).
+    uint64_t superseded_frames = 0;
     std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> outbound_closes{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> inbound_closes{};
@@ -127,6 +131,7 @@ class TransportStatistics {
   Counter trailing_byte_frames;
   Counter ignored_control_frames;
   Counter ignored_from_invalid;
+  Counter superseded_frames;
 
   Snapshot Take() const;
 

@@ -1,5 +1,7 @@
 #include "xcom/internal/connection.h"
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <utility>
 
@@ -14,6 +16,7 @@ Connection::Connection(TransportState& state, net::Scope& parent, net::Stream st
       stream_(std::move(stream)),
       direction_(direction),
       peer_(std::move(peer)),
+      serial_(++state.connection_serials),
       received_(state.options.read_buffer_size, state.options.max_frame_body),
       children_(parent) {}
 
@@ -35,6 +38,11 @@ bool Connection::Close(CloseReason reason, absl::string_view detail) {
   state_.Log(routine ? LogLevel::kInfo : LogLevel::kWarning, "Closing ",
              outbound ? "outbound connection to " : "inbound connection from ", peer_, " (fd=", fd,
              "): ", CloseReasonName(reason), detail.empty() ? "" : ": ", detail);
+  if (!routine && fd >= 0) {
+    // Reset instead of FIN: what the kernel still holds for the peer must not reach it late.
+    const linger abort{.l_onoff = 1, .l_linger = 0};
+    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+  }
   stream_.Close();
   children_.Cancel();
   return true;

@@ -66,6 +66,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // For logs: the server's address, or the accepted peer's ip:port.
   const std::string& peer() const { return peer_; }
   int fd() const { return stream_.fd(); }
+  // This transport's connections in the order they were made (accepted or dialled), from 1:
+  // of two inbound connections from one sender, the higher serial is the newer one.
+  uint64_t serial() const { return serial_; }
   net::Stream& stream() { return stream_; }
   // Received bytes not yet taken as frames: kept across the steps (see frame_reader.h).
   FrameBuffer& received() { return received_; }
@@ -81,15 +84,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Whose `detected` time every byte read refreshes: the server dialled (outbound), or the
   // server an inbound peer turned out to be (found from its messages). Holding it keeps it.
   std::shared_ptr<Server> server;
-  // Inbound: the key of the last server lookup, so a peer's messages cost one lookup.
+  // Inbound: the server the last message named as its sender (a client_msg included), and
+  // the key of that lookup, so a peer's messages cost one lookup.
+  std::shared_ptr<Server> named_server;
   uint64_t server_lookup_generation = 0;
   uint32_t server_lookup_group = 0;
   uint32_t server_lookup_from = 0;
 
   // Ends the connection for `reason` (the first call wins): counts it in outbound_closes or
   // inbound_closes, logs it with the peer and the fd, closes the socket and cancels every
-  // child. Returns false if it was already closed.
+  // child. Returns false if it was already closed. A connection closed for a fault is reset
+  // (SO_LINGER 0): bytes it still holds are discarded by the kernel rather than delivered,
+  // possibly after newer ones written on the next connection to the same peer.
   bool Close(CloseReason reason, absl::string_view detail = {});
+  // Inbound: frames dropped because a newer connection from the same sender delivered first.
+  uint64_t superseded_frames = 0;
   bool closed() const { return closed_; }
   CloseReason close_reason() const { return close_reason_; }
 
@@ -126,6 +135,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   net::Stream stream_;
   const Direction direction_;
   const std::string peer_;
+  const uint64_t serial_;
   FrameBuffer received_;
   net::Scope children_;
   bool negotiated_ = false;

@@ -208,16 +208,34 @@ bool TransportState::Attribute(Connection& conn, InboundFrame& frame) {
     return true;
   }
   // Inbound: the peer is the server its messages name (find_site_def + get_server); clients
-  // are not members. One lookup per change of sender or of the sites.
+  // are not members, so a client_msg does not change whom the connection is attributed to.
+  // One lookup per change of sender or of the sites.
   const xdr::PaxMsg& msg = *frame.msg;
-  if (msg.op != xdr::PaxOp::kClientMsg &&
-      (conn.server_lookup_generation != sites_generation || conn.server_lookup_from != msg.from ||
-       conn.server_lookup_group != msg.group_id)) {
+  if (conn.server_lookup_generation != sites_generation || conn.server_lookup_from != msg.from ||
+      conn.server_lookup_group != msg.group_id) {
     conn.server_lookup_generation = sites_generation;
     conn.server_lookup_from = msg.from;
     conn.server_lookup_group = msg.group_id;
-    conn.server = ServerOf(msg);
+    conn.named_server = ServerOf(msg);
+  }
+  if (msg.op != xdr::PaxOp::kClientMsg && conn.server != conn.named_server) {
+    conn.server = conn.named_server;
     if (conn.server != nullptr) conn.server->detected = executor.Now();
+  }
+  // Per-sender FIFO across reconnects: once a newer connection delivered a message naming
+  // this server as its sender, what still arrives on an older one is late.
+  if (conn.named_server != nullptr) {
+    uint64_t& newest = conn.named_server->newest_inbound_serial;
+    if (conn.serial() < newest) {
+      stats.superseded_frames.Add();
+      if (conn.superseded_frames++ == 0) {
+        Log(LogLevel::kWarning, "Dropping frames from ", conn.named_server->address,
+            " read on the connection from ", conn.peer(), " (fd=", conn.fd(),
+            "): a newer connection from that sender delivered already (superseded_frames)");
+      }
+      return false;
+    }
+    newest = conn.serial();
   }
   frame.inbound = conn.shared_from_this();
   frame.server = conn.server;

@@ -66,6 +66,7 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   std::unique_ptr<net::Scope> tasks;    // TcpServer and Reaper, and every server's scope
   std::unique_ptr<net::Scope> inbound;  // one task per inbound connection
   std::vector<Connection*> inbound_connections;
+  uint64_t connection_serials = 0;  // the serial of the newest Connection
   // Servers collected while their tasks may still be unwinding (Stop() joins them).
   std::vector<std::weak_ptr<Server>> retiring;
   bool started = false;
