@@ -63,6 +63,14 @@ const char* CloseReasonName(CloseReason reason) {
       return "server_collected";
     case CloseReason::kShutdown:
       return "shutdown";
+    case CloseReason::kFrameTooSlow:
+      return "frame_too_slow";
+    case CloseReason::kInboundIdle:
+      return "inbound_idle";
+    case CloseReason::kTooManyConnections:
+      return "too_many_connections";
+    case CloseReason::kPartialFramesOverBudget:
+      return "partial_frames_over_budget";
     case CloseReason::kCount:
       break;
   }

@@ -39,21 +39,25 @@ const char* DropReasonName(DropReason reason);
 
 // Why the transport closed a connection.
 enum class CloseReason : uint8_t {
-  kPeerClosed,          // EOF from the peer between frames
-  kTruncatedFrame,      // EOF from the peer in the middle of a frame
-  kIoError,             // read or write error (reset, refused, …)
-  kMalformedFrame,      // the body failed to decode
-  kVersionMismatch,     // a normal frame's version differs from the negotiated one
-  kNotNegotiated,       // a normal frame arrived before negotiation
-  kFrameTooLarge,       // header length above max_frame_body
-  kNegotiationRefused,  // the peer answered x_unknown_proto or a version above ours
-  kNegotiationTimeout,  // not negotiated within negotiation_timeout
-  kIpv6Ineligible,      // an older peer and a member without an IPv4 address
-  kReadStalled,         // read_stall_timeout
-  kWriteStalled,        // write_stall_timeout
-  kIdle,                // the reaper: no outbound activity for reaper_idle_timeout
-  kServerCollected,     // the server left every retained site
-  kShutdown,            // the transport stopped
+  kPeerClosed,               // EOF from the peer between frames
+  kTruncatedFrame,           // EOF from the peer in the middle of a frame
+  kIoError,                  // read or write error (reset, refused, …)
+  kMalformedFrame,           // the body failed to decode
+  kVersionMismatch,          // a normal frame's version differs from the negotiated one
+  kNotNegotiated,            // a normal frame arrived before negotiation
+  kFrameTooLarge,            // header length above max_frame_body
+  kNegotiationRefused,       // the peer answered x_unknown_proto or a version above ours
+  kNegotiationTimeout,       // not negotiated within negotiation_timeout
+  kIpv6Ineligible,           // an older peer and a member without an IPv4 address
+  kReadStalled,              // read_stall_timeout
+  kWriteStalled,             // write_stall_timeout
+  kIdle,                     // the reaper: no outbound activity for reaper_idle_timeout
+  kServerCollected,          // the server left every retained site
+  kShutdown,                 // the transport stopped
+  kFrameTooSlow,             // a frame did not arrive at min_frame_rate
+  kInboundIdle,              // inbound_idle_timeout without a byte
+  kTooManyConnections,       // max_inbound_connections or max_inbound_per_address reached
+  kPartialFramesOverBudget,  // max_partial_frame_bytes reached: this one held the most
   kCount,
 };
 const char* CloseReasonName(CloseReason reason);

@@ -11,11 +11,12 @@
 namespace uxcom::xcom::internal {
 
 Connection::Connection(TransportState& state, net::Scope& parent, net::Stream stream,
-                       Direction direction, std::string peer)
+                       Direction direction, std::string peer, std::string host)
     : state_(state),
       stream_(std::move(stream)),
       direction_(direction),
       peer_(std::move(peer)),
+      host_(std::move(host)),
       serial_(++state.connection_serials),
       received_(state.options.read_buffer_size, state.options.max_frame_body),
       children_(parent) {}
@@ -33,6 +34,7 @@ bool Connection::Close(CloseReason reason, absl::string_view detail) {
   }
   // Orderly endings are routine; everything else is what an operator looks for.
   const bool routine = reason == CloseReason::kShutdown || reason == CloseReason::kIdle ||
+                       reason == CloseReason::kInboundIdle ||
                        reason == CloseReason::kServerCollected ||
                        reason == CloseReason::kPeerClosed;
   state_.Log(routine ? LogLevel::kInfo : LogLevel::kWarning, "Closing ",
@@ -43,6 +45,7 @@ bool Connection::Close(CloseReason reason, absl::string_view detail) {
     const linger abort{.l_onoff = 1, .l_linger = 0};
     (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
   }
+  state_.ForgetHeld(*this);
   stream_.Close();
   children_.Cancel();
   return true;
@@ -64,9 +67,17 @@ net::Task<void> Connection::Join() {
   co_await children_.Close();
 }
 
-std::string Connection::StalledFor(net::Duration waited) {
-  return absl::StrCat("no progress for ", std::chrono::duration<double, std::milli>(waited).count(),
-                      " ms");
+std::string Connection::StalledFor(CloseReason reason, net::Duration waited) {
+  const double ms = std::chrono::duration<double, std::milli>(waited).count();
+  switch (reason) {
+    case CloseReason::kFrameTooSlow:
+      return absl::StrCat("the frame did not arrive at min_frame_rate (the last read waited ", ms,
+                          " ms)");
+    case CloseReason::kInboundIdle:
+      return absl::StrCat("no byte for ", ms, " ms");
+    default:
+      return absl::StrCat("no progress for ", ms, " ms");
+  }
 }
 
 Connection::WriteAwaiter Connection::Write(std::span<const std::span<const std::byte>> buffers) {
@@ -74,9 +85,9 @@ Connection::WriteAwaiter Connection::Write(std::span<const std::span<const std::
                       [&] { return stream_.WriteV(buffers); });
 }
 
-Connection::ReadAwaiter Connection::ReadWithin(std::span<std::byte> into) {
-  return ReadAwaiter(*this, state_.options.read_stall_timeout, CloseReason::kReadStalled,
-                     [&] { return stream_.ReadSome(into); });
+Connection::ReadAwaiter Connection::ReadWithin(std::span<std::byte> into, net::Duration limit,
+                                               CloseReason reason) {
+  return ReadAwaiter(*this, limit, reason, [&] { return stream_.ReadSome(into); });
 }
 
 }  // namespace uxcom::xcom::internal

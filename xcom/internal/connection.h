@@ -57,14 +57,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // `parent`: the scope whose cancellation reaches the connection's children (the server's
   // for an outbound connection, the transport's inbound scope otherwise).
+  // `host`: the peer's IP address (inbound; for max_inbound_per_address).
   Connection(TransportState& state, net::Scope& parent, net::Stream stream, Direction direction,
-             std::string peer);
+             std::string peer, std::string host = {});
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   Direction direction() const { return direction_; }
   // For logs: the server's address, or the accepted peer's ip:port.
   const std::string& peer() const { return peer_; }
+  const std::string& host() const { return host_; }
   int fd() const { return stream_.fd(); }
   // This transport's connections in the order they were made (accepted or dialled), from 1:
   // of two inbound connections from one sender, the higher serial is the newer one.
@@ -122,19 +124,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Writes every byte of `buffers` (in call order with other writes), within
   // write_stall_timeout.
   WriteAwaiter Write(std::span<const std::span<const std::byte>> buffers);
-  // Reads some bytes (0: the peer closed), closing the connection if none arrive within
-  // read_stall_timeout. For reads in the middle of a frame; between frames a peer may be quiet.
-  ReadAwaiter ReadWithin(std::span<std::byte> into);
+  // Reads some bytes (0: the peer closed), closing the connection for `reason` if none arrive
+  // within `limit` (read_stall_timeout in the middle of a frame, less when the frame's
+  // min_frame_rate deadline comes first; inbound_idle_timeout between frames).
+  ReadAwaiter ReadWithin(std::span<std::byte> into, net::Duration limit, CloseReason reason);
+
+  // Bytes this connection's receive buffer holds beyond read_buffer_size (counted in the
+  // transport's max_partial_frame_bytes budget: TransportState::NoteHeld).
+  size_t held = 0;
+  // Frees the receive buffer once every child has ended.
+  void ReleaseBuffers() { received_.Release(); }
 
  private:
   // "no progress for 300 ms": the close detail of a stalled operation.
-  static std::string StalledFor(net::Duration waited);
+  static std::string StalledFor(CloseReason reason, net::Duration waited);
   static net::Task<void> RunChild(std::shared_ptr<Connection> self, net::Task<void> child);
 
   TransportState& state_;
   net::Stream stream_;
   const Direction direction_;
   const std::string peer_;
+  const std::string host_;
   const uint64_t serial_;
   FrameBuffer received_;
   net::Scope children_;
@@ -198,7 +208,7 @@ class [[nodiscard("co_await the operation: it does nothing otherwise")]] Connect
       auto* self = static_cast<Timer*>(node);
       const net::Duration waited =
           net::detail::ExecutorAccess::ReadClock(*self->executor) - self->started;
-      self->conn->Close(self->reason, StalledFor(waited));
+      self->conn->Close(self->reason, StalledFor(self->reason, waited));
     }
   };
   static const absl::Status& StatusOf(const absl::Status& s) { return s; }

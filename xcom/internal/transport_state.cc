@@ -242,6 +242,35 @@ bool TransportState::Attribute(Connection& conn, InboundFrame& frame) {
   return true;
 }
 
+void TransportState::NoteHeld(Connection& conn) {
+  if (conn.closed()) return;
+  const size_t capacity = conn.received().capacity();
+  const size_t now_held =
+      capacity > options.read_buffer_size ? capacity - options.read_buffer_size : 0;
+  if (now_held == conn.held) return;
+  if (conn.held == 0) holding.push_back(&conn);
+  partial_frame_bytes += now_held - conn.held;  // modular arithmetic: shrinking works too
+  conn.held = now_held;
+  if (now_held == 0) std::erase(holding, &conn);
+  while (partial_frame_bytes > options.max_partial_frame_bytes && !holding.empty()) {
+    Connection* most = *std::max_element(
+        holding.begin(), holding.end(),
+        [](const Connection* a, const Connection* b) { return a->held < b->held; });
+    const std::string detail =
+        absl::StrCat("it held ", most->held, " bytes of ", partial_frame_bytes,
+                     " in partially received frames, above max_partial_frame_bytes ",
+                     options.max_partial_frame_bytes);
+    most->Close(CloseReason::kPartialFramesOverBudget, detail);  // ForgetHeld
+  }
+}
+
+void TransportState::ForgetHeld(Connection& conn) {
+  if (conn.held == 0) return;
+  partial_frame_bytes -= conn.held;
+  conn.held = 0;
+  std::erase(holding, &conn);
+}
+
 net::Channel<IncomingMessage>::PushAwaiter TransportState::Deliver(PoolRef<InboundFrame> frame) {
   return inbox.Push(IncomingMessage(std::move(frame)));
 }
