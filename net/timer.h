@@ -30,7 +30,7 @@ namespace detail {
 class SleepAwaiter {
  public:
   // `deadline` absolute, or relative to the current time (a fresh clock reading, not the
-  // cached Now(), so that a sleep is never short) when `is_relative`.
+  // cached Now() of the turn, which may be older: a sleep never ends early) when `is_relative`.
   SleepAwaiter(TimePoint deadline, Duration relative, bool is_relative)
       : deadline_(deadline), relative_(relative), is_relative_(is_relative) {
     hook_.self = this;

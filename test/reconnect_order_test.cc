@@ -11,17 +11,19 @@
 //   - the receiver numbers its connections; once a newer connection delivered a message from
 //     a sender, frames still read on an older one are dropped (statistics superseded_frames).
 //
-// Every node is an xcom_node process (test/node_cluster.h); every wait has a deadline.
+// Every node is an xcom_node process (test/xcom_node_group.h); every wait has a deadline.
 #include <csignal>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "doctest/doctest.h"
-#include "test/node_cluster.h"
+#include "test/xcom_node_group.h"
 
 namespace uxcom::test {
 namespace {
+
+using namespace std::chrono_literals;
 
 constexpr int kReconnects = 20;
 constexpr int kSender = 0;
@@ -38,8 +40,6 @@ int NotIncreasing(const std::vector<long long>& seqs) {
 
 TEST_CASE("a sender's messages are delivered in order, once, across 20 write-stall reconnects") {
   Cluster c;
-  c.binary = Runfile("xcom/tools/xcom_node");
-  REQUIRE_MESSAGE(!c.binary.empty(), "xcom/tools/xcom_node not found in the runfiles");
   // Short stall and negotiation timeouts so that 20 reconnects take seconds, not minutes.
   c.flags = {"--write_stall_timeout_ms=300", "--negotiation_timeout_ms=400"};
   std::string started = c.Start(2);

@@ -288,11 +288,19 @@ TEST_CASE("a peer that dies and comes back on the same port is redialled with a 
   }());
 }
 
+// Every task ever spawned on `ex` has finished (BlockOn's own task included, once it returned).
+bool NoTaskRunning(net::Executor& ex) {
+  net::ExecutorMetrics::Snapshot m = ex.metrics();
+  INFO("tasks spawned ", m.tasks_spawned, ", finished ", m.tasks_finished);
+  return m.tasks_spawned == m.tasks_finished;
+}
+
 TEST_CASE("stopping leaves no descriptor open and no task running") {
   int fds_before = net::testing::CountOpenFds();
   {
     auto ex = net::testing::NewExecutor();
     int fds_with_executor = net::testing::CountOpenFds();
+    uint64_t spawned_before = ex->metrics().tasks_spawned;
     {
       Group g(*ex, 3);
       ex->BlockOn([&]() -> net::Task<void> {
@@ -312,6 +320,8 @@ TEST_CASE("stopping leaves no descriptor open and no task running") {
       }());
     }
     CHECK(net::testing::CountOpenFds() == fds_with_executor);
+    CHECK(ex->metrics().tasks_spawned > spawned_before + 6);  // the transports' tasks ran here
+    CHECK(NoTaskRunning(*ex));
   }
   CHECK(net::testing::CountOpenFds() == fds_before);
 }
@@ -327,7 +337,11 @@ TEST_CASE("a transport destroyed without Stop() leaves nothing running once its 
       REQUIRE(awaited.ok());
     }());
   }
-  ex->BlockOn([]() -> net::Task<void> { co_await net::Sleep(50ms); }());
+  // The destroyed transport's tasks were cancelled; they finish as the loop runs.
+  for (int turn = 0; turn < 500 && !NoTaskRunning(*ex); ++turn) {
+    ex->BlockOn([]() -> net::Task<void> { co_await net::Sleep(10ms); }());
+  }
+  CHECK(NoTaskRunning(*ex));
   CHECK(net::testing::CountOpenFds() == fds_with_executor);
 }
 

@@ -158,6 +158,62 @@ struct Dialer {
   }
 };
 
+// The schedule is measured where the dials arrive: the raw peer notes the executor's Now() as it
+// accepts each connection, answers its version request with x_unknown_proto (0), and waits for
+// the transport to hang up. The back-off wait starts after that refusal, so the gap between two
+// accepts is at least the wait (exact on the executor's clock) plus a round trip and scheduling
+// delays (bounded here by kSlack on the real clock; exact once the executor has a virtual one).
+TEST_CASE(
+    "a peer that accepts and then refuses every negotiation is redialled on the back-off "
+    "schedule, each time with the next tag") {
+  constexpr net::Duration kSlack = 200ms;
+  const Backoff backoff{.initial = 50ms, .multiplier = 2.0, .increase = 50ms, .max = 600ms};
+  auto ex = net::testing::NewExecutor();
+  testing::RawListener peer(*ex);
+  Dialer d(*ex, peer.address(), [&](TransportOptions& o) {
+    o.backoff = backoff;
+    o.disconnected_message_ttl = 30s;  // the message outlives every redial
+  });
+  ex->BlockOn([&]() -> net::Task<void> {
+    co_await d.t->SendTo(d.site, 1, AppMessage("x"));
+    constexpr int kDials = 6;  // waits of 50, 150, 350, 600 (capped from 750) and 600 ms
+    std::vector<net::TimePoint> dialled;
+    std::vector<uint32_t> tags;
+    for (int i = 0; i < kDials; ++i) {
+      std::unique_ptr<RawPeer> c = co_await peer.Accept(5s);
+      dialled.push_back(ex->Now());
+      absl::StatusOr<RawFrame> request = co_await c->ReadFrame();
+      REQUIRE(request.ok());
+      tags.push_back(request->header.tag);
+      auto refuse = xdr::FrameHeaderBytes(xdr::VersionReply(V(0), request->header.tag));
+      absl::Status wrote = co_await c->Write(refuse);
+      REQUIRE(wrote.ok());
+      absl::Status closed = co_await c->ExpectClosed();
+      CHECK(closed.ok());
+    }
+    CHECK(tags[0] == xdr::kFirstNegotiationTag);
+    net::Duration wait = backoff.initial;
+    for (int k = 1; k < kDials; ++k) {
+      const net::Duration gap = dialled[k] - dialled[k - 1];
+      const auto ms = [](net::Duration x) {
+        return std::chrono::duration<double, std::milli>(x).count();
+      };
+      CAPTURE(k);
+      INFO("gap ", ms(gap), " ms, back-off wait ", ms(wait), " ms");
+      CHECK(gap >= wait);
+      CHECK(gap <= wait + kSlack);
+      CHECK(tags[k] == xdr::NextNegotiationTag(tags[k - 1]));
+      wait = backoff.Next(wait);
+    }
+    CHECK(d.t->statistics().outbound_close(CloseReason::kNegotiationRefused) == kDials);
+    std::optional<PeerInfo> p = d.t->peer(peer.address());
+    REQUIRE(p.has_value());
+    CHECK(p->connects == kDials);
+    CHECK(p->messages_dropped == 0);  // the message waits for a connection (younger than TTL)
+    co_await d.t->Stop();
+  }());
+}
+
 TEST_CASE("the dialling side sends 8.0.18's version request bytes, tag 313 then 314 per redial") {
   auto ex = net::testing::NewExecutor();
   testing::RawListener peer(*ex);
