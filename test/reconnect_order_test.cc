@@ -3,7 +3,8 @@
 // connection to close as write_stalled, then continued (SIGCONT). The sender redials and goes
 // on while the old connection may still hold frames, in the sender's kernel or already in
 // the peer's. The peer must deliver the sender's messages in increasing order, each at most
-// once; a message it never gets is counted by one side or the other with a reason.
+// once, and every message it never gets is counted by one side or the other with a reason
+// (drops[...] of the sender, lost_in_flight included; superseded_frames of the receiver).
 //
 // What makes it hold (xcom/README.md, "Order across reconnects"):
 //   - a connection closed for a fault is reset (SO_LINGER 0): its unsent bytes are discarded,
@@ -100,10 +101,17 @@ TEST_CASE("a sender's messages are delivered in order, once, across 20 write-sta
   std::optional<json> sender_stats = sender.Query("stats", After(kWait));
   std::optional<json> receiver_stats = receiver.Query("stats", After(kWait));
   REQUIRE((sender_stats && receiver_stats));
+  // Every message sent and not delivered is counted, by the sender (queue, expiry, the write
+  // that broke, lost in flight) or by the receiver (superseded).
+  const long long missing = sender.sent - static_cast<long long>(seqs.size());
+  uint64_t counted = Counter(*receiver_stats, "superseded_frames");
+  for (const auto& [reason, n] : (*sender_stats)["drops"].items()) counted += n.get<uint64_t>();
   MESSAGE("sent " << sender.sent << ", delivered " << seqs.size() << ", write_stalled closes "
                   << stalls << "; sender drops " << (*sender_stats)["drops"].dump()
                   << "; receiver superseded_frames "
                   << Counter(*receiver_stats, "superseded_frames"));
+  CHECK_MESSAGE(static_cast<uint64_t>(missing) == counted,
+                missing << " messages missing, " << counted << " counted with a reason");
   CHECK(stalls >= kReconnects);
 }
 

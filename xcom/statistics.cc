@@ -25,6 +25,8 @@ const char* DropReasonName(DropReason reason) {
       return "server_collected";
     case DropReason::kShutdown:
       return "shutdown";
+    case DropReason::kLostInFlight:
+      return "lost_in_flight";
     case DropReason::kCount:
       break;
   }
@@ -112,6 +114,7 @@ TransportStatistics::Snapshot TransportStatistics::Take() const {
   s.ignored_control_frames = ignored_control_frames.Get();
   s.ignored_from_invalid = ignored_from_invalid.Get();
   s.superseded_frames = superseded_frames.Get();
+  s.lost_in_flight_bytes = lost_in_flight_bytes.Get();
   for (size_t i = 0; i < s.drops.size(); ++i) s.drops[i] = drops_[i].Get();
   for (size_t i = 0; i < s.outbound_closes.size(); ++i) {
     s.outbound_closes[i] = outbound_closes_[i].Get();
@@ -174,7 +177,8 @@ std::string TransportStatistics::Snapshot::ToJson() const {
                   ",\"trailing_byte_frames\":", trailing_byte_frames,
                   ",\"ignored_control_frames\":", ignored_control_frames,
                   ",\"ignored_from_invalid\":", ignored_from_invalid,
-                  ",\"superseded_frames\":", superseded_frames);
+                  ",\"superseded_frames\":", superseded_frames,
+                  ",\"lost_in_flight_bytes\":", lost_in_flight_bytes);
   AppendReasons(out, "drops", drops, &DropReasonName);
   AppendReasons(out, "outbound_closes", outbound_closes, &CloseReasonName);
   AppendReasons(out, "inbound_closes", inbound_closes, &CloseReasonName);

@@ -33,6 +33,7 @@ enum class DropReason : uint8_t {
   kConnectionLost,       // written (or being written) when the connection broke
   kServerCollected,      // queued for a server that was garbage-collected
   kShutdown,             // still queued when the transport stopped
+  kLostInFlight,         // written, not acknowledged by the peer when the connection broke
   kCount,
 };
 const char* DropReasonName(DropReason reason);
@@ -103,6 +104,9 @@ class TransportStatistics {
     // not delivered, so that a sender's messages are never delivered out of order
     // (per-sender FIFO across reconnects).
     uint64_t superseded_frames = 0;
+    // Bytes written but not acknowledged by the peer when an outbound connection broke: the
+    // frames they belong to are counted in drops[kLostInFlight].
+    uint64_t lost_in_flight_bytes = 0;
     std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> outbound_closes{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> inbound_closes{};
@@ -136,6 +140,7 @@ class TransportStatistics {
   Counter ignored_control_frames;
   Counter ignored_from_invalid;
   Counter superseded_frames;
+  Counter lost_in_flight_bytes;
 
   Snapshot Take() const;
 

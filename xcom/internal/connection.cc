@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -45,6 +46,7 @@ bool Connection::Close(CloseReason reason, absl::string_view detail) {
     const linger abort{.l_onoff = 1, .l_linger = 0};
     (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
   }
+  if (outbound) CountLostInFlight(reason);
   state_.ForgetHeld(*this);
   stream_.Close();
   children_.Cancel();
@@ -65,6 +67,30 @@ net::Task<void> Connection::Join() {
   (void)joined;  // kCancelled: we are being stopped; so are the children, which end promptly
   Close(CloseReason::kShutdown);
   co_await children_.Close();
+}
+
+void Connection::NoteFrameWritten(uint64_t bytes) {
+  in_flight_.Written(bytes);
+  if (in_flight_.tracked() < next_prune_) return;
+  // Forget what the peer has acknowledged, so memory follows the send queue, not the traffic.
+  absl::StatusOr<net::Stream::QueuedBytes> q = stream_.Queued();
+  if (q.ok()) in_flight_.Acknowledged(q->unacknowledged);
+  next_prune_ = std::max(kFirstPrune, 2 * in_flight_.tracked());
+}
+
+void Connection::CountLostInFlight(CloseReason reason) {
+  // An orderly close lets the kernel deliver what it holds (FIN after the data).
+  if (reason == CloseReason::kShutdown || reason == CloseReason::kIdle ||
+      reason == CloseReason::kServerCollected || in_flight_.bytes_written() == 0) {
+    return;
+  }
+  absl::StatusOr<net::Stream::QueuedBytes> q = stream_.Queued();
+  if (!q.ok() || q->unacknowledged == 0) return;
+  state_.stats.lost_in_flight_bytes.Add(q->unacknowledged);
+  const uint64_t frames = in_flight_.FramesWithin(q->unacknowledged);
+  if (frames != 0) {
+    state_.CountDrop(server.get(), DropReason::kLostInFlight, nullptr, absl::OkStatus(), frames);
+  }
 }
 
 std::string Connection::StalledFor(CloseReason reason, net::Duration waited) {

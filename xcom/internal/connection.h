@@ -43,6 +43,7 @@
 #include "net/stream.h"
 #include "net/task.h"
 #include "xcom/internal/frame_buffer.h"
+#include "xcom/internal/in_flight_frames.h"
 #include "xcom/statistics.h"
 #include "xdr/protocol_version.h"
 
@@ -132,6 +133,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Bytes this connection's receive buffer holds beyond read_buffer_size (counted in the
   // transport's max_partial_frame_bytes budget: TransportState::NoteHeld).
   size_t held = 0;
+  // Outbound: a frame of `bytes` was written completely. If the connection breaks before the
+  // peer acknowledges all of it, the frame is counted as lost (DropReason::kLostInFlight).
+  void NoteFrameWritten(uint64_t bytes);
   // Frees the receive buffer once every child has ended.
   void ReleaseBuffers() { received_.Release(); }
 
@@ -147,6 +151,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string host_;
   const uint64_t serial_;
   FrameBuffer received_;
+  InFlightFrames in_flight_;
+  size_t next_prune_ = kFirstPrune;
+  static constexpr size_t kFirstPrune = 4096;
+  // Counts the frames the kernel still held unacknowledged, at a close that loses them.
+  void CountLostInFlight(CloseReason reason);
   net::Scope children_;
   bool negotiated_ = false;
   xdr::ProtocolVersion version_ = xdr::ProtocolVersion::kUnknown;
