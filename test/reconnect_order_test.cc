@@ -57,6 +57,11 @@ TEST_CASE("a sender's messages are delivered in order, once, across 20 write-sta
   for (int round = 0; round < kReconnects; ++round) {
     // Stop the receiver, then load the connection with more 8 KiB messages than both
     // kernels' buffers hold: the write stalls and the connection closes with frames in it.
+    // A fresh send first, so the connection is negotiated and not about to be reaped as idle
+    // (a loaded machine can take longer than reaper_idle_timeout between rounds).
+    REQUIRE(sender.proc->Send("sendto 1 1 64"));
+    REQUIRE_MESSAGE(sender.WaitPeer(receiver.address, IsNegotiatedPeer, 40s, &p),
+                    "round " << round << ": not connected: " << p.dump());
     receiver.proc->Kill(SIGSTOP);
     REQUIRE(sender.proc->Send("sendto 1 3000 8192"));
     json stats;
@@ -83,7 +88,7 @@ TEST_CASE("a sender's messages are delivered in order, once, across 20 write-sta
   // A last batch on the settled connection, then wait until the receiver has it all.
   REQUIRE(sender.proc->Send("sendto 1 100 64"));
   const bool sent_all =
-      c.Eventually([&] { return sender.sent == kReconnects * 3500 + 100; }, kWait);
+      c.Eventually([&] { return sender.sent == kReconnects * 3501 + 100; }, kWait);
   REQUIRE_MESSAGE(sent_all, c.Transcripts());
   const long long last = sender.sent - 1;
   const bool got_last = c.Eventually(
@@ -103,15 +108,21 @@ TEST_CASE("a sender's messages are delivered in order, once, across 20 write-sta
   REQUIRE((sender_stats && receiver_stats));
   // Every message sent and not delivered is counted, by the sender (queue, expiry, the write
   // that broke, lost in flight) or by the receiver (superseded).
-  const long long missing = sender.sent - static_cast<long long>(seqs.size());
+  const uint64_t missing = static_cast<uint64_t>(sender.sent) - seqs.size();
   uint64_t counted = Counter(*receiver_stats, "superseded_frames");
   for (const auto& [reason, n] : (*sender_stats)["drops"].items()) counted += n.get<uint64_t>();
   MESSAGE("sent " << sender.sent << ", delivered " << seqs.size() << ", write_stalled closes "
                   << stalls << "; sender drops " << (*sender_stats)["drops"].dump()
                   << "; receiver superseded_frames "
                   << Counter(*receiver_stats, "superseded_frames"));
-  CHECK_MESSAGE(static_cast<uint64_t>(missing) == counted,
-                missing << " messages missing, " << counted << " counted with a reason");
+  // Never fewer counted than missing. A few more may be counted: a frame whose bytes reached
+  // the receiver's kernel before their acknowledgement reached the sender counts as lost in
+  // flight and may still be delivered or superseded (TCP cannot tell, xcom/README.md); that
+  // is at most the frames of the unacknowledged tail of each broken connection.
+  CHECK_MESSAGE(counted >= missing,
+                missing << " messages missing, only " << counted << " counted with a reason");
+  CHECK_MESSAGE(counted - missing <= uint64_t{16} * kReconnects,
+                (counted - missing) << " more counted than missing");
   CHECK(stalls >= kReconnects);
 }
 
