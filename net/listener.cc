@@ -70,7 +70,8 @@ absl::StatusOr<Listener> Listener::Listen(Executor& executor, const ListenOption
   if (!socket.ok()) return socket.status();
   absl::StatusOr<SocketAddress> local = socket->LocalAddress();
   if (!local.ok()) return local.status();
-  detail::ListenerCore* core = detail::ExecutorAccess::BackendOf(executor).NewListener(socket->Release());
+  detail::ListenerCore* core =
+      detail::ExecutorAccess::BackendOf(executor).NewListener(socket->Release());
   Listener listener(executor, core, *local);
   listener.reserve_fd_ = OpenReserve();  // without one (out of fds now), retried when needed
   return listener;

@@ -16,13 +16,9 @@
 //
 // Every wait has a deadline; a failure prints what each node printed.
 #include <algorithm>
-#include <chrono>
-#include <functional>
 #include <map>
-#include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "doctest/doctest.h"
@@ -46,6 +42,7 @@ TEST_CASE(
   // variant finds io_uring refused, this skips, visibly, instead of failing to start them.
   net::testing::NewExecutor().reset();
   Cluster c;
+  c.flags = {"--log_events"};  // when each dial and close happened, by the node's own clock
   std::string started = c.Start(3);
   REQUIRE_MESSAGE(started.empty(), started);
   constexpr int kVictim = 1;

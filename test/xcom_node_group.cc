@@ -23,6 +23,14 @@ std::string Show(const std::vector<long long>& seqs) {
   return out + "]";
 }
 
+std::vector<double> Node::LogTimes(const std::string& text) const {
+  std::vector<double> out;
+  for (const LogLine& l : log) {
+    if (l.text.find(text) != std::string::npos) out.push_back(l.ms);
+  }
+  return out;
+}
+
 void Node::Handle(const std::string& line) {
   if (line.empty() || line[0] != '{') return;  // not an event
   json e = json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -45,6 +53,8 @@ void Node::Handle(const std::string& line) {
   } else if (event == "peers") {
     peers = e["peers"];
     ++peers_events;
+  } else if (event == "log") {
+    log.push_back({e["ms"].get<double>(), e["text"].get<std::string>()});
   } else if (event == "stopped") {
     stopped = true;
   } else {
@@ -136,6 +146,7 @@ std::string Cluster::StartNode(int i, const std::string& address) {
   n->index = i;
   n->address = address;
   std::vector<std::string> argv = {binary, "--self=" + address, "--members=" + members};
+  argv.insert(argv.end(), flags.begin(), flags.end());
   if (auto limit = fd_limits.find(i); limit != fd_limits.end()) {
     // posix_spawn cannot set a resource limit: a shell sets it, then becomes the node.
     argv.insert(

@@ -55,6 +55,14 @@ struct Node {
   int stats_events = 0;
   int peers_events = 0;
   std::vector<std::string> problems;  // error / send_error events, unparsable lines
+  struct LogLine {
+    double ms;  // the node's own executor time
+    std::string text;
+  };
+  std::vector<LogLine> log;  // "log" events (--log_events)
+
+  // When the node logged each line containing `text`, in ms of its own clock.
+  std::vector<double> LogTimes(const std::string& text) const;
 
   void Handle(const std::string& line);
   // Handles every line already read from the process, without waiting.
@@ -88,6 +96,8 @@ class Cluster {
   // Node index -> RLIMIT_NOFILE it starts with (soft and hard), for nodes meant to run out of
   // descriptors.
   std::map<int, int> fd_limits;
+  // Given to every node after --self and --members (e.g. "--log_events").
+  std::vector<std::string> flags;
 
   std::string Transcripts() const;
   // Starts node `i` (a new process; a previous one must be gone) and waits for "ready".

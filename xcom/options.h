@@ -16,6 +16,11 @@
 //   | read_stall_timeout          | 10 s     | a frame that stops arriving closes the connection|
 //   | inbox_limit                 | 16 384   | readers pause (TCP backpressure), nothing lost   |
 //   | server_table_capacity       | 200      | InstallSite fails with kResourceExhausted        |
+//   | max_inbound_connections     | 1 024    | the new connection is closed at once             |
+//   | max_inbound_per_address     | 64       | the new connection is closed at once             |
+//   | max_partial_frame_bytes     | 2 GiB    | the connections holding the most are closed      |
+//   | min_frame_rate              | 256 KiB/s| a frame arriving slower closes its connection    |
+//   | inbound_idle_timeout        | off      | a silent inbound connection is closed            |
 //
 // Each timeout is a timer of its connection, so it fires exactly when due: the negotiation
 // step runs under net::WithTimeout(negotiation_timeout), and a write or a mid-frame read
@@ -155,6 +160,27 @@ struct TransportOptions {
   size_t server_table_capacity = 200;
   // Fairness: a reader hands back to the executor after this many messages in a row.
   int max_messages_per_turn = 64;
+
+  // --- what peers can make this node hold (new; 8.0.18 has no such bounds) ---------------------
+  // Inbound connections at once, and from one source IP address; one more is closed as soon as
+  // it is accepted (inbound_closes.too_many_connections). A group of n members needs about n
+  // (two per member for a moment while one reconnects), plus its clients.
+  size_t max_inbound_connections = 1024;
+  size_t max_inbound_per_address = 64;
+  // Bytes held for partially received frames across all connections, counting what each
+  // connection's receive buffer has grown beyond read_buffer_size. Past it, the connections
+  // holding the most are closed (partial_frames_over_budget) until the total fits again. At
+  // least max_frame_body, so that one frame of the largest size can always arrive.
+  size_t max_partial_frame_bytes = size_t{2} << 30;
+  // Once a frame's first byte has arrived, the whole frame must arrive within
+  // read_stall_timeout + length / min_frame_rate (bytes per second); a frame trickling in
+  // slower closes its connection (frame_too_slow), however often single bytes come. 0: no
+  // minimum (read_stall_timeout still applies between two reads).
+  size_t min_frame_rate = 256 * 1024;
+  // An inbound connection that receives no byte for this long is closed (inbound_idle).
+  // Zero: never (8.0.18's behaviour). A member sends every second, so minutes never trip it;
+  // idle XCom clients would.
+  Duration inbound_idle_timeout = Duration::zero();
 
   // --- hooks ----------------------------------------------------------------------------------
   AcceptCallback accept_callback{};

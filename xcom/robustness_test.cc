@@ -317,5 +317,41 @@ TEST_CASE("a peer that stops reading is cut off after write_stall_timeout; other
   }());
 }
 
+TEST_CASE(
+    "a peer that never reads our answers is closed as write_stalled, not read_stalled, even "
+    "with a frame of its own half-read") {
+  auto ex = net::testing::NewVirtualExecutor();
+  Group g(*ex, 1, [](int, TransportOptions& o) {
+    o.write_stall_timeout = 300ms;
+    o.read_stall_timeout = 200ms;  // shorter: a reader blamed for the write would fire first
+  });
+  ex->BlockOn([&]() -> net::Task<void> {
+    absl::StatusOr<std::unique_ptr<RawPeer>> p =
+        co_await RawPeer::Connect(*ex, g[0].listen_address().port());
+    REQUIRE(p.ok());
+    // 2 million version requests (each answered with 12 bytes the peer never reads: more than
+    // both kernels buffer), then the first 5 bytes of one more frame.
+    std::vector<std::byte> requests;
+    std::vector<std::byte> one = Request();
+    for (int i = 0; i < 2'000'000; ++i) requests.insert(requests.end(), one.begin(), one.end());
+    requests.insert(requests.end(), one.begin(), one.begin() + 5);
+    net::Task<absl::Status> writing = (*p)->Write(requests);  // blocks too: we stop reading
+    absl::Status wrote = co_await net::WithTimeout(10s, std::move(writing));
+    (void)wrote;  // reset by the close, or still blocked: either way the transport decided
+    bool closed = co_await testing::Eventually(
+        [&] {
+          TransportStatistics::Snapshot s = g[0].statistics();
+          return s.inbound_close(CloseReason::kWriteStalled) +
+                     s.inbound_close(CloseReason::kReadStalled) !=
+                 0;
+        },
+        10s);
+    CHECK(closed);
+    CHECK(g[0].statistics().inbound_close(CloseReason::kWriteStalled) == 1);
+    CHECK(g[0].statistics().inbound_close(CloseReason::kReadStalled) == 0);
+    co_await g.Stop();
+  }());
+}
+
 }  // namespace
 }  // namespace uxcom::xcom

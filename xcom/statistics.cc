@@ -27,6 +27,8 @@ const char* DropReasonName(DropReason reason) {
       return "shutdown";
     case DropReason::kNotAwaited:
       return "not_awaited";
+    case DropReason::kLostInFlight:
+      return "lost_in_flight";
     case DropReason::kCount:
       break;
   }
@@ -65,6 +67,14 @@ const char* CloseReasonName(CloseReason reason) {
       return "server_collected";
     case CloseReason::kShutdown:
       return "shutdown";
+    case CloseReason::kFrameTooSlow:
+      return "frame_too_slow";
+    case CloseReason::kInboundIdle:
+      return "inbound_idle";
+    case CloseReason::kTooManyConnections:
+      return "too_many_connections";
+    case CloseReason::kPartialFramesOverBudget:
+      return "partial_frames_over_budget";
     case CloseReason::kCount:
       break;
   }
@@ -105,6 +115,8 @@ TransportStatistics::Snapshot TransportStatistics::Take() const {
   s.trailing_byte_frames = trailing_byte_frames.Get();
   s.ignored_control_frames = ignored_control_frames.Get();
   s.ignored_from_invalid = ignored_from_invalid.Get();
+  s.superseded_frames = superseded_frames.Get();
+  s.lost_in_flight_bytes = lost_in_flight_bytes.Get();
   for (size_t i = 0; i < s.drops.size(); ++i) s.drops[i] = drops_[i].Get();
   for (size_t i = 0; i < s.outbound_closes.size(); ++i) {
     s.outbound_closes[i] = outbound_closes_[i].Get();
@@ -166,7 +178,9 @@ std::string TransportStatistics::Snapshot::ToJson() const {
                   ",\"accepts_rejected\":", accepts_rejected, ",\"accept_errors\":", accept_errors,
                   ",\"trailing_byte_frames\":", trailing_byte_frames,
                   ",\"ignored_control_frames\":", ignored_control_frames,
-                  ",\"ignored_from_invalid\":", ignored_from_invalid);
+                  ",\"ignored_from_invalid\":", ignored_from_invalid,
+                  ",\"superseded_frames\":", superseded_frames,
+                  ",\"lost_in_flight_bytes\":", lost_in_flight_bytes);
   AppendReasons(out, "drops", drops, &DropReasonName);
   AppendReasons(out, "outbound_closes", outbound_closes, &CloseReasonName);
   AppendReasons(out, "inbound_closes", inbound_closes, &CloseReasonName);

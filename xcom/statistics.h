@@ -36,27 +36,32 @@ enum class DropReason : uint8_t {
   // kWait only: waiting for room in a full queue when its SendAwaiter was destroyed without
   // co_await (which the compiler warns about: the awaiter is [[nodiscard]])
   kNotAwaited,
+  kLostInFlight,  // written, not acknowledged by the peer when the connection broke
   kCount,
 };
 const char* DropReasonName(DropReason reason);
 
 // Why the transport closed a connection.
 enum class CloseReason : uint8_t {
-  kPeerClosed,          // EOF from the peer between frames
-  kTruncatedFrame,      // EOF from the peer in the middle of a frame
-  kIoError,             // read or write error (reset, refused, …)
-  kMalformedFrame,      // the body failed to decode
-  kVersionMismatch,     // a normal frame's version differs from the negotiated one
-  kNotNegotiated,       // a normal frame arrived before negotiation
-  kFrameTooLarge,       // header length above max_frame_body
-  kNegotiationRefused,  // the peer answered x_unknown_proto or a version above ours
-  kNegotiationTimeout,  // not negotiated within negotiation_timeout
-  kIpv6Ineligible,      // an older peer and a member without an IPv4 address
-  kReadStalled,         // read_stall_timeout
-  kWriteStalled,        // write_stall_timeout
-  kIdle,                // the reaper: no outbound activity for reaper_idle_timeout
-  kServerCollected,     // the server left every retained site
-  kShutdown,            // the transport stopped
+  kPeerClosed,               // EOF from the peer between frames
+  kTruncatedFrame,           // EOF from the peer in the middle of a frame
+  kIoError,                  // read or write error (reset, refused, …)
+  kMalformedFrame,           // the body failed to decode
+  kVersionMismatch,          // a normal frame's version differs from the negotiated one
+  kNotNegotiated,            // a normal frame arrived before negotiation
+  kFrameTooLarge,            // header length above max_frame_body
+  kNegotiationRefused,       // the peer answered x_unknown_proto or a version above ours
+  kNegotiationTimeout,       // not negotiated within negotiation_timeout
+  kIpv6Ineligible,           // an older peer and a member without an IPv4 address
+  kReadStalled,              // read_stall_timeout
+  kWriteStalled,             // write_stall_timeout
+  kIdle,                     // the reaper: no outbound activity for reaper_idle_timeout
+  kServerCollected,          // the server left every retained site
+  kShutdown,                 // the transport stopped
+  kFrameTooSlow,             // a frame did not arrive at min_frame_rate
+  kInboundIdle,              // inbound_idle_timeout without a byte
+  kTooManyConnections,       // max_inbound_connections or max_inbound_per_address reached
+  kPartialFramesOverBudget,  // max_partial_frame_bytes reached: this one held the most
   kCount,
 };
 const char* CloseReasonName(CloseReason reason);
@@ -98,6 +103,13 @@ class TransportStatistics {
     uint64_t trailing_byte_frames = 0;    // decoded with bytes left over (8.0.18 ignores them)
     uint64_t ignored_control_frames = 0;  // unknown frame types, stale or unsolicited replies
     uint64_t ignored_from_invalid = 0;    // read from an invalidated server: not delivered
+    // Read on an inbound connection after a newer connection from the same sender delivered:
+    // not delivered, so that a sender's messages are never delivered out of order
+    // (per-sender FIFO across reconnects).
+    uint64_t superseded_frames = 0;
+    // Bytes written but not acknowledged by the peer when an outbound connection broke: the
+    // frames they belong to are counted in drops[kLostInFlight].
+    uint64_t lost_in_flight_bytes = 0;
     std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> outbound_closes{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> inbound_closes{};
@@ -130,6 +142,8 @@ class TransportStatistics {
   Counter trailing_byte_frames;
   Counter ignored_control_frames;
   Counter ignored_from_invalid;
+  Counter superseded_frames;
+  Counter lost_in_flight_bytes;
 
   Snapshot Take() const;
 

@@ -84,6 +84,16 @@ absl::Status Validate(TransportOptions& o) {
   if (o.inbox_limit == 0) return bad("inbox_limit must be positive");
   if (o.server_table_capacity == 0) return bad("server_table_capacity must be positive");
   if (o.max_messages_per_turn <= 0) return bad("max_messages_per_turn must be positive");
+  if (o.max_inbound_connections == 0 || o.max_inbound_per_address == 0) {
+    return bad("max_inbound_connections and max_inbound_per_address must be positive");
+  }
+  if (o.max_partial_frame_bytes < o.max_frame_body) {
+    return bad("max_partial_frame_bytes (", o.max_partial_frame_bytes,
+               ") must be at least max_frame_body (", o.max_frame_body, ")");
+  }
+  if (o.inbound_idle_timeout < Duration::zero()) {
+    return bad("inbound_idle_timeout must not be negative (zero: never)");
+  }
   return absl::OkStatus();
 }
 

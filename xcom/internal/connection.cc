@@ -1,5 +1,8 @@
 #include "xcom/internal/connection.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -9,11 +12,13 @@
 namespace uxcom::xcom::internal {
 
 Connection::Connection(TransportState& state, net::Scope& parent, net::Stream stream,
-                       Direction direction, std::string peer)
+                       Direction direction, std::string peer, std::string host)
     : state_(state),
       stream_(std::move(stream)),
       direction_(direction),
       peer_(std::move(peer)),
+      host_(std::move(host)),
+      serial_(++state.connection_serials),
       received_(state.options.read_buffer_size, state.options.max_frame_body),
       children_(parent) {}
 
@@ -30,11 +35,19 @@ bool Connection::Close(CloseReason reason, absl::string_view detail) {
   }
   // Orderly endings are routine; everything else is what an operator looks for.
   const bool routine = reason == CloseReason::kShutdown || reason == CloseReason::kIdle ||
+                       reason == CloseReason::kInboundIdle ||
                        reason == CloseReason::kServerCollected ||
                        reason == CloseReason::kPeerClosed;
   state_.Log(routine ? LogLevel::kInfo : LogLevel::kWarning, "Closing ",
              outbound ? "outbound connection to " : "inbound connection from ", peer_, " (fd=", fd,
              "): ", CloseReasonName(reason), detail.empty() ? "" : ": ", detail);
+  if (!routine && fd >= 0) {
+    // Reset instead of FIN: what the kernel still holds for the peer must not reach it late.
+    const linger abort{.l_onoff = 1, .l_linger = 0};
+    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
+  }
+  if (outbound) CountLostInFlight(reason);
+  state_.ForgetHeld(*this);
   stream_.Close();
   children_.Cancel();
   return true;
@@ -56,9 +69,41 @@ net::Task<void> Connection::Join() {
   co_await children_.Close();
 }
 
-std::string Connection::StalledFor(net::Duration waited) {
-  return absl::StrCat("no progress for ", std::chrono::duration<double, std::milli>(waited).count(),
-                      " ms");
+void Connection::NoteFrameWritten(uint64_t bytes) {
+  in_flight_.Written(bytes);
+  if (in_flight_.tracked() < next_prune_) return;
+  // Forget what the peer has acknowledged, so memory follows the send queue, not the traffic.
+  absl::StatusOr<net::Stream::QueuedBytes> q = stream_.Queued();
+  if (q.ok()) in_flight_.Acknowledged(q->unacknowledged);
+  next_prune_ = std::max(kFirstPrune, 2 * in_flight_.tracked());
+}
+
+void Connection::CountLostInFlight(CloseReason reason) {
+  // An orderly close lets the kernel deliver what it holds (FIN after the data).
+  if (reason == CloseReason::kShutdown || reason == CloseReason::kIdle ||
+      reason == CloseReason::kServerCollected || in_flight_.bytes_written() == 0) {
+    return;
+  }
+  absl::StatusOr<net::Stream::QueuedBytes> q = stream_.Queued();
+  if (!q.ok() || q->unacknowledged == 0) return;
+  state_.stats.lost_in_flight_bytes.Add(q->unacknowledged);
+  const uint64_t frames = in_flight_.FramesWithin(q->unacknowledged);
+  if (frames != 0) {
+    state_.CountDrop(server.get(), DropReason::kLostInFlight, nullptr, absl::OkStatus(), frames);
+  }
+}
+
+std::string Connection::StalledFor(CloseReason reason, net::Duration waited) {
+  const double ms = std::chrono::duration<double, std::milli>(waited).count();
+  switch (reason) {
+    case CloseReason::kFrameTooSlow:
+      return absl::StrCat("the frame did not arrive at min_frame_rate (the last read waited ", ms,
+                          " ms)");
+    case CloseReason::kInboundIdle:
+      return absl::StrCat("no byte for ", ms, " ms");
+    default:
+      return absl::StrCat("no progress for ", ms, " ms");
+  }
 }
 
 Connection::WriteAwaiter Connection::Write(std::span<const std::span<const std::byte>> buffers) {
@@ -66,9 +111,9 @@ Connection::WriteAwaiter Connection::Write(std::span<const std::span<const std::
                       [&] { return stream_.WriteV(buffers); });
 }
 
-Connection::ReadAwaiter Connection::ReadWithin(std::span<std::byte> into) {
-  return ReadAwaiter(*this, state_.options.read_stall_timeout, CloseReason::kReadStalled,
-                     [&] { return stream_.ReadSome(into); });
+Connection::ReadAwaiter Connection::ReadWithin(std::span<std::byte> into, net::Duration limit,
+                                               CloseReason reason) {
+  return ReadAwaiter(*this, limit, reason, [&] { return stream_.ReadSome(into); });
 }
 
 }  // namespace uxcom::xcom::internal

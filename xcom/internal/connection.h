@@ -43,6 +43,7 @@
 #include "net/task.h"
 #include "net/timer.h"
 #include "xcom/internal/frame_buffer.h"
+#include "xcom/internal/in_flight_frames.h"
 #include "xcom/statistics.h"
 #include "xdr/protocol_version.h"
 
@@ -57,15 +58,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // `parent`: the scope whose cancellation reaches the connection's children (the server's
   // for an outbound connection, the transport's inbound scope otherwise).
+  // `host`: the peer's IP address (inbound; for max_inbound_per_address).
   Connection(TransportState& state, net::Scope& parent, net::Stream stream, Direction direction,
-             std::string peer);
+             std::string peer, std::string host = {});
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   Direction direction() const { return direction_; }
   // For logs: the server's address, or the accepted peer's ip:port.
   const std::string& peer() const { return peer_; }
+  const std::string& host() const { return host_; }
   int fd() const { return stream_.fd(); }
+  // This transport's connections in the order they were made (accepted or dialled), from 1:
+  // of two inbound connections from one sender, the higher serial is the newer one.
+  uint64_t serial() const { return serial_; }
   net::Stream& stream() { return stream_; }
   // Received bytes not yet taken as frames: kept across the steps (see frame_reader.h).
   FrameBuffer& received() { return received_; }
@@ -81,15 +87,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Whose `detected` time every byte read refreshes: the server dialled (outbound), or the
   // server an inbound peer turned out to be (found from its messages). Holding it keeps it.
   std::shared_ptr<Server> server;
-  // Inbound: the key of the last server lookup, so a peer's messages cost one lookup.
+  // Inbound: the server the last message named as its sender (a client_msg included), and
+  // the key of that lookup, so a peer's messages cost one lookup.
+  std::shared_ptr<Server> named_server;
   uint64_t server_lookup_generation = 0;
   uint32_t server_lookup_group = 0;
   uint32_t server_lookup_from = 0;
 
   // Ends the connection for `reason` (the first call wins): counts it in outbound_closes or
   // inbound_closes, logs it with the peer and the fd, closes the socket and cancels every
-  // child. Returns false if it was already closed.
+  // child. Returns false if it was already closed. A connection closed for a fault is reset
+  // (SO_LINGER 0): bytes it still holds are discarded by the kernel rather than delivered,
+  // possibly after newer ones written on the next connection to the same peer.
   bool Close(CloseReason reason, absl::string_view detail = {});
+  // Inbound: frames dropped because a newer connection from the same sender delivered first.
+  uint64_t superseded_frames = 0;
   bool closed() const { return closed_; }
   CloseReason close_reason() const { return close_reason_; }
 
@@ -113,20 +125,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Writes every byte of `buffers` (in call order with other writes), within
   // write_stall_timeout.
   WriteAwaiter Write(std::span<const std::span<const std::byte>> buffers);
-  // Reads some bytes (0: the peer closed), closing the connection if none arrive within
-  // read_stall_timeout. For reads in the middle of a frame; between frames a peer may be quiet.
-  ReadAwaiter ReadWithin(std::span<std::byte> into);
+  // Reads some bytes (0: the peer closed), closing the connection for `reason` if none arrive
+  // within `limit` (read_stall_timeout in the middle of a frame, less when the frame's
+  // min_frame_rate deadline comes first; inbound_idle_timeout between frames).
+  ReadAwaiter ReadWithin(std::span<std::byte> into, net::Duration limit, CloseReason reason);
+
+  // Bytes this connection's receive buffer holds beyond read_buffer_size (counted in the
+  // transport's max_partial_frame_bytes budget: TransportState::NoteHeld).
+  size_t held = 0;
+  // Outbound: a frame of `bytes` was written completely. If the connection breaks before the
+  // peer acknowledges all of it, the frame is counted as lost (DropReason::kLostInFlight).
+  void NoteFrameWritten(uint64_t bytes);
+  // Frees the receive buffer once every child has ended.
+  void ReleaseBuffers() { received_.Release(); }
 
  private:
   // "no progress for 300 ms": the close detail of a stalled operation.
-  static std::string StalledFor(net::Duration waited);
+  static std::string StalledFor(CloseReason reason, net::Duration waited);
   static net::Task<void> RunChild(std::shared_ptr<Connection> self, net::Task<void> child);
 
   TransportState& state_;
   net::Stream stream_;
   const Direction direction_;
   const std::string peer_;
+  const std::string host_;
+  const uint64_t serial_;
   FrameBuffer received_;
+  InFlightFrames in_flight_;
+  size_t next_prune_ = kFirstPrune;
+  static constexpr size_t kFirstPrune = 4096;
+  // Counts the frames the kernel still held unacknowledged, at a close that loses them.
+  void CountLostInFlight(CloseReason reason);
   net::Scope children_;
   bool negotiated_ = false;
   xdr::ProtocolVersion version_ = xdr::ProtocolVersion::kUnknown;
@@ -180,7 +209,7 @@ class UXCOM_AWAITABLE Connection::Guarded {
     static void OnFire(net::DeadlineTimer& t) {
       auto& self = static_cast<Timer&>(t);
       const net::Duration waited = self.executor()->Now() - self.armed_at();
-      self.conn->Close(self.reason, StalledFor(waited));
+      self.conn->Close(self.reason, StalledFor(self.reason, waited));
     }
   };
   static const absl::Status& StatusOf(const absl::Status& s) { return s; }

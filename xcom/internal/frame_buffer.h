@@ -60,6 +60,11 @@ class FrameBuffer {
   bool mid_frame() const { return tail_ > head_; }
   size_t buffered() const { return tail_ - head_; }
   size_t capacity() const { return capacity_; }
+  // Frees the memory; the buffer must not be used again (its connection has ended).
+  void Release() {
+    data_.reset();
+    capacity_ = head_ = tail_ = wanted_ = 0;
+  }
 
  private:
   size_t FrameSize(const xdr::FrameHeader& h) const;

@@ -1,5 +1,8 @@
 #include "xcom/internal/frame_reader.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "xcom/internal/transport_state.h"
 
@@ -28,13 +31,42 @@ std::optional<xdr::FrameHeader> FrameReader::PendingHeader() {
   return f.header;
 }
 
+void FrameReader::Consume(const FrameBuffer::Next& frame) {
+  in_.Consume(frame);
+  frame_started_.reset();
+  st_.NoteHeld(conn_);  // the buffer may have shrunk
+}
+
+FrameReader::Limit FrameReader::MidFrameLimit(net::TimePoint now) {
+  const TransportOptions& o = st_.options;
+  if (!frame_started_) frame_started_ = now;
+  if (o.min_frame_rate == 0) return {o.read_stall_timeout, CloseReason::kReadStalled};
+  // The whole frame (only its header until the header is in) at min_frame_rate at least.
+  size_t size = xdr::kFrameHeaderSize;
+  if (std::optional<xdr::FrameHeader> h = PendingHeader()) size += h->length;
+  const auto allowed = std::chrono::duration_cast<net::Duration>(
+      std::chrono::duration<double>(static_cast<double>(size) / o.min_frame_rate));
+  const net::Duration left = *frame_started_ + o.read_stall_timeout + allowed - now;
+  if (left < o.read_stall_timeout) {
+    return {std::max(left, net::Duration::zero()), CloseReason::kFrameTooSlow};
+  }
+  return {o.read_stall_timeout, CloseReason::kReadStalled};
+}
+
 net::Task<bool> FrameReader::Fill() {
   if (conn_.closed()) co_return false;
+  const std::span<std::byte> space = in_.WritableSpace();  // may grow the buffer
+  st_.NoteHeld(conn_);  // which may close this connection, or others
+  if (conn_.closed()) co_return false;
   absl::StatusOr<size_t> n;
+  const net::Duration idle = st_.options.inbound_idle_timeout;
   if (in_.mid_frame()) {
-    n = co_await conn_.ReadWithin(in_.WritableSpace());  // closes on a stall or an error
+    const Limit l = MidFrameLimit(st_.executor.Now());
+    n = co_await conn_.ReadWithin(space, l.limit, l.reason);  // closes when over or on errors
+  } else if (conn_.direction() == Connection::kInbound && idle > net::Duration::zero()) {
+    n = co_await conn_.ReadWithin(space, idle, CloseReason::kInboundIdle);
   } else {
-    n = co_await conn_.stream().ReadSome(in_.WritableSpace());
+    n = co_await conn_.stream().ReadSome(space);
     if (!n.ok() && !absl::IsCancelled(n.status())) {
       conn_.Close(CloseReason::kIoError, n.status().message());
     }

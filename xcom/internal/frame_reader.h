@@ -1,11 +1,16 @@
 // FrameReader: the receiving side of one connection, frame by frame.
 //
-// It owns the connection's FrameBuffer and does the reading: Fill() reads once (with the
-// read_stall_timeout guard while a frame is incomplete; a peer quiet between frames is never
-// cut off), refreshes the `detected` time of the peer's server, and turns every way a read can
-// end into the connection's close reason (kPeerClosed, kTruncatedFrame, kFrameTooLarge,
-// kReadStalled, kIoError). A complete frame is handed out without suspending, so a burst of
-// small frames costs one read, not one coroutine per frame:
+// It owns the connection's FrameBuffer and does the reading: Fill() reads once, refreshes the
+// `detected` time of the peer's server, and turns every way a read can end into the
+// connection's close reason (kPeerClosed, kTruncatedFrame, kFrameTooLarge, kReadStalled,
+// kFrameTooSlow, kInboundIdle, kPartialFramesOverBudget, kIoError). Its time limits:
+//   - in the middle of a frame, each read within read_stall_timeout, and the whole frame
+//     within read_stall_timeout + size / min_frame_rate of its first byte: a peer trickling
+//     a byte now and then cannot hold a buffer for as long as it likes;
+//   - between frames, none, unless inbound_idle_timeout is set (inbound connections only).
+// Every growth of the buffer is accounted in the transport's max_partial_frame_bytes budget. A
+// complete frame is handed out without suspending, so a burst of small frames costs one read, not
+// one coroutine per frame:
 //
 //   FrameReader in(st, conn);
 //   for (;;) {
@@ -44,7 +49,7 @@ class FrameReader {
   std::optional<FrameBuffer::Next> Next();
   // The header of the frame being received, as soon as its 12 bytes are in (or nullopt).
   std::optional<xdr::FrameHeader> PendingHeader();
-  void Consume(const FrameBuffer::Next& frame) { in_.Consume(frame); }
+  void Consume(const FrameBuffer::Next& frame);
   // Handed back to the executor every max_messages_per_turn frames (fairness): true when the
   // caller should Yield() now.
   bool TakeTurn() {
@@ -60,8 +65,17 @@ class FrameReader {
   TransportState& st_;
   Connection& conn_;
   FrameBuffer& in_;
+  // The limit of the next read in the middle of a frame, and what passing it means.
+  struct Limit {
+    net::Duration limit;
+    CloseReason reason;
+  };
+  Limit MidFrameLimit(net::TimePoint now);
+
   int burst_ = 0;
   const int max_burst_;
+  // When the first byte of the incomplete frame was seen waiting (min_frame_rate's origin).
+  std::optional<net::TimePoint> frame_started_;
 };
 
 }  // namespace uxcom::xcom::internal

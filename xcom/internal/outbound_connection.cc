@@ -43,6 +43,7 @@ net::Task<void> RunOutboundConnection(std::shared_ptr<TransportState> state,
   s.peer.OnConnectionEnded(st.executor.Now(), conn->close_reason());
   s.connection.reset();
   conn->server.reset();
+  conn->ReleaseBuffers();
 }
 
 }  // namespace uxcom::xcom::internal

@@ -49,6 +49,10 @@ class Server {
   std::shared_ptr<Connection> connection;  // the current outbound connection, if any
   std::unique_ptr<net::Scope> scope;       // its Sender (and connection) or LocalSender
   uint64_t messages_dropped = 0;
+  // The serial of the newest inbound connection that delivered this server's messages. A
+  // frame from it on an older connection (bytes that were still on their way when the peer
+  // reconnected) is dropped and counted, never delivered after newer ones.
+  uint64_t newest_inbound_serial = 0;
 
   // Set while no message waits or is being written (Transport::Flush waits for it); reset by
   // every enqueue.

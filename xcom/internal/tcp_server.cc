@@ -68,7 +68,7 @@ net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state) {
     st.stats.accepts.Add();
     st.Log(LogLevel::kDebug, "Accepted connection from ", peer.ToString(), " (fd=", a->stream.fd(),
            ")");
-    st.inbound->Spawn(RunInboundConnection(state, std::move(a->stream), peer.ToString()));
+    st.inbound->Spawn(RunInboundConnection(state, std::move(a->stream), peer));
   }
 }
 

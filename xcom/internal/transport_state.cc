@@ -218,20 +218,67 @@ bool TransportState::Attribute(Connection& conn, InboundFrame& frame) {
     return true;
   }
   // Inbound: the peer is the server its messages name (find_site_def + get_server); clients
-  // are not members. One lookup per change of sender or of the sites.
+  // are not members, so a client_msg does not change whom the connection is attributed to.
+  // One lookup per change of sender or of the sites.
   const xdr::PaxMsg& msg = *frame.msg;
-  if (msg.op != xdr::PaxOp::kClientMsg &&
-      (conn.server_lookup_generation != sites_generation || conn.server_lookup_from != msg.from ||
-       conn.server_lookup_group != msg.group_id)) {
+  if (conn.server_lookup_generation != sites_generation || conn.server_lookup_from != msg.from ||
+      conn.server_lookup_group != msg.group_id) {
     conn.server_lookup_generation = sites_generation;
     conn.server_lookup_from = msg.from;
     conn.server_lookup_group = msg.group_id;
-    conn.server = ServerOf(msg);
+    conn.named_server = ServerOf(msg);
+  }
+  if (msg.op != xdr::PaxOp::kClientMsg && conn.server != conn.named_server) {
+    conn.server = conn.named_server;
     if (conn.server != nullptr) conn.server->detected = executor.Now();
+  }
+  // Per-sender FIFO across reconnects: once a newer connection delivered a message naming
+  // this server as its sender, what still arrives on an older one is late.
+  if (conn.named_server != nullptr) {
+    uint64_t& newest = conn.named_server->newest_inbound_serial;
+    if (conn.serial() < newest) {
+      stats.superseded_frames.Add();
+      if (conn.superseded_frames++ == 0) {
+        Log(LogLevel::kWarning, "Dropping frames from ", conn.named_server->address,
+            " read on the connection from ", conn.peer(), " (fd=", conn.fd(),
+            "): a newer connection from that sender delivered already (superseded_frames)");
+      }
+      return false;
+    }
+    newest = conn.serial();
   }
   frame.inbound = conn.shared_from_this();
   frame.server = conn.server;
   return true;
+}
+
+void TransportState::NoteHeld(Connection& conn) {
+  if (conn.closed()) return;
+  const size_t capacity = conn.received().capacity();
+  const size_t now_held =
+      capacity > options.read_buffer_size ? capacity - options.read_buffer_size : 0;
+  if (now_held == conn.held) return;
+  if (conn.held == 0) holding.push_back(&conn);
+  partial_frame_bytes += now_held - conn.held;  // modular arithmetic: shrinking works too
+  conn.held = now_held;
+  if (now_held == 0) std::erase(holding, &conn);
+  while (partial_frame_bytes > options.max_partial_frame_bytes && !holding.empty()) {
+    Connection* most = *std::max_element(
+        holding.begin(), holding.end(),
+        [](const Connection* a, const Connection* b) { return a->held < b->held; });
+    const std::string detail =
+        absl::StrCat("it held ", most->held, " bytes of ", partial_frame_bytes,
+                     " in partially received frames, above max_partial_frame_bytes ",
+                     options.max_partial_frame_bytes);
+    most->Close(CloseReason::kPartialFramesOverBudget, detail);  // ForgetHeld
+  }
+}
+
+void TransportState::ForgetHeld(Connection& conn) {
+  if (conn.held == 0) return;
+  partial_frame_bytes -= conn.held;
+  conn.held = 0;
+  std::erase(holding, &conn);
 }
 
 net::Channel<IncomingMessage>::PushAwaiter TransportState::Deliver(PoolRef<InboundFrame> frame) {

@@ -66,6 +66,10 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   std::unique_ptr<net::Scope> tasks;    // TcpServer and Reaper, and every server's scope
   std::unique_ptr<net::Scope> inbound;  // one task per inbound connection
   std::vector<Connection*> inbound_connections;
+  uint64_t connection_serials = 0;  // the serial of the newest Connection
+  // Receive buffers grown beyond read_buffer_size (Connection::held), and who holds them.
+  size_t partial_frame_bytes = 0;
+  std::vector<Connection*> holding;
   // Servers collected while their tasks may still be unwinding (Stop() joins them).
   std::vector<std::weak_ptr<Server>> retiring;
   bool started = false;
@@ -126,6 +130,11 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   bool Attribute(Connection& conn, InboundFrame& frame);
   // The one way into the inbox: waits for room (the embedder's pace, not a stalled peer).
   net::Channel<IncomingMessage>::PushAwaiter Deliver(PoolRef<InboundFrame> frame);
+  // Accounts for `conn`'s receive buffer after it grew or shrank; past max_partial_frame_bytes
+  // closes the connections holding the most (kPartialFramesOverBudget) until the total fits.
+  void NoteHeld(Connection& conn);
+  // A closed connection's buffer no longer counts.
+  void ForgetHeld(Connection& conn);
   // The version an x_version_req for `requested` is answered with (negotiate_protocol).
   xdr::ProtocolVersion AnswerVersion(xdr::ProtocolVersion requested) const;
 };
@@ -144,7 +153,7 @@ net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr
 net::Task<void> RunOutboundConnection(std::shared_ptr<TransportState> state,
                                       std::shared_ptr<Server> server, net::Stream stream);
 net::Task<void> RunInboundConnection(std::shared_ptr<TransportState> state, net::Stream stream,
-                                     std::string peer);
+                                     net::SocketAddress peer);
 net::Task<absl::StatusOr<xdr::ProtocolVersion>> NegotiateOutbound(TransportState& st,
                                                                   Connection& conn, uint16_t tag);
 net::Task<absl::Status> NegotiateInbound(TransportState& st, Connection& conn);

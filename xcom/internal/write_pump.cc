@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <array>
 #include <span>
+#include <vector>
 
 #include "xcom/internal/transport_state.h"
 #include "xdr/frame_header.h"
@@ -34,6 +35,7 @@ class Batch {
   size_t capacity() const { return capacity_; }
 
   void Append(std::span<const std::byte> frame, NodeNo to) {
+    sizes_.push_back(frame.size());
     const size_t at = bytes_.size();
     bytes_.Append(frame);
     xdr::SetFrameTo(bytes_.span().subspan(at), to);
@@ -46,12 +48,15 @@ class Batch {
     absl::Status wrote = co_await conn.Write(buffers);
     if (!wrote.ok()) co_return false;
     peer.OnWritten();
+    for (size_t size : sizes_) conn.NoteFrameWritten(size);
+    sizes_.clear();
     bytes_.Clear();
     co_return true;
   }
 
  private:
   xdr::Buffer bytes_;
+  std::vector<size_t> sizes_;  // of the frames gathered, in order
   size_t capacity_;
 };
 
@@ -114,6 +119,7 @@ net::Task<void> RunWritePump(std::shared_ptr<TransportState> state, std::shared_
     }
     const bool written = co_await WriteAlone(*conn, *frame, m->to);
     if (!written) break;
+    conn->NoteFrameWritten(frame->size());
     s.peer.OnWritten();
   }
   // Gathered or being written when the connection broke: lost (TCP cannot tell us about the

@@ -47,6 +47,10 @@ ABSL_FLAG(std::string, min_version, "x_1_0", "lowest XCom protocol version spoke
 ABSL_FLAG(std::string, max_version, "x_1_6", "highest XCom protocol version spoken");
 ABSL_FLAG(bool, print_deliveries, true, "report every delivered message");
 ABSL_FLAG(bool, verbose, false, "copy the transport's INFO log lines to stderr");
+ABSL_FLAG(int64_t, write_stall_timeout_ms, 0,
+          "TransportOptions::write_stall_timeout in ms (0: the default)");
+ABSL_FLAG(int64_t, negotiation_timeout_ms, 0,
+          "TransportOptions::negotiation_timeout in ms (0: the default)");
 ABSL_FLAG(bool, log_events, false,
           "also report every log line of the transport, debug included, as a \"log\" event "
           "with the executor's time in ms since start");
@@ -204,6 +208,12 @@ int Run() {
     return 1;
   }
   TransportOptions options{.self_address = self, .min_version = *min, .max_version = *max};
+  if (int64_t ms = absl::GetFlag(FLAGS_write_stall_timeout_ms); ms > 0) {
+    options.write_stall_timeout = std::chrono::milliseconds(ms);
+  }
+  if (int64_t ms = absl::GetFlag(FLAGS_negotiation_timeout_ms); ms > 0) {
+    options.negotiation_timeout = std::chrono::milliseconds(ms);
+  }
   bool verbose = absl::GetFlag(FLAGS_verbose);
   bool log_events = absl::GetFlag(FLAGS_log_events);
   net::Executor* clock = ex->get();
