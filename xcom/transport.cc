@@ -50,7 +50,7 @@ absl::Status Validate(TransportOptions& o) {
       o.min_version > o.max_version) {
     return bad("protocol versions: min_version ", xdr::DescribeProtocolVersion(o.min_version),
                " and max_version ", xdr::DescribeProtocolVersion(o.max_version),
-               " must satisfy x_1_0 <= min_version <= max_version <= x_1_6");
+               " must satisfy x_1_0 <= min_version <= max_version <= x_1_9");
   }
   absl::StatusOr<net::HostPort> self = net::ParseHostPort(o.self_address);
   if (!self.ok()) return bad("self_address: ", self.status().message());
@@ -405,7 +405,7 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
   internal::InboundFrame* f = request.frame();
   if (f == nullptr) co_return absl::InvalidArgumentError("Reply to an empty IncomingMessage");
   OutgoingRef m = st.messages.Acquire();
-  m->Assign(reply);
+  m->Assign(reply, st.options.profile);
   m->msg().to = f->msg->from;
   m->msg().from = f->msg->to;
   if (f->origin == MessageOrigin::kInbound) {

@@ -1,7 +1,8 @@
-// The libtirpc baseline is a faithful model of 8.0.18's codec: it reproduces every golden
-// vector, produces the same bytes as uxcom for the benchmark messages at every version, and
-// stops decoding at the same byte as uxcom on truncated and mutated input (a differential test
-// of both codecs against libtirpc's own xdrmem).
+// The libtirpc baseline is a faithful model of 8.0.18's and 8.0.39's codecs: it reproduces every
+// golden vector of both catalogs, produces the same bytes as uxcom for the benchmark messages at
+// every version, and stops decoding at the same byte as uxcom on truncated and mutated input,
+// under each release's rules (a differential test of both codecs against libtirpc's own
+// xdrmem).
 #include "bench/baseline/tirpc_pax_msg.h"
 
 #include <doctest/doctest.h>
@@ -34,27 +35,34 @@ struct Frame {
   }
 };
 
+xdr::Profile ProfileOf(const std::string& catalog) {
+  return *xdr::ParseProfile(testing::GoldenManifest(catalog)["mysql_version"].get<std::string>());
+}
+
 TEST_CASE("decoding and re-encoding every golden vector with libtirpc gives its bytes") {
-  for (const Json& entry : testing::GoldenManifest()["messages"]) {
-    const std::string file = entry["file"];
-    INFO("vector ", file);
-    const uint32_t version = entry["version"]["value"];
-    const std::vector<std::byte> frame = testing::ReadVector(file);
-    pax_msg* msg = nullptr;
-    uint32_t consumed = 0;
-    REQUIRE(Deserialize(version, reinterpret_cast<const char*>(frame.data()) + 12,
-                        static_cast<uint32_t>(frame.size() - 12), &msg, &consumed));
-    CHECK(consumed == frame.size() - 12);
-    Frame out;
-    REQUIRE(Serialize(version, msg, &out.data, &out.size));
-    CHECK(out.bytes() == frame);
-    FreePaxMsg(version, msg);
+  for (const std::string& catalog : testing::GoldenCatalogs()) {
+    const xdr::Profile profile = ProfileOf(catalog);
+    for (const Json& entry : testing::GoldenManifest(catalog)["messages"]) {
+      const std::string file = entry["file"];
+      INFO("vector ", catalog, "/", file);
+      const uint32_t version = entry["version"]["value"];
+      const std::vector<std::byte> frame = testing::ReadVector(file, catalog);
+      pax_msg* msg = nullptr;
+      uint32_t consumed = 0;
+      REQUIRE(Deserialize(version, reinterpret_cast<const char*>(frame.data()) + 12,
+                          static_cast<uint32_t>(frame.size() - 12), &msg, &consumed, profile));
+      CHECK(consumed == frame.size() - 12);
+      Frame out;
+      REQUIRE(Serialize(version, msg, &out.data, &out.size, profile));
+      CHECK(out.bytes() == frame);
+      FreePaxMsg(version, msg, profile);
+    }
   }
 }
 
 TEST_CASE("the benchmark messages encode to the same bytes in both codecs, at every version") {
   for (const NamedMessage& m : AllCodecBenchMessages()) {
-    for (uint32_t v = 1; v <= 7; ++v) {
+    for (uint32_t v = 1; v <= 10; ++v) {
       INFO(m.name, " at version ", v);
       xdr::Buffer mine;
       REQUIRE(xdr::AppendFrame(static_cast<xdr::ProtocolVersion>(v), m.msg, mine).ok());
@@ -77,6 +85,13 @@ bool NodesHaveNul(const xdr::NodeList& nodes) {
   return false;
 }
 
+bool LeadersHaveNul(const xdr::LeaderArray& leaders) {
+  for (const xdr::Leader& l : leaders) {
+    if (HasNul(l.address)) return true;
+  }
+  return false;
+}
+
 bool ChainHasNul(const xdr::AppDataList& list) {
   for (const xdr::AppData& d : list) {
     if (const auto* nodes = std::get_if<xdr::NodeList>(&d.body.arm);
@@ -85,6 +100,10 @@ bool ChainHasNul(const xdr::AppDataList& list) {
     }
     if (const auto* td = std::get_if<xdr::TransData>(&d.body.arm);
         td && (HasNul(td->cluster_name) || HasNul(td->errmsg.message))) {
+      return true;
+    }
+    if (const auto* leaders = d.body.Get<xdr::AppArm::kLeaders>();
+        leaders && LeadersHaveNul(*leaders)) {
       return true;
     }
   }
@@ -102,7 +121,15 @@ bool HasEmbeddedNul(const xdr::PaxMsg& m) {
   }
   if (m.gcs_snap) {
     for (const std::optional<xdr::Config>& c : m.gcs_snap->cfg) {
-      if (c && NodesHaveNul(c->nodes)) return true;
+      if (c && (NodesHaveNul(c->nodes) || (c->leaders && LeadersHaveNul(*c->leaders)))) {
+        return true;
+      }
+    }
+  }
+  if (m.rd) {
+    if (const auto* l = std::get_if<xdr::LeaderInfoData>(&m.rd->arm);
+        l && (LeadersHaveNul(l->preferred_leaders) || LeadersHaveNul(l->actual_leaders))) {
+      return true;
     }
   }
   return false;
@@ -111,10 +138,10 @@ bool HasEmbeddedNul(const xdr::PaxMsg& m) {
 // Decodes `body` with both codecs; they must agree on success and on where decoding stopped,
 // and successful decodes must re-encode identically. libtirpc allocates what a length claims
 // before reading, so bodies uxcom rejects for a huge opaque length are not given to it.
-void Differential(uint32_t version, std::span<const std::byte> body) {
+void Differential(uint32_t version, std::span<const std::byte> body, xdr::Profile profile) {
   xdr::Arena arena;
-  absl::StatusOr<xdr::Decoded> mine =
-      xdr::Decode(static_cast<xdr::ProtocolVersion>(version), body, arena, {.zero_copy = true});
+  absl::StatusOr<xdr::Decoded> mine = xdr::Decode(static_cast<xdr::ProtocolVersion>(version), body,
+                                                  arena, {.zero_copy = true, .profile = profile});
   size_t my_consumed = 0;
   if (mine.ok()) {
     my_consumed = mine->consumed;
@@ -128,52 +155,62 @@ void Differential(uint32_t version, std::span<const std::byte> body) {
   }
   pax_msg* theirs = nullptr;
   uint32_t their_consumed = 0;
-  const bool ok = Deserialize(version, reinterpret_cast<const char*>(body.data()),
-                              static_cast<uint32_t>(body.size()), &theirs, &their_consumed);
+  const bool ok =
+      Deserialize(version, reinterpret_cast<const char*>(body.data()),
+                  static_cast<uint32_t>(body.size()), &theirs, &their_consumed, profile);
   CHECK(ok == mine.ok());
   CHECK(their_consumed == my_consumed);
   if (ok && mine.ok() && !HasEmbeddedNul(*mine->msg)) {
     xdr::Buffer my_frame;
     REQUIRE(xdr::AppendFrame(static_cast<xdr::ProtocolVersion>(version), *mine->msg, my_frame,
-                             xdr::EncodeOptions::Like8018())
+                             xdr::EncodeOptions::LikeMySql(profile))
                 .ok());
     Frame their_frame;
-    REQUIRE(Serialize(version, theirs, &their_frame.data, &their_frame.size));
+    REQUIRE(Serialize(version, theirs, &their_frame.data, &their_frame.size, profile));
     CHECK(their_frame.size == my_frame.size());
     CHECK(std::memcmp(their_frame.data, my_frame.data(), my_frame.size()) == 0);
   }
-  FreePaxMsg(version, theirs);
+  FreePaxMsg(version, theirs, profile);
 }
 
 TEST_CASE("on truncated bodies both codecs fail at the same byte") {
-  for (const Json& entry : testing::GoldenManifest()["messages"]) {
-    const std::string file = entry["file"];
-    INFO("vector ", file);
-    const uint32_t version = entry["version"]["value"];
-    const std::vector<std::byte> frame = testing::ReadVector(file);
-    const std::span<const std::byte> body = std::span(frame).subspan(12);
-    const size_t step = body.size() > 2048 ? 61 : 1;
-    for (size_t n = 0; n < body.size(); n += step) Differential(version, body.first(n));
+  for (const std::string& catalog : testing::GoldenCatalogs()) {
+    const xdr::Profile profile = ProfileOf(catalog);
+    for (const Json& entry : testing::GoldenManifest(catalog)["messages"]) {
+      const std::string file = entry["file"];
+      INFO("vector ", catalog, "/", file);
+      const uint32_t version = entry["version"]["value"];
+      const std::vector<std::byte> frame = testing::ReadVector(file, catalog);
+      const std::span<const std::byte> body = std::span(frame).subspan(12);
+      const size_t step = body.size() > 2048 ? 61 : 1;
+      for (size_t n = 0; n < body.size(); n += step) Differential(version, body.first(n), profile);
+    }
   }
 }
 
 TEST_CASE("on mutated bodies both codecs agree on success, position and re-encoding") {
-  for (const Json& entry : testing::GoldenManifest()["messages"]) {
-    // One version per case, rotating, to keep the run short.
-    const int case_index = entry["case_index"];
-    const uint32_t version = entry["version"]["value"];
-    if (static_cast<int>(version) != 1 + case_index % 7) continue;
-    const std::string file = entry["file"];
-    INFO("vector ", file);
-    std::vector<std::byte> body = testing::ReadVector(file);
-    body.erase(body.begin(), body.begin() + 12);
-    for (size_t pos = 0; pos < std::min<size_t>(body.size(), 1024); ++pos) {
-      const std::byte original = body[pos];
-      for (std::byte value : {std::byte{0x00}, std::byte{0xff}, original ^ std::byte{0x01}}) {
-        body[pos] = value;
-        Differential(version, body);
+  for (const std::string& catalog : testing::GoldenCatalogs()) {
+    const xdr::Profile profile = ProfileOf(catalog);
+    const Json& manifest = testing::GoldenManifest(catalog);
+    const uint32_t first = manifest["protocol_versions"][0]["value"];
+    const uint32_t versions = static_cast<uint32_t>(manifest["protocol_versions"].size());
+    for (const Json& entry : manifest["messages"]) {
+      // One version per case, rotating, to keep the run short.
+      const uint32_t case_index = entry["case_index"];
+      const uint32_t version = entry["version"]["value"];
+      if (version != first + case_index % versions) continue;
+      const std::string file = entry["file"];
+      INFO("vector ", catalog, "/", file);
+      std::vector<std::byte> body = testing::ReadVector(file, catalog);
+      body.erase(body.begin(), body.begin() + 12);
+      for (size_t pos = 0; pos < std::min<size_t>(body.size(), 1024); ++pos) {
+        const std::byte original = body[pos];
+        for (std::byte value : {std::byte{0x00}, std::byte{0xff}, original ^ std::byte{0x01}}) {
+          body[pos] = value;
+          Differential(version, body, profile);
+        }
+        body[pos] = original;
       }
-      body[pos] = original;
     }
   }
 }

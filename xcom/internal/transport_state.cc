@@ -108,7 +108,7 @@ void TransportState::NoteInboundBytes(InboundConnection& conn) {
 
 OutgoingRef TransportState::NewMessage(const InstalledSite& site, const xdr::PaxMsg& msg) {
   OutgoingRef m = messages.Acquire();
-  m->Assign(msg);
+  m->Assign(msg, options.profile);
   xdr::PaxMsg& p = m->msg();
   p.from = site.site.nodeno;
   p.group_id = site.site.group_id;
@@ -193,9 +193,10 @@ TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn
     return out;
   }
   PoolRef<InboundFrame> f = frames.Acquire();
-  absl::StatusOr<xdr::Decoded> d = xdr::Decode(
-      conn.version, frame.body, *f->arena,
-      {.max_body_size = options.max_frame_body, .max_blob_bytes = options.max_blob_bytes});
+  absl::StatusOr<xdr::Decoded> d = xdr::Decode(conn.version, frame.body, *f->arena,
+                                               {.max_body_size = options.max_frame_body,
+                                                .max_blob_bytes = options.max_blob_bytes,
+                                                .profile = options.profile});
   if (!d.ok()) {
     out.reason = CloseReason::kMalformedFrame;
     out.detail = std::string(d.status().message());

@@ -190,7 +190,7 @@ int Run() {
   std::optional<xdr::ProtocolVersion> max =
       xdr::ParseProtocolVersion(absl::GetFlag(FLAGS_max_version));
   if (!min || !max) {
-    std::fprintf(stderr, "xcom_node: --min_version/--max_version must be x_1_0 … x_1_6\n");
+    std::fprintf(stderr, "xcom_node: --min_version/--max_version must be x_1_0 … x_1_9\n");
     return 64;
   }
   absl::StatusOr<std::unique_ptr<net::Executor>> ex = net::Executor::Create();
