@@ -29,7 +29,7 @@ template <typename T>
   } else if constexpr (DescribedUnion<T>) {
     std::construct_at(&(value.*UnionSchema<T>::kArms), std::in_place_index<kVoidArm<T>>);
   } else if constexpr (Described<T>) {
-    AllFields<T>([&](auto f) {
+    AllFields<T>([&](auto f) UXCOM_XDR_INLINE {
       Bind(decltype(f)::Get(value), r);
       return true;
     });

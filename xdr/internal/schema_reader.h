@@ -92,7 +92,7 @@ constexpr bool BuiltFromRun() {
   } else {
     using Last = FieldAt<S, n - 1>;
     bool plain = true;
-    [&]<size_t... I>(std::index_sequence<I...>) {
+    [&]<size_t... I>(std::index_sequence<I...>) UXCOM_XDR_INLINE {
       ((plain = plain && FieldAt<S, I>::kStorage == Storage::kPlain), ...);
     }
     (std::make_index_sequence<n>{});
@@ -193,7 +193,7 @@ class SchemaReader {
   // Fields [I, End) one by one: where a run does not fit, to fail exactly where xdrmem would.
   template <typename S, size_t I, size_t End>
   [[gnu::noinline, gnu::cold]] bool FieldByField(S& s) {
-    return [&]<size_t... K>(std::index_sequence<K...>) {
+    return [&]<size_t... K>(std::index_sequence<K...>) UXCOM_XDR_INLINE {
       return (OneField<FieldAt<S, I + K>>(s) && ...);
     }
     (std::make_index_sequence<End - I>{});
@@ -223,7 +223,7 @@ class SchemaReader {
   // Stores the fields [I, End) of a run starting at `b` (offsets relative to field I).
   template <typename S, size_t I, size_t End>
   [[gnu::always_inline]] static void LoadFields(S& s, const std::byte* b) {
-    [&]<size_t... K>(std::index_sequence<K...>) {
+    [&]<size_t... K>(std::index_sequence<K...>) UXCOM_XDR_INLINE {
       (LoadField<FieldAt<S, I + K>>(s, b + RunBytes<S, V, I, I + K>()), ...);
     }
     (std::make_index_sequence<End - I>{});
@@ -282,8 +282,10 @@ class SchemaReader {
     } else if constexpr (std::is_same_v<W, VoidW>) {
       return true;
     } else {
-      uint32_t head;
-      size_t at;
+      // Initialized although Head sets both on success: GCC 12's -O2 cannot see that the
+      // failure path never reads them (-Wmaybe-uninitialized).
+      uint32_t head = 0;
+      size_t at = 0;
       if (!Head(head, at)) [[unlikely]] {
         if constexpr (kIsChain<W>) {
           return trail_.InChain(name, 0);
@@ -373,8 +375,8 @@ class SchemaReader {
     for (size_t depth = 0;; ++depth) {
       if (!Element(list)) [[unlikely]]
         return trail_.InChain(name, depth);
-      uint32_t next;
-      size_t at;
+      uint32_t next = 0;
+      size_t at = 0;
       if (!Head(next, at)) [[unlikely]]
         return trail_.InChain(name, depth + 1);
       if (next == 0) return true;
@@ -395,11 +397,11 @@ class SchemaReader {
         const auto disc = static_cast<typename D::Member>(LoadBigEndian32(b + kRun));
         // Built in place from its values: value-initializing an element first would zero it
         // (GCC emits rep stos for that) only to overwrite it.
-        T& e = [&]<size_t... K>(std::index_sequence<K...>)->T& {
+        T& e = [&]<size_t... K>(std::index_sequence<K...>) UXCOM_XDR_INLINE->T& {
           return list.emplace_back(
               Load<typename FieldAt<T, K>::Value, typename FieldAt<T, K>::Wire>(
                   b + RunBytes<T, V, 0, K>())...,
-              U(disc, ArmVariant<U>(std::in_place_index<kVoidArm<U>>)));
+              VoidUnion<U>{disc});
         }
         (std::make_index_sequence<n - 1>{});
         return UnionRest(Last::Get(e), static_cast<uint32_t>(disc)) || trail_.In(Last::kName);
@@ -411,20 +413,39 @@ class SchemaReader {
     }
   }
 
-  // The arm a union's discriminant selects (unknown values: the default void arm).
+  // A union with its discriminant and its void arm, built where the conversion's result goes
+  // (an element's member, constructed in place by emplace_back: no variant is moved).
+  template <typename U>
+  struct VoidUnion {
+    typename Discriminant<U>::Member disc;
+    operator U() const {  // NOLINT: converts where the union is constructed
+      return U(disc, ArmVariant<U>(std::in_place_index<kVoidArm<U>>));
+    }
+  };
+
+  // The arm a union's discriminant selects (unknown values: the default void arm). The union
+  // holds its void arm (fresh or bound), so the arm is constructed over it without a variant
+  // reset.
   template <typename U>
   [[gnu::always_inline]] bool UnionRest(U& u, uint32_t disc) {
     using D = Discriminant<U>;
     auto& d = D::Get(u);
     d = static_cast<typename D::Member>(disc);
     auto& arms = u.*UnionSchema<U>::kArms;
-    return VisitArm<U>(UnionSchema<U>::ArmIndex(d, profile_), [&](auto i) {
-      using A = ArmAt<U, decltype(i)::value>;
+    return VisitArm<U>(UnionSchema<U>::ArmIndex(d, profile_), [&](auto i) UXCOM_XDR_INLINE {
+      constexpr size_t I = decltype(i)::value;
+      using A = ArmAt<U, I>;
+      using Alternative = typename A::Value;
       if constexpr (std::is_same_v<typename A::Wire, VoidW>) {
-        arms.template emplace<decltype(i)::value>();
-        return true;
+        return true;  // already the void arm
+      } else if constexpr (IsPmrVector<Alternative>::value) {
+        std::construct_at(&arms, std::in_place_index<I>, &arena_);
+        return Value<typename A::Wire>(*std::get_if<I>(&arms), A::kName);
       } else {
-        return Value<typename A::Wire>(EmplaceBound<decltype(i)::value>(arms, &arena_), A::kName);
+        std::construct_at(&arms, std::in_place_index<I>);
+        Alternative& arm = *std::get_if<I>(&arms);
+        Bind(arm, &arena_);
+        return Value<typename A::Wire>(arm, A::kName);
       }
     });
   }

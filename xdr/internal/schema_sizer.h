@@ -27,7 +27,7 @@ constexpr bool TriviallySized() {
     return true;
   } else if constexpr (std::is_same_v<W, StructW>) {
     bool trivial = true;
-    AllFields<T>([&](auto f) {
+    AllFields<T>([&](auto f) UXCOM_XDR_INLINE {
       using F = decltype(f);
       constexpr Carry c = kCarryAt<typename F::Versions, V>;
       trivial = trivial && c != Carry::kDepends && F::kStorage == Storage::kPlain &&
@@ -121,7 +121,7 @@ class SchemaSizer {
   template <typename U>
   static std::string ArmLabel(size_t arm) {
     std::string_view name;
-    VisitArm<U>(arm, [&](auto i) {
+    VisitArm<U>(arm, [&](auto i) UXCOM_XDR_INLINE {
       name = ArmAt<U, decltype(i)::value>::kName;
       return true;
     });
@@ -131,7 +131,7 @@ class SchemaSizer {
   // --- structures ------------------------------------------------------------------------------
   template <typename S>
   [[gnu::always_inline]] bool Struct(const S& s) {
-    return AllFields<S>([&](auto f) { return OneField<decltype(f)>(s); });
+    return AllFields<S>([&](auto f) UXCOM_XDR_INLINE { return OneField<decltype(f)>(s); });
   }
 
   template <typename F, typename S>
@@ -236,7 +236,7 @@ class SchemaSizer {
       return DiscriminantVersionError(u);
     }
     n_ += kUnit;
-    return VisitArm<U>(want, [&](auto i) {
+    return VisitArm<U>(want, [&](auto i) UXCOM_XDR_INLINE {
       using A = ArmAt<U, decltype(i)::value>;
       return Value<typename A::Wire>(*std::get_if<decltype(i)::value>(&arms), A::kName);
     });

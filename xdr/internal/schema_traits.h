@@ -21,6 +21,11 @@
 #include "xdr/protocol_version.h"
 #include "xdr/schema.h"
 
+// The walkers' lambdas (field folds, arm dispatch) are inlined like the functions they are in:
+// the encode and decode paths are flattened into one function each, and an out-of-line lambda
+// would keep the write position in memory.
+#define UXCOM_XDR_INLINE __attribute__((always_inline))
+
 namespace uxcom::xdr::internal {
 
 using schema::Bound;
@@ -219,7 +224,9 @@ inline constexpr bool kFullyDescribed = AggregateArity<S>() == kFieldCount<S>;
 template <typename S, typename Fn>
 [[gnu::always_inline]] constexpr bool AllFields(Fn&& fn) {
   static_assert(kFullyDescribed<S>, "a member of this structure is missing from its schema");
-  return [&]<size_t... I>(std::index_sequence<I...>) { return (fn(FieldAt<S, I>{}) && ...); }
+  return [&]<size_t... I>(std::index_sequence<I...>) UXCOM_XDR_INLINE {
+    return (fn(FieldAt<S, I>{}) && ...);
+  }
   (std::make_index_sequence<kFieldCount<S>>{});
 }
 
@@ -249,7 +256,7 @@ struct ArmAt {
 template <typename U>
 inline constexpr size_t kVoidArm = [] {
   size_t found = kArmCount<U>;
-  [&]<size_t... I>(std::index_sequence<I...>) {
+  [&]<size_t... I>(std::index_sequence<I...>) UXCOM_XDR_INLINE {
     ((std::is_same_v<typename ArmAt<U, I>::Wire, VoidW> ? (found = I, true) : false) || ...);
   }
   (std::make_index_sequence<kArmCount<U>>{});
@@ -259,7 +266,7 @@ inline constexpr size_t kVoidArm = [] {
 // Calls fn(std::integral_constant<size_t, I>{}) for the arm I == index; returns its result.
 template <typename U, typename Fn>
 [[gnu::always_inline]] inline bool VisitArm(size_t index, Fn&& fn) {
-  return [&]<size_t... I>(std::index_sequence<I...>) {
+  return [&]<size_t... I>(std::index_sequence<I...>) UXCOM_XDR_INLINE {
     bool result = true;
     ((index == I ? (result = fn(std::integral_constant<size_t, I>{}), true) : false) || ...);
     return result;
@@ -304,7 +311,7 @@ template <typename S, ProtocolVersion V>
 constexpr size_t FixedStructSize() {
   size_t total = 0;
   bool fixed = true;
-  AllFields<S>([&](auto f) {
+  AllFields<S>([&](auto f) UXCOM_XDR_INLINE {
     using F = decltype(f);
     constexpr Carry c = kCarryAt<typename F::Versions, V>;
     if constexpr (c == Carry::kDepends) {
@@ -336,7 +343,7 @@ constexpr size_t FixedSize() {
 template <typename S, ProtocolVersion V>
 constexpr size_t MinStructSize() {
   size_t total = 0;
-  AllFields<S>([&](auto f) {
+  AllFields<S>([&](auto f) UXCOM_XDR_INLINE {
     using F = decltype(f);
     if constexpr (kCarryAt<typename F::Versions, V> == Carry::kYes) {
       total += MinSize<typename F::Value, typename F::Wire, V>();

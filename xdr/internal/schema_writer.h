@@ -42,14 +42,30 @@ class SchemaWriter {
   explicit SchemaWriter(Profile profile) : profile_(profile) {}
 
   // Writes `s` at p; returns the end of what was written.
-  template <typename S>
+  template <typename S, size_t I = 0>
   [[gnu::always_inline]] std::byte* Struct(std::byte* p, const S& s) const {
-    [&]<size_t... I>(std::index_sequence<I...>) { ((p = OneField<FieldAt<S, I>>(p, s)), ...); }
-    (std::make_index_sequence<kFieldCount<S>>{});
-    return p;
+    if constexpr (I == kFieldCount<S>) {
+      return p;
+    } else {
+      return Struct<S, I + 1>(OneField<FieldAt<S, I>>(p, s), s);
+    }
   }
 
  private:
+  // The arm the union holds (index `held`), found from arm I on.
+  template <typename U, size_t I = 0>
+  [[gnu::always_inline]] std::byte* Arm(std::byte* p, const U& u, size_t held) const {
+    if constexpr (I == kArmCount<U>) {
+      return p;
+    } else {
+      if (held == I) {
+        using A = ArmAt<U, I>;
+        return Value<typename A::Wire>(p, *std::get_if<I>(&(u.*UnionSchema<U>::kArms)));
+      }
+      return Arm<U, I + 1>(p, u, held);
+    }
+  }
+
   template <typename F, typename S>
   [[gnu::always_inline]] std::byte* OneField(std::byte* p, const S& s) const {
     constexpr Carry c = kCarryAt<typename F::Versions, V>;
@@ -104,14 +120,8 @@ class SchemaWriter {
     } else {
       static_assert(std::is_same_v<W, UnionW>);
       using D = Discriminant<T>;
-      const auto& arms = v.*UnionSchema<T>::kArms;
       p = Put32(p, static_cast<uint32_t>(D::Get(v)));
-      VisitArm<T>(arms.index(), [&](auto i) {
-        using A = ArmAt<T, decltype(i)::value>;
-        p = Value<typename A::Wire>(p, *std::get_if<decltype(i)::value>(&arms));
-        return true;
-      });
-      return p;
+      return Arm(p, v, (v.*UnionSchema<T>::kArms).index());
     }
   }
 
