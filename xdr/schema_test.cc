@@ -55,7 +55,8 @@ const Limits kLimits{.rules = &RulesOf(Profile::k8_0_39),
 template <ProtocolVersion V>
 std::vector<std::byte> Encode(const Probe& p, CodecError* error = nullptr) {
   ErrorTrail trail;
-  internal::SchemaSizer<V> sizer(EncodeOptions{.profile = Profile::k8_0_39}, kLimits, trail);
+  const EncodeOptions options{.profile = Profile::k8_0_39};  // the sizer keeps a reference
+  internal::SchemaSizer<V> sizer(options, kLimits, trail);
   if (!sizer.Root(p)) {
     if (error) *error = trail.Take(0);
     return {};
