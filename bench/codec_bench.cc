@@ -186,6 +186,7 @@ int main(int argc, char** argv) {
     RegisterVersion<ProtocolVersion::kX1_0>("x_1_0", m);
     RegisterVersion<ProtocolVersion::kX1_4>("x_1_4", m);
     RegisterVersion<ProtocolVersion::kX1_6>("x_1_6", m);
+    RegisterVersion<ProtocolVersion::kX1_9>("x_1_9", m);
   }
   benchmark::RegisterBenchmark("memcpy/large_app_64k", MemcpyPayload);
   benchmark::AddCustomContext("allocation_counting",

@@ -79,15 +79,21 @@ PaxMsg GcsSnapshotMessage() {
   for (const std::string& a : *addresses) {
     nodes.push_back({.address = a,
                      .uuid = {uuid},
-                     .proto = xdr::XProtoRange{ProtocolVersion::kX1_0, ProtocolVersion::kX1_6}});
+                     .proto = xdr::XProtoRange{ProtocolVersion::kX1_0, ProtocolVersion::kX1_9},
+                     .services = xdr::kAllServices});
   }
   PaxMsg m = Base(xdr::PaxOp::kGcsSnapshotOp);
-  m.gcs_snap = xdr::GcsSnapshot{.log_start = {kGroup, 990'000, 0}, .app_snap = {uuid}};
+  m.gcs_snap = xdr::GcsSnapshot{.log_start = {kGroup, 990'000, 0},
+                                .log_end = xdr::SynodeNo{kGroup, 1'000'100, 0},
+                                .app_snap = {uuid}};
   for (uint64_t i = 0; i < 4; ++i) {
     m.gcs_snap->cfg.push_back(xdr::Config{.start = {kGroup, 1000 + i * 50'000, 0},
                                           .boot_key = {kGroup, 1, 0},
                                           .nodes = nodes,
-                                          .event_horizon = 10});
+                                          .global_node_set = xdr::NodeSet(nodes.size(), true),
+                                          .event_horizon = 10,
+                                          .max_active_leaders = 0,
+                                          .leaders = xdr::LeaderArray{}});
   }
   return m;
 }

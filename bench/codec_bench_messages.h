@@ -8,8 +8,8 @@
 // * ChainMessage: a learn_op whose `a` is a 3-element next chain of 100-byte app_type payloads.
 //
 // Every message carries the fields of every version (delivered_msg, event_horizon, node proto
-// ranges, config event horizons) so that it encodes at x_1_0 … x_1_6 alike. Payloads live in
-// static storage.
+// ranges and services, the config fields of x_1_4 … x_1_9, log_end) so that it encodes at
+// x_1_0 … x_1_9 alike. Payloads live in static storage.
 #ifndef UXCOM_BENCH_CODEC_BENCH_MESSAGES_H_
 #define UXCOM_BENCH_CODEC_BENCH_MESSAGES_H_
 

@@ -12,7 +12,7 @@ import json
 import sys
 
 MESSAGES = ["small_app", "large_app_64k", "gcs_snapshot_9_nodes", "chain_3"]
-VERSIONS = ["x_1_0", "x_1_4", "x_1_6"]
+VERSIONS = ["x_1_0", "x_1_4", "x_1_6", "x_1_9"]
 
 
 def load(path):

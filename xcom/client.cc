@@ -140,9 +140,10 @@ net::Task<absl::StatusOr<ClientResult>> SendOnce(net::Executor& executor, std::s
   if (!allowed.ok()) co_return Step(allowed, "add_node check for", address);
   xdr::Arena arena;
   xdr::PaxMsg* copy = xdr::CopyToArena(msg, arena);
-  ApplyCarriedDefaults(*copy);
+  ApplyCarriedDefaults(*copy, &arena);
   std::vector<std::byte> frame;
-  absl::StatusOr<size_t> n = xdr::AppendFrame(s->result.version, *copy, frame);
+  absl::StatusOr<size_t> n =
+      xdr::AppendFrame(s->result.version, *copy, frame, {.profile = options.profile});
   if (!n.ok()) co_return n.status();
   auto write = [](net::Stream& st, std::vector<std::byte>& f) -> net::Task<absl::Status> {
     co_return co_await st.Write(f);
@@ -166,7 +167,8 @@ net::Task<absl::StatusOr<ClientResult>> SendOnce(net::Executor& executor, std::s
       in.Consume(xdr::kFrameHeaderSize);
       std::vector<std::byte> body(h->length);
       if (absl::Status r = co_await in.ReadExactly(body); !r.ok()) co_return r;
-      co_return xdr::DecodeOwned(v, body, {.max_body_size = o.max_frame_body});
+      co_return xdr::DecodeOwned(v, body,
+                                 {.max_body_size = o.max_frame_body, .profile = o.profile});
     };
     absl::StatusOr<xdr::OwnedPaxMsg> reply =
         co_await net::WithTimeout(options.timeout, read(*s->reader, options, s->result.version));

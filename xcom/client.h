@@ -50,6 +50,8 @@ struct ClientOptions {
   // SendOnce waits for one normal frame back and decodes it.
   bool await_reply = false;
   size_t max_frame_body = xdr::kDefaultMaxBodySize;
+  // The peer's release, whose rules the message and the reply are coded with (xdr/profile.h).
+  xdr::Profile profile = xdr::kDefaultProfile;
 };
 
 struct ClientResult {

@@ -21,10 +21,6 @@ using testing::Group;
 using testing::ReceiveWithin;
 using xdr::ProtocolVersion;
 
-std::string PayloadOf(const IncomingMessage& m) {
-  return std::string(std::get<xdr::Bytes>(m.msg().a[0].body.arm));
-}
-
 TEST_CASE("two spellings of one host and port are one server with one connection") {
   auto ex = net::testing::NewExecutor();
   Group g(*ex, 2);
@@ -47,8 +43,8 @@ TEST_CASE("two spellings of one host and port are one server with one connection
     absl::StatusOr<IncomingMessage> next = co_await ReceiveWithin(g[1], 5s);
     REQUIRE(first.ok());
     REQUIRE(next.ok());
-    CHECK(PayloadOf(*first) == "by the first");
-    CHECK(PayloadOf(*next) == "by the second");
+    CHECK(testing::Payload(*first) == "by the first");
+    CHECK(testing::Payload(*next) == "by the second");
     CHECK(g[0].peer(g.addresses[1])->connects == 1);
     CHECK(g[0].statistics().dials == 1);
     co_await g.Stop();
@@ -93,7 +89,7 @@ TEST_CASE("a server first known as remote becomes local when a site lists it as 
       absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(*t, 5s);
       REQUIRE(in.ok());
       CHECK(in->origin() == MessageOrigin::kSelf);
-      got.push_back(PayloadOf(*in));
+      got.push_back(testing::Payload(*in));
     }
     REQUIRE(got.size() >= 3);
     CHECK(got[got.size() - 2] == "as a member");
@@ -171,7 +167,7 @@ TEST_CASE("what an invalid server sends on our connection is read, counted and n
     absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[0], 5s);
     REQUIRE(in.ok());
     CHECK(in->origin() == MessageOrigin::kInbound);
-    CHECK(PayloadOf(*in) == "inbound");
+    CHECK(testing::Payload(*in) == "inbound");
     co_await g.Stop();
   }());
 }

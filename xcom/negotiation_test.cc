@@ -1,5 +1,5 @@
 // Protocol negotiation, against other transports and against hand-driven peers whose bytes
-// are MySQL 8.0.18's (the golden negotiation frames of test/vectors).
+// are MySQL 8.0.18's or 8.0.39's (the golden negotiation frames of test/vectors).
 #include "xdr/negotiation.h"
 
 #include <doctest/doctest.h>
@@ -36,31 +36,49 @@ std::vector<std::byte> Golden(int v, const char* name) {
   return uxcom::testing::ReadVector(absl::StrCat(Folder(v), "/", name, ".bin"));
 }
 
+// MySQL 8.0.39's frames (its catalog has folders v1_6 … v1_9).
+std::vector<std::byte> Golden8039(int v, const char* name) {
+  return uxcom::testing::ReadVector(absl::StrCat(Folder(v), "/", name, ".bin"),
+                                    uxcom::testing::kCatalog8039);
+}
+
+// Two transports with maximums `a` and `b` exchange a message each way: each side reads a frame
+// of exactly the version both speak, decoded as that version, and its content.
+void ExpectMeetingAtTheLower(net::Executor& ex, int a, int b) {
+  CAPTURE(a);
+  CAPTURE(b);
+  Group g(ex, 2, [&](int node, TransportOptions& o) { o.max_version = V(node == 0 ? a : b); });
+  ex.BlockOn([&]() -> net::Task<void> {
+    co_await g[0].SendTo(g.sites[0], 1, AppMessage("a->b"));
+    co_await g[1].SendTo(g.sites[1], 0, AppMessage("b->a"));
+    absl::StatusOr<IncomingMessage> at_b = co_await ReceiveWithin(g[1], 5s);
+    absl::StatusOr<IncomingMessage> at_a = co_await ReceiveWithin(g[0], 5s);
+    REQUIRE(at_b.ok());
+    REQUIRE(at_a.ok());
+    CHECK(at_b->version() == V(std::min(a, b)));
+    CHECK(at_a->version() == V(std::min(a, b)));
+    CHECK(testing::Payload(*at_b) == "a->b");
+    CHECK(testing::Payload(*at_a) == "b->a");
+    std::optional<PeerInfo> a_to_b = g[0].peer(g.addresses[1]);
+    REQUIRE(a_to_b.has_value());
+    CHECK(a_to_b->state == PeerConnectionState::kNegotiated);
+    CHECK(a_to_b->version == V(std::min(a, b)));
+    CHECK(a_to_b->last_tag == xdr::kFirstNegotiationTag);
+    co_await g.Stop();
+  }());
+}
+
 TEST_CASE("every pairing of maximums x_1_0 … x_1_6 negotiates the lower one, both ways") {
   auto ex = net::testing::NewExecutor();
   for (int a = 1; a <= 7; ++a) {
-    for (int b = 1; b <= 7; ++b) {
-      CAPTURE(a);
-      CAPTURE(b);
-      Group g(*ex, 2, [&](int node, TransportOptions& o) { o.max_version = V(node == 0 ? a : b); });
-      ex->BlockOn([&]() -> net::Task<void> {
-        co_await g[0].SendTo(g.sites[0], 1, AppMessage("a->b"));
-        co_await g[1].SendTo(g.sites[1], 0, AppMessage("b->a"));
-        absl::StatusOr<IncomingMessage> at_b = co_await ReceiveWithin(g[1], 5s);
-        absl::StatusOr<IncomingMessage> at_a = co_await ReceiveWithin(g[0], 5s);
-        REQUIRE(at_b.ok());
-        REQUIRE(at_a.ok());
-        // Each side read a frame of exactly the version both speak, decoded as that version.
-        CHECK(at_b->version() == V(std::min(a, b)));
-        CHECK(at_a->version() == V(std::min(a, b)));
-        std::optional<PeerInfo> a_to_b = g[0].peer(g.addresses[1]);
-        REQUIRE(a_to_b.has_value());
-        CHECK(a_to_b->state == PeerConnectionState::kNegotiated);
-        CHECK(a_to_b->version == V(std::min(a, b)));
-        CHECK(a_to_b->last_tag == xdr::kFirstNegotiationTag);
-        co_await g.Stop();
-      }());
-    }
+    for (int b = 1; b <= 7; ++b) ExpectMeetingAtTheLower(*ex, a, b);
+  }
+}
+
+TEST_CASE("8.0.18's and 8.0.2x … 8.4's maximums (x_1_6 … x_1_9) meet at the lower one, both ways") {
+  auto ex = net::testing::NewExecutor();
+  for (int a : {1, 7, 8, 9, 10}) {
+    for (int b : {7, 8, 9, 10}) ExpectMeetingAtTheLower(*ex, a, b);
   }
 }
 
@@ -232,6 +250,54 @@ TEST_CASE("the dialling side sends 8.0.18's version request bytes, tag 313 then 
   }());
 }
 
+TEST_CASE(
+    "a node speaking up to x_1_9 sends 8.0.39's request; normal frames carry its profile's tag") {
+  // (max_version, profile, the version the peer answers) -> the normal frame's version and tag.
+  struct Case {
+    int max;
+    xdr::Profile profile;
+    int answered;
+    int tag;
+  };
+  for (Case c : {Case{10, xdr::Profile::k8_0_18, 10, 666},  // x_1_7+: only 8.0.2x … 8.4 speak it
+                 Case{10, xdr::Profile::k8_0_39, 10, 666}, Case{10, xdr::Profile::k8_0_39, 8, 666},
+                 Case{10, xdr::Profile::k8_0_18, 7, 0},  // an 8.0.18 peer: 8.0.18's frames
+                 Case{10, xdr::Profile::k8_0_39, 7, 666}, Case{7, xdr::Profile::k8_0_39, 7, 666}}) {
+    CAPTURE(c.max);
+    CAPTURE(xdr::ProfileName(c.profile));
+    CAPTURE(c.answered);
+    auto ex = net::testing::NewExecutor();
+    testing::RawListener peer(*ex);
+    Dialer d(*ex, peer.address(), [&](TransportOptions& o) {
+      o.max_version = V(c.max);
+      o.profile = c.profile;
+    });
+    ex->BlockOn([&]() -> net::Task<void> {
+      co_await d.t->SendTo(d.site, 1, AppMessage("hello"));
+      std::unique_ptr<RawPeer> conn = co_await peer.Accept();
+      absl::StatusOr<RawFrame> req = co_await conn->ReadFrame();
+      REQUIRE(req.ok());
+      if (c.max == 10) {
+        CHECK(req->bytes == Golden8039(10, "neg_version_req_tag313"));
+      } else {
+        CHECK(req->bytes == Golden(c.max, "neg_version_req_tag313"));
+      }
+      // The reply as the peer's release writes it (8.0.18's for x_1_6, 8.0.39's above).
+      std::vector<std::byte> reply = c.answered == 7
+                                         ? Golden(7, "neg_version_reply_tag313")
+                                         : Golden8039(c.answered, "neg_version_reply_tag313");
+      auto wrote = co_await conn->Write(reply);
+      REQUIRE(wrote.ok());
+      absl::StatusOr<RawFrame> msg = co_await conn->ReadFrame();
+      REQUIRE(msg.ok());
+      CHECK(msg->header.type == xdr::MessageType::kNormal);
+      CHECK(msg->header.version == V(c.answered));
+      CHECK(msg->header.tag == c.tag);
+      co_await d.t->Stop();
+    }());
+  }
+}
+
 TEST_CASE("a reply with a stale tag is ignored; the matching one sets the connection's version") {
   auto ex = net::testing::NewExecutor();
   for (int v = 1; v <= 7; ++v) {
@@ -370,6 +436,38 @@ TEST_CASE("the accepting side answers each version request with 8.0.18's reply b
       co_await r.t->Stop();
     }());
   }
+}
+
+TEST_CASE(
+    "a node speaking up to x_1_9 answers 8.0.39's request with 8.0.39's reply, older ones in "
+    "kind") {
+  auto ex = net::testing::NewExecutor();
+  Responder r(*ex, [](TransportOptions& o) { o.max_version = ProtocolVersion::kX1_9; });
+  ex->BlockOn([&]() -> net::Task<void> {
+    for (int v = 1; v <= 10; ++v) {
+      CAPTURE(v);
+      absl::StatusOr<std::unique_ptr<RawPeer>> c = co_await RawPeer::Connect(*ex, r.port);
+      REQUIRE(c.ok());
+      // 8.0.18's requests up to x_1_6, 8.0.39's (as 8.0.2x … 8.4 with that maximum) above.
+      std::vector<std::byte> request =
+          v <= 7 ? Golden(v, "neg_version_req_tag313") : Golden8039(v, "neg_version_req_tag313");
+      auto wrote = co_await (*c)->Write(request);
+      REQUIRE(wrote.ok());
+      absl::StatusOr<RawFrame> reply = co_await (*c)->ReadFrame();
+      REQUIRE(reply.ok());
+      CHECK(reply->header == xdr::VersionReply(V(v), 313));
+      if (v >= 8) CHECK(reply->bytes == Golden8039(v, "neg_version_reply_tag313"));
+    }
+    // A request above x_1_9 (a future release) is answered with x_1_9.
+    absl::StatusOr<std::unique_ptr<RawPeer>> c = co_await RawPeer::Connect(*ex, r.port);
+    REQUIRE(c.ok());
+    auto wrote = co_await (*c)->Write(xdr::FrameHeaderBytes(xdr::VersionRequest(V(11), 400)));
+    REQUIRE(wrote.ok());
+    absl::StatusOr<RawFrame> capped = co_await (*c)->ReadFrame();
+    REQUIRE(capped.ok());
+    CHECK(capped->header == xdr::VersionReply(V(10), 400));
+    co_await r.t->Stop();
+  }());
 }
 
 TEST_CASE("a request for version 0 is answered with 0 and one above x_1_6 with x_1_6") {

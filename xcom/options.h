@@ -106,13 +106,21 @@ struct TransportOptions {
   // --- protocol -------------------------------------------------------------------------------
   // The versions this node speaks. It proposes max_version when it dials and answers a
   // request with min(request, max_version); a request below min_version is answered with
-  // x_unknown_proto (0), which makes the peer give up. 8.0.18: x_1_0 … x_1_6.
+  // x_unknown_proto (0), which makes the peer give up. 8.0.18: x_1_0 … x_1_6 (the default);
+  // up to x_1_9 (xdr::kNewestProtocolVersion) to behave like 8.0.27 … 8.4.
   xdr::ProtocolVersion min_version = xdr::kMinProtocolVersion;
   xdr::ProtocolVersion max_version = xdr::kMaxProtocolVersion;
+  // The release whose rules every frame is encoded and decoded with (xdr/profile.h): MAXBLOB,
+  // the configs bound, cargo 3's arm, x_1_3's layout, the normal frames' tag. 8.0.18's (the
+  // default) are the strictest for what is sent, so no member of a mixed group is sent what its
+  // release refuses; set max_blob_bytes to read an 8.0.39 member's larger blobs. Connections
+  // negotiated at x_1_7+ always get 8.0.39's rules: only such releases speak them.
+  xdr::Profile profile = xdr::kDefaultProfile;
   // A peer requesting a version below this must find an IPv4 address for every member of the
   // newest site, else it is dropped without a reply (is_new_node_eligible_for_ipv6). 8.0.18
-  // compares with its own maximum (x_1_6) although x_1_5 is the version that brought IPv6;
-  // uxcom uses x_1_5, the documented intent. Set x_1_6 for 8.0.18's exact behaviour.
+  // compares with its own maximum (x_1_6), 8.0.39 with its own (x_1_9), although x_1_5 is the
+  // version that brought IPv6; uxcom uses x_1_5, the documented intent. Set x_1_6 (or x_1_9)
+  // for 8.0.18's (or 8.0.39's) exact behaviour.
   xdr::ProtocolVersion ipv6_gate_version = xdr::ProtocolVersion::kX1_5;
 
   // --- timing (8.0.18's values unless marked new) ----------------------------------------------
@@ -149,8 +157,9 @@ struct TransportOptions {
   // New: the largest frame body accepted; a longer one closes the connection before any
   // allocation. 8.0.18 allocates whatever a header announces (up to 4 GiB).
   size_t max_frame_body = xdr::kDefaultMaxBodySize;
-  // Blobs larger than 1024 bytes (MAXBLOB) are refused on decode, as in 8.0.18.
-  uint32_t max_blob_bytes = xdr::kMaxBlobBytes;
+  // Blobs larger than this are refused on decode; unset: the profile's MAXBLOB (1024 bytes for
+  // 8.0.18, as it refuses them; 10 000 000 for 8.0.39).
+  std::optional<uint32_t> max_blob_bytes{};
   // New: messages queued per peer (8.0.18: unbounded).
   size_t peer_queue_limit = 65536;
   QueueOverflowPolicy overflow_policy = QueueOverflowPolicy::kDropNewest;

@@ -66,8 +66,9 @@ enum class CloseReason : uint8_t {
 };
 const char* CloseReasonName(CloseReason reason);
 
-// One slot per pax_op 0 … 23 and one for every other value (the codec accepts any op).
-inline constexpr size_t kOpSlots = 25;
+// One slot per pax_op 0 … 25 (synode_request and synode_allocated arrived with 8.0.39) and one
+// for every other value (the codec accepts any op).
+inline constexpr size_t kOpSlots = 27;
 size_t OpSlot(xdr::PaxOp op);
 
 // A counter written by one thread and read by any.

@@ -50,7 +50,7 @@ absl::Status Validate(TransportOptions& o) {
       o.min_version > o.max_version) {
     return bad("protocol versions: min_version ", xdr::DescribeProtocolVersion(o.min_version),
                " and max_version ", xdr::DescribeProtocolVersion(o.max_version),
-               " must satisfy x_1_0 <= min_version <= max_version <= x_1_6");
+               " must satisfy x_1_0 <= min_version <= max_version <= x_1_9");
   }
   absl::StatusOr<net::HostPort> self = net::ParseHostPort(o.self_address);
   if (!self.ok()) return bad("self_address: ", self.status().message());
@@ -562,7 +562,7 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
   InstalledSite* site = st.SiteOf(req);
   bool member = site != nullptr && req.from < site->servers.size();
   OutgoingRef m = st.messages.Acquire();
-  m->Assign(reply);
+  m->Assign(reply, st.options.profile);
   m->msg().from = req.to;
   st.Stamp(m->msg(), member ? site : nullptr);
   m->msg().to = req.from;

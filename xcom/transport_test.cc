@@ -22,12 +22,6 @@ using testing::AppMessage;
 using testing::Group;
 using testing::ReceiveWithin;
 
-std::string PayloadOf(const IncomingMessage& m) {
-  const xdr::PaxMsg& msg = m.msg();
-  if (msg.a.empty()) return "";
-  return std::string(std::get<xdr::Bytes>(msg.a[0].body.arm));
-}
-
 // Every node broadcasts `per_node` messages and then a fence; every node must receive every
 // message exactly once, in per-sender order. Exactly once is checked without waiting for
 // duplicates that might come later: delivery is FIFO per sender, so a duplicate of any message
@@ -56,7 +50,7 @@ void BroadcastAndVerify(int nodes, int per_node) {
           all = false;
           break;
         }
-        std::string p = PayloadOf(*in);
+        std::string p = testing::Payload(*in);
         int sender = std::stoi(p.substr(0, p.find(':')));
         std::string rest = p.substr(p.find(':') + 1);
         CHECK(in->msg().from == static_cast<NodeNo>(sender));
@@ -109,7 +103,7 @@ TEST_CASE("a message to self is delivered later, locally, and never through a so
     CHECK(in->msg().to == 0);
     CHECK(in->msg().from == 0);
     CHECK(in->wire_size() == 0);
-    CHECK(PayloadOf(*in) == "me");
+    CHECK(testing::Payload(*in) == "me");
     TransportStatistics::Snapshot s = g[0].statistics();
     CHECK(s.self_deliveries == 1);
     CHECK(s.encodes == 0);
@@ -130,7 +124,7 @@ TEST_CASE("send_to_others skips this node and send_to_all includes it") {
     for (int j : {0, 2}) {
       absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[j], 5s);
       REQUIRE(in.ok());
-      CHECK(PayloadOf(*in) == "o");
+      CHECK(testing::Payload(*in) == "o");
     }
     absl::Status slept = co_await net::Sleep(1s);  // virtual: anything on its way has landed
     REQUIRE(slept.ok());
@@ -185,13 +179,13 @@ TEST_CASE("a reply to an inbound message travels back on the connection it came 
     CHECK(rep->msg().op == xdr::PaxOp::kXcomClientReply);
     CHECK(rep->msg().to == 0);
     CHECK(rep->msg().from == 1);
-    CHECK(PayloadOf(*rep) == "reply");
+    CHECK(testing::Payload(*rep) == "reply");
     // And a reply to that goes through node 0's queue for node 1.
     auto awaited = co_await g[0].Reply(*rep, AppMessage("ack"));
     CHECK(awaited.ok());
     absl::StatusOr<IncomingMessage> ack = co_await ReceiveWithin(g[1], 5s);
     REQUIRE(ack.ok());
-    CHECK(PayloadOf(*ack) == "ack");
+    CHECK(testing::Payload(*ack) == "ack");
     co_await g.Stop();
   }());
 }
@@ -259,7 +253,7 @@ TEST_CASE("a message larger than the coalescing buffer is written on its own and
     for (const std::string& want : {std::string("small-before"), big, std::string("small-after")}) {
       absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[1], 10s);
       REQUIRE(in.ok());
-      CHECK(PayloadOf(*in) == want);
+      CHECK(testing::Payload(*in) == want);
     }
     co_await g.Stop();
   }());

@@ -1,9 +1,9 @@
 #include "xdr/decode.h"
 
 #include "xdr/codec_error.h"
-#include "xdr/internal/body_reader.h"
 #include "xdr/internal/error_trail.h"
 #include "xdr/internal/flatten.h"
+#include "xdr/internal/schema_reader.h"
 #include "xdr/internal/str_cat.h"
 
 namespace uxcom::xdr {
@@ -16,8 +16,8 @@ std::string Context(ProtocolVersion v) {
 // Everything the decoder calls on its success path is inlined into one function; failure
 // paths are out-of-line cold functions.
 template <ProtocolVersion V>
-UXCOM_XDR_FLATTEN bool DecodeBody(internal::BodyReader<V>& reader, PaxMsg& msg) {
-  return reader.Msg(msg);
+UXCOM_XDR_FLATTEN bool DecodeBody(internal::SchemaReader<V>& reader, PaxMsg& msg) {
+  return reader.Root(msg);
 }
 
 [[gnu::noinline, gnu::cold]] absl::Status TooLarge(ProtocolVersion v, size_t size, size_t max) {
@@ -27,13 +27,18 @@ UXCOM_XDR_FLATTEN bool DecodeBody(internal::BodyReader<V>& reader, PaxMsg& msg) 
        .offset = 0});
 }
 
-// Decodes into `msg`, abandoning what it held (see BodyReader::Forget). The caller has checked
+// Decodes into `msg`, abandoning what it held (see SchemaReader::Root). The caller has checked
 // max_body_size.
 template <ProtocolVersion V>
 absl::StatusOr<DecodeInfo> DecodeInto(std::span<const std::byte> body, PaxMsg& msg, Arena& arena,
                                       const DecodeOptions& options) {
   internal::ErrorTrail trail;
-  internal::BodyReader<V> reader(body, arena, options, trail);
+  const Profile profile = EffectiveProfile(options.profile, V);
+  const ProfileRules& rules = RulesOf(profile);
+  const internal::Limits limits{.rules = &rules,
+                                .max_blob = options.max_blob_bytes.value_or(rules.max_blob_bytes),
+                                .x_1_0_address_bounded = rules.x_1_0_address_bounded};
+  internal::SchemaReader<V> reader(body, arena, options.zero_copy, limits, profile, trail);
   if (!DecodeBody(reader, msg)) [[unlikely]] {
     return MakeCodecStatus(absl::StatusCode::kInvalidArgument, Context(V),
                            trail.Take(reader.offset()));

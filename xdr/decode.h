@@ -16,14 +16,17 @@
 // multiple of the body size; nothing recurses with the input (app_data chains are decoded in
 // a loop); the body may not exceed DecodeOptions::max_body_size.
 //
-// Leniency exactly where 8.0.18 has it (wire-format spec §2, §7): any enum value and any
-// union discriminant (unknown cargo types decode as a void arm), any non-zero bool or pointer
-// flag is true, padding bytes are not checked, bytes after the pax_msg are accepted and
-// reported as trailing_bytes. The cargo arms are the same at every version, as in 8.0.18.
+// Leniency exactly where MySQL has it (wire-format spec §2, §7; x1_7-x1_9 §2): any enum value
+// and any union discriminant (unknown cargo types decode as a void arm), any non-zero bool or
+// pointer flag is true, padding bytes are not checked, bytes after the pax_msg are accepted and
+// reported as trailing_bytes (neither 8.0.18 nor 8.0.39 checks them). The union arms are the
+// same at every version, and those of the profile's release (profile.h): under 8.0.39 cargo 3
+// is a void arm, so an 8.0.18 repository misparses, exactly as 8.0.39 misparses it.
 //
 // x_1_0 node addresses have no XDR bound in 8.0.18; here they are bounded by the bytes that
-// remain (and so by max_body_size). Decoding never fabricates the fields a version does not
-// carry: they stay absent (see pax_msg.h).
+// remain (and so by max_body_size); 8.0.39 bounds them by MAXNAME. Decoding never fabricates
+// the fields a version does not carry: they stay absent (see pax_msg.h; FillDecodeDefaults
+// gives them MySQL's values).
 //
 // Steady state: decoding into an arena that has grown to the message size performs no heap
 // allocation in either mode.
@@ -33,12 +36,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 
 #include "absl/status/statusor.h"
 #include "xdr/arena.h"
 #include "xdr/limits.h"
 #include "xdr/pax_msg.h"
+#include "xdr/profile.h"
 #include "xdr/protocol_version.h"
 
 namespace uxcom::xdr {
@@ -49,11 +54,13 @@ struct DecodeOptions {
   // Strings and opaque data (checked_data, blobs, addresses) point into the input instead of
   // being copied into the arena. The caller keeps the input alive as long as the message.
   bool zero_copy = false;
-  // Fail when bytes follow the pax_msg (8.0.18 ignores them).
+  // Fail when bytes follow the pax_msg (MySQL ignores them).
   bool reject_trailing_bytes = false;
-  // The largest blob accepted: 1024 (MAXBLOB) in 8.0.18; later MySQL releases send up to
-  // 10 000 000 bytes.
-  uint32_t max_blob_bytes = kMaxBlobBytes;
+  // The largest blob accepted, instead of the profile's MAXBLOB (1024 in 8.0.18, 10 000 000 in
+  // 8.0.39): e.g. an 8.0.18-profile reader that must take an 8.0.39 peer's blobs.
+  std::optional<uint32_t> max_blob_bytes{};
+  // The sender's release, whose rules apply (profile.h).
+  Profile profile = kDefaultProfile;
 };
 
 // What a decode consumed: the pax_msg's bytes and the bytes after it in the body.
@@ -76,7 +83,7 @@ struct Decoded {
 template <ProtocolVersion V>
 absl::StatusOr<Decoded> Decode(std::span<const std::byte> body, Arena& arena,
                                const DecodeOptions& options = {});
-// The same with the version known only at run time (UnsupportedVersionError outside 1..7).
+// The same with the version known only at run time (UnsupportedVersionError outside 1..10).
 absl::StatusOr<Decoded> Decode(ProtocolVersion v, std::span<const std::byte> body, Arena& arena,
                                const DecodeOptions& options = {});
 

@@ -3,19 +3,38 @@
 #include <cassert>
 
 #include "xdr/codec_error.h"
-#include "xdr/internal/body_sizer.h"
-#include "xdr/internal/body_writer.h"
 #include "xdr/internal/error_trail.h"
 #include "xdr/internal/flatten.h"
+#include "xdr/internal/schema_sizer.h"
+#include "xdr/internal/schema_writer.h"
 #include "xdr/internal/str_cat.h"
 
 namespace uxcom::xdr {
+namespace {
+
+template <ProtocolVersion V>
+internal::Limits EncodeLimits(const EncodeOptions& options) {
+  const ProfileRules& rules = RulesOf(EffectiveProfile(options.profile, V));
+  return {.rules = &rules,
+          .max_blob = rules.max_blob_bytes,
+          .x_1_0_address_bounded = options.bound_x_1_0_address || rules.x_1_0_address_bounded};
+}
+
+// Everything the sizer calls on its success path is inlined into one function; failure paths
+// are out-of-line cold functions.
+template <ProtocolVersion V>
+UXCOM_XDR_FLATTEN bool SizeBody(internal::SchemaSizer<V>& sizer, const PaxMsg& msg) {
+  return sizer.Root(msg);
+}
+
+}  // namespace
 
 template <ProtocolVersion V>
 absl::StatusOr<size_t> EncodedSize(const PaxMsg& msg, const EncodeOptions& options) {
   internal::ErrorTrail trail;
-  internal::BodySizer<V> sizer(options, trail);
-  if (!sizer.Msg(msg)) {
+  const internal::Limits limits = EncodeLimits<V>(options);
+  internal::SchemaSizer<V> sizer(options, limits, trail);
+  if (!SizeBody(sizer, msg)) [[unlikely]] {
     return MakeCodecStatus(absl::StatusCode::kInvalidArgument,
                            internal::StrCat("encoding pax_msg as ", DescribeProtocolVersion(V)),
                            trail.Take(0));
@@ -25,8 +44,9 @@ absl::StatusOr<size_t> EncodedSize(const PaxMsg& msg, const EncodeOptions& optio
 
 namespace internal {
 template <ProtocolVersion V>
-UXCOM_XDR_FLATTEN void WriteBody(const PaxMsg& msg, std::byte* dst, [[maybe_unused]] size_t size) {
-  [[maybe_unused]] std::byte* end = BodyWriter<V>::Msg(dst, msg);
+UXCOM_XDR_FLATTEN void WriteBody(const PaxMsg& msg, std::byte* dst, [[maybe_unused]] size_t size,
+                                 Profile profile) {
+  [[maybe_unused]] std::byte* end = SchemaWriter<V>(EffectiveProfile(profile, V)).Struct(dst, msg);
   assert(static_cast<size_t>(end - dst) == size);
 }
 }  // namespace internal
@@ -41,7 +61,7 @@ absl::StatusOr<size_t> EncodeTo(const PaxMsg& msg, std::span<std::byte> dst,
                                                   DescribeProtocolVersion(V), ": needs ", *size,
                                                   " bytes, the destination has ", dst.size()));
   }
-  internal::WriteBody<V>(msg, dst.data(), *size);
+  internal::WriteBody<V>(msg, dst.data(), *size, options.profile);
   return *size;
 }
 
@@ -59,10 +79,11 @@ absl::StatusOr<size_t> EncodeTo(ProtocolVersion v, const PaxMsg& msg, std::span<
   });
 }
 
-void internal::WriteBody(ProtocolVersion v, const PaxMsg& msg, std::byte* dst, size_t size) {
+void internal::WriteBody(ProtocolVersion v, const PaxMsg& msg, std::byte* dst, size_t size,
+                         Profile profile) {
   // Only reached after EncodedSize(v) succeeded, so v is supported.
   (void)DispatchProtocolVersion(v, [&](auto version) -> absl::Status {
-    WriteBody<version.value>(msg, dst, size);
+    WriteBody<version.value>(msg, dst, size, profile);
     return absl::OkStatus();
   });
 }
@@ -71,7 +92,7 @@ void internal::WriteBody(ProtocolVersion v, const PaxMsg& msg, std::byte* dst, s
   template absl::StatusOr<size_t> EncodedSize<V>(const PaxMsg&, const EncodeOptions&); \
   template absl::StatusOr<size_t> EncodeTo<V>(const PaxMsg&, std::span<std::byte>,     \
                                               const EncodeOptions&);                   \
-  template void internal::WriteBody<V>(const PaxMsg&, std::byte*, size_t);
+  template void internal::WriteBody<V>(const PaxMsg&, std::byte*, size_t, Profile);
 UXCOM_XDR_FOR_EACH_PROTOCOL_VERSION(UXCOM_XDR_DEFINE_ENCODE)
 #undef UXCOM_XDR_DEFINE_ENCODE
 

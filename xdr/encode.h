@@ -11,19 +11,26 @@
 //     p.Send(frame.span());
 //   }
 //
-// Every encode first checks that the version can carry the message (spec §6, §7); a message it
-// refuses is never partially written. The rules:
+// Every encode first checks that the version can carry the message under the profile's rules
+// (spec §6, §7; profile.h); a message it refuses is never partially written. The rules:
 //
-// * Bounds: every count and length within its XDR bound (limits.h); a node address is at most
-//   1024 bytes at every version, x_1_0 included (stricter than 8.0.18, whose x_1_0 codec has no
-//   bound but whose peers and later releases do); the frame within 4 GiB.
-// * Union: AppU::arm holds the arm its cargo type selects (ArmOf).
+// * Bounds: every count and length within its XDR bound (limits.h) and the profile's (MAXBLOB
+//   1024 or 10 000 000, configs 100 or 1024); a node address is at most 1024 bytes at every
+//   version, x_1_0 included (stricter than 8.0.18, whose x_1_0 codec has no bound but whose
+//   peers and later releases do); the frame within 4 GiB.
+// * Union: AppU::arm holds the arm its cargo type selects in the profile's release (ArmOf):
+//   a repository for cargo 3 only under 8.0.18, the leader arms of cargo 25 and 26 only under
+//   8.0.39; ReplyData::arm likewise.
 // * Cargo types newer than the version (get/set_event_horizon before x_1_4,
-//   get_synode_app_data before x_1_6) are refused: an older peer would decode them as a void
-//   arm and misparse the rest of the frame (spec §4.16). 8.0.18 sends them anyway.
+//   get_synode_app_data before x_1_6, set_max_leaders and set_leaders_type before x_1_9) are
+//   refused: an older peer would decode them as a void arm and misparse the rest of the frame
+//   (spec §4.16), or refuse them (x1_7-x1_9 §8). MySQL sends them anyway.
 // * Fields the version carries must be present: delivered_msg (x_1_2+), event_horizon and
-//   config.event_horizon (x_1_4+), node_address.proto (x_1_1+).
-// * Fields the version does not carry are ignored, as 8.0.18 does (so one message can be
+//   config.event_horizon (x_1_4+), node_address.proto (x_1_1+), config.global_node_set and
+//   gcs_snapshot.log_end (x_1_7+, and x_1_3 under 8.0.39), node_address.services,
+//   config.max_active_leaders and .leaders, synode_app_data.origin (x_1_9).
+//   FillDecodeDefaults (decode_defaults.h) gives absent ones the values MySQL would decode.
+// * Fields the version does not carry are ignored, as MySQL does (so one message can be
 //   encoded for peers of every version), unless reject_fields_absent_in_version is set. A
 //   non-empty requested_synode_app_data below x_1_6 is always refused: it would be lost.
 // * Booleans go out as 0/1, padding as zeros, doubles bit for bit.
@@ -40,6 +47,7 @@
 #include "xdr/frame_header.h"
 #include "xdr/limits.h"
 #include "xdr/pax_msg.h"
+#include "xdr/profile.h"
 #include "xdr/protocol_version.h"
 
 namespace uxcom::xdr {
@@ -51,14 +59,19 @@ struct EncodeOptions {
   bool bound_x_1_0_address = true;
   // Refuse (rather than ignore) fields the version does not carry.
   bool reject_fields_absent_in_version = false;
+  // The release whose rules apply (limits, union arms, x_1_3's layout, the normal frame's tag):
+  // the peer's. Versions newer than its release get the newer release's rules (profile.h).
+  Profile profile = kDefaultProfile;
 
-  // Exactly what MySQL 8.0.18's encoder accepts: no cargo check, unbounded x_1_0 addresses,
-  // fields a version does not carry ignored. For reproducing captured traffic.
-  static constexpr EncodeOptions Like8018() {
+  // Exactly what release p's encoder accepts: no cargo check, x_1_0 addresses bounded as p
+  // bounds them, fields a version does not carry ignored. For reproducing captured traffic.
+  static constexpr EncodeOptions LikeMySql(Profile p) {
     return {.check_cargo_version = false,
             .bound_x_1_0_address = false,
-            .reject_fields_absent_in_version = false};
+            .reject_fields_absent_in_version = false,
+            .profile = p};
   }
+  static constexpr EncodeOptions Like8018() { return LikeMySql(Profile::k8_0_18); }
 };
 
 // The exact body size of `msg` at V, or why V cannot carry it (InvalidArgument with a
@@ -77,10 +90,11 @@ absl::StatusOr<size_t> EncodeTo(ProtocolVersion v, const PaxMsg& msg, std::span<
                                 const EncodeOptions& options = {});
 
 namespace internal {
-// Writes a body whose size `size` came from EncodedSize<V> (so it is known to be encodable).
+// Writes a body whose size `size` came from EncodedSize<V> with the same profile (so it is
+// known to be encodable).
 template <ProtocolVersion V>
-void WriteBody(const PaxMsg& msg, std::byte* dst, size_t size);
-void WriteBody(ProtocolVersion v, const PaxMsg& msg, std::byte* dst, size_t size);
+void WriteBody(const PaxMsg& msg, std::byte* dst, size_t size, Profile profile);
+void WriteBody(ProtocolVersion v, const PaxMsg& msg, std::byte* dst, size_t size, Profile profile);
 }  // namespace internal
 
 // A contiguous container of bytes that can grow at the end: xdr::Buffer (grows without
@@ -113,11 +127,12 @@ template <ProtocolVersion V, ByteBuffer B>
 absl::StatusOr<size_t> AppendBody(const PaxMsg& msg, B& out, const EncodeOptions& options = {}) {
   absl::StatusOr<size_t> size = EncodedSize<V>(msg, options);
   if (!size.ok()) return size.status();
-  internal::WriteBody<V>(msg, internal::GrowBy(out, *size), *size);
+  internal::WriteBody<V>(msg, internal::GrowBy(out, *size), *size, options.profile);
   return *size;
 }
 
-// Appends a whole normal frame (header as 8.0.18 writes it, then the body) to `out`; returns
+// Appends a whole normal frame (header as the profile's release writes it: tag 0 for 8.0.18,
+// 666 for 8.0.39; then the body) to `out`; returns
 // the frame size, so the frame is the last that many bytes of `out`. Nothing is appended on
 // error.
 template <ProtocolVersion V, ByteBuffer B>
@@ -125,22 +140,22 @@ absl::StatusOr<size_t> AppendFrame(const PaxMsg& msg, B& out, const EncodeOption
   absl::StatusOr<size_t> size = EncodedSize<V>(msg, options);
   if (!size.ok()) return size.status();
   std::byte* p = internal::GrowBy(out, kFrameHeaderSize + *size);
-  StoreFrameHeader(NormalFrameHeader(V, static_cast<uint32_t>(*size)),
+  StoreFrameHeader(NormalFrameHeader(V, static_cast<uint32_t>(*size), options.profile),
                    std::span<std::byte, kFrameHeaderSize>(p, kFrameHeaderSize));
-  internal::WriteBody<V>(msg, p + kFrameHeaderSize, *size);
+  internal::WriteBody<V>(msg, p + kFrameHeaderSize, *size, options.profile);
   return kFrameHeaderSize + *size;
 }
 
-// The same with the version known only at run time (UnsupportedVersionError outside 1..7).
+// The same with the version known only at run time (UnsupportedVersionError outside 1..10).
 template <ByteBuffer B>
 absl::StatusOr<size_t> AppendFrame(ProtocolVersion v, const PaxMsg& msg, B& out,
                                    const EncodeOptions& options = {}) {
   absl::StatusOr<size_t> size = EncodedSize(v, msg, options);
   if (!size.ok()) return size.status();
   std::byte* p = internal::GrowBy(out, kFrameHeaderSize + *size);
-  StoreFrameHeader(NormalFrameHeader(v, static_cast<uint32_t>(*size)),
+  StoreFrameHeader(NormalFrameHeader(v, static_cast<uint32_t>(*size), options.profile),
                    std::span<std::byte, kFrameHeaderSize>(p, kFrameHeaderSize));
-  internal::WriteBody(v, msg, p + kFrameHeaderSize, *size);
+  internal::WriteBody(v, msg, p + kFrameHeaderSize, *size, options.profile);
   return kFrameHeaderSize + *size;
 }
 
@@ -149,7 +164,7 @@ absl::StatusOr<size_t> AppendBody(ProtocolVersion v, const PaxMsg& msg, B& out,
                                   const EncodeOptions& options = {}) {
   absl::StatusOr<size_t> size = EncodedSize(v, msg, options);
   if (!size.ok()) return size.status();
-  internal::WriteBody(v, msg, internal::GrowBy(out, *size), *size);
+  internal::WriteBody(v, msg, internal::GrowBy(out, *size), *size, options.profile);
   return *size;
 }
 
@@ -157,7 +172,7 @@ absl::StatusOr<size_t> AppendBody(ProtocolVersion v, const PaxMsg& msg, B& out,
   extern template absl::StatusOr<size_t> EncodedSize<V>(const PaxMsg&, const EncodeOptions&); \
   extern template absl::StatusOr<size_t> EncodeTo<V>(const PaxMsg&, std::span<std::byte>,     \
                                                      const EncodeOptions&);                   \
-  extern template void internal::WriteBody<V>(const PaxMsg&, std::byte*, size_t);
+  extern template void internal::WriteBody<V>(const PaxMsg&, std::byte*, size_t, Profile);
 UXCOM_XDR_FOR_EACH_PROTOCOL_VERSION(UXCOM_XDR_DECLARE_ENCODE)
 #undef UXCOM_XDR_DECLARE_ENCODE
 

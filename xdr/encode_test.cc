@@ -193,12 +193,12 @@ TEST_CASE("frames append into any byte container, and nothing is appended on err
   m.event_horizon.reset();
   CHECK_FALSE(AppendFrame(kX1_6, m, s).ok());
   CHECK(s.size() == 6 + 12 + 124);
-  CHECK_FALSE(AppendFrame(static_cast<ProtocolVersion>(8), Complete(), s).ok());
+  CHECK_FALSE(AppendFrame(static_cast<ProtocolVersion>(11), Complete(), s).ok());
   CHECK(s.size() == 6 + 12 + 124);
 }
 
 TEST_CASE("the runtime-version API refuses versions without a layout") {
-  for (uint32_t v : {0u, 8u}) {
+  for (uint32_t v : {0u, 11u}) {
     absl::StatusOr<size_t> size = EncodedSize(static_cast<ProtocolVersion>(v), Complete());
     CHECK(size.status().code() == absl::StatusCode::kInvalidArgument);
   }
@@ -225,14 +225,14 @@ TEST_CASE("every bound is enforced at its limit + 1, naming the field") {
     CHECK(Refusal(kX1_0, m) == "a.body.nodes[3].address: length 1025 > 1024 (MAXNAME)");
     CHECK(Refusal(kX1_0, m, EncodeOptions::Like8018()) == "(accepted)");
   }
-  SUBCASE("uuid and app_snap blobs: 1024 bytes (MAXBLOB)") {
+  SUBCASE("uuid and app_snap blobs: 1024 bytes (MAXBLOB of 8.0.18)") {
     NodeAddress n = Node("h:1");
     n.uuid.data = blob_over;
     m.a = {AppData{.body = AppU::Nodes(CargoType::kXcomBootType, {n})}};
-    CHECK(Refusal(kX1_6, m) == "a.body.nodes[0].uuid.data: length 1025 > 1024 (MAXBLOB)");
+    CHECK(Refusal(kX1_6, m) == "a.body.nodes[0].uuid.data: length 1025 > 1024 (MAXBLOB of 8.0.18)");
     m.a.clear();
     m.gcs_snap = GcsSnapshot{.app_snap = {blob_over}};
-    CHECK(Refusal(kX1_6, m) == "gcs_snap.app_snap.data: length 1025 > 1024 (MAXBLOB)");
+    CHECK(Refusal(kX1_6, m) == "gcs_snap.app_snap.data: length 1025 > 1024 (MAXBLOB of 8.0.18)");
   }
   SUBCASE("trans_data strings: cluster_name 1024 (MAXNAME), message 10240 (MAXERROR)") {
     m.a = {AppData{.body = AppU::Trans(CargoType::kPreparedTrans, {.cluster_name = name_over})}};
@@ -259,7 +259,7 @@ TEST_CASE("every bound is enforced at its limit + 1, naming the field") {
   }
   SUBCASE("configs: 100 (NSERVERS); snapshot entries: 1024 (MAX_APP_PTR_ARRAY)") {
     m.gcs_snap = GcsSnapshot{.cfg = std::pmr::vector<std::optional<Config>>(101)};
-    CHECK(Refusal(kX1_6, m) == "gcs_snap.cfg: count 101 > 100 (NSERVERS)");
+    CHECK(Refusal(kX1_6, m) == "gcs_snap.cfg: count 101 > 100 (NSERVERS of 8.0.18)");
     m.gcs_snap.reset();
     m.snap = Snapshot{.snap = std::pmr::vector<AppDataList>(1025)};
     CHECK(Refusal(kX1_6, m) == "snap.snap: count 1025 > 1024 (MAX_APP_PTR_ARRAY)");

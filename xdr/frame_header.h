@@ -4,7 +4,8 @@
 //   offset 0  u32  version   protocol version of the body (or proposed/chosen, negotiation)
 //          4  u32  length    body bytes after the header (0 for negotiation frames)
 //          8  u8   type      x_msg_type: 0 normal, 1 version request, 2 version reply
-//          9  u16  tag       negotiation correlation id (0 in normal frames)
+//          9  u16  tag       negotiation correlation id (normal frames: 0 from 8.0.18, 666
+//                            from 8.0.39; receivers ignore it)
 //         11  u8   unused    0 on send, ignored on receipt
 //
 // Every 12-byte pattern is a header; what a receiver makes of it is in the transport.
@@ -25,6 +26,7 @@
 #include "xdr/big_endian.h"
 #include "xdr/enums.h"
 #include "xdr/limits.h"
+#include "xdr/profile.h"
 #include "xdr/protocol_version.h"
 
 namespace uxcom::xdr {
@@ -62,9 +64,14 @@ inline FrameHeader LoadFrameHeader(std::span<const std::byte, kFrameHeaderSize> 
   };
 }
 
-// The header of a normal frame as 8.0.18 writes it: tag 0, unused byte 0.
-constexpr FrameHeader NormalFrameHeader(ProtocolVersion v, uint32_t body_length) {
-  return {.version = v, .length = body_length, .type = MessageType::kNormal};
+// The header of a normal frame as release `p` writes it at v: tag 0 (8.0.18) or 666 (8.0.39,
+// and every release at x_1_7+), unused byte 0.
+constexpr FrameHeader NormalFrameHeader(ProtocolVersion v, uint32_t body_length,
+                                        Profile p = kDefaultProfile) {
+  return {.version = v,
+          .length = body_length,
+          .type = MessageType::kNormal,
+          .tag = RulesOf(EffectiveProfile(p, v)).normal_frame_tag};
 }
 
 // True for the types 8.0.18 knows that carry no body (version request and reply). Frames of

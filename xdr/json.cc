@@ -1,5 +1,6 @@
 #include "xdr/json.h"
 
+#include <algorithm>
 #include <bit>
 #include <charconv>
 #include <climits>
@@ -13,34 +14,46 @@
 #include <vector>
 
 #include "xdr/enums.h"
+#include "xdr/internal/arena_bind.h"
+#include "xdr/internal/schema_traits.h"
 #include "xdr/internal/str_cat.h"
-#include "xdr/internal/use_arena.h"
 #include "xdr/internal/utf8.h"
 
 namespace uxcom::xdr {
 namespace {
 
+using internal::Carry;
+using internal::Storage;
 using internal::StrCat;
 
+// The profile whose names and layout apply to v.
+Profile Effective(Profile p, ProtocolVersion v) {
+  return IsSupported(v) ? EffectiveProfile(p, v) : p;
+}
+
+// The limits JSON input is held to (what an encode of the message would check).
+internal::Limits JsonLimits(Profile p) {
+  const ProfileRules& rules = RulesOf(p);
+  return {.rules = &rules, .max_blob = rules.max_blob_bytes, .x_1_0_address_bounded = true};
+}
+
+// An array bound, as the codec applies it (never kNodeAddress, which bounds strings).
+uint64_t ArrayBound(Bound b, const internal::Limits& limits) {
+  switch (b) {
+    case Bound::kNServers:
+      return kMaxNodes;
+    case Bound::kMaxSynodeArray:
+      return kMaxSynodeArray;
+    case Bound::kMaxAppPtrArray:
+      return kMaxAppPtrArray;
+    case Bound::kSiteDefs:
+      return limits.rules->max_configs;
+    default:
+      return 0xFFFFFFFFull;
+  }
+}
+
 // --- writing -----------------------------------------------------------------------------------
-
-template <typename E>
-Json EnumJson(E e) {
-  Json j = Json::object();
-  std::optional<std::string_view> name = EnumName(e);
-  j["name"] = name ? Json(std::string(*name)) : Json(nullptr);
-  j["value"] = EnumValue(e);
-  return j;
-}
-
-// x_proto_range holds XDR enums, which are signed on the wire.
-Json ProtoEnumJson(ProtocolVersion v) {
-  Json j = Json::object();
-  std::optional<std::string_view> name = EnumName(v);
-  j["name"] = name ? Json(std::string(*name)) : Json(nullptr);
-  j["value"] = static_cast<int32_t>(ToWire(v));
-  return j;
-}
 
 Json StringJson(std::string_view s) {
   if (internal::IsValidUtf8(s)) return Json(std::string(s));
@@ -49,233 +62,117 @@ Json StringJson(std::string_view s) {
   return j;
 }
 
-Json SynodeJson(const SynodeNo& s) {
-  Json j = Json::object();
-  j["group_id"] = s.group_id;
-  j["msgno"] = std::to_string(s.msgno);
-  j["node"] = s.node;
-  return j;
-}
-
-Json BallotJson(const Ballot& b) {
-  Json j = Json::object();
-  j["cnt"] = b.cnt;
-  j["node"] = b.node;
-  return j;
-}
-
-Json BlobJson(const Blob& b) {
-  Json j = Json::object();
-  j["data"] = HexEncode(b.data);
-  return j;
-}
-
-Json SynodesJson(const SynodeNoArray& a) {
-  Json j = Json::array();
-  for (const SynodeNo& s : a) j.push_back(SynodeJson(s));
-  return j;
-}
-
-Json UListJson(const UncommittedList& u) {
-  Json j = Json::object();
-  j["active"] = u.active;
-  j["vers"] = SynodesJson(u.vers);
-  return j;
-}
-
+// Every structure as an object of its fields in wire order: those `v` carries under the profile,
+// or, for a version without a layout, those that are present.
 class JsonWriter {
  public:
-  explicit JsonWriter(ProtocolVersion v) : v_(v) {}
+  JsonWriter(ProtocolVersion v, Profile p) : v_(v), p_(Effective(p, v)) {}
 
-  Json Msg(const PaxMsg& m) {
+  template <typename S>
+  Json Struct(const S& s) {
     Json j = Json::object();
-    j["to"] = m.to;
-    j["from"] = m.from;
-    j["group_id"] = m.group_id;
-    j["max_synode"] = SynodeJson(m.max_synode);
-    j["start_type"] = EnumJson(m.start_type);
-    j["reply_to"] = BallotJson(m.reply_to);
-    j["proposal"] = BallotJson(m.proposal);
-    j["op"] = EnumJson(m.op);
-    j["synode"] = SynodeJson(m.synode);
-    j["msg_type"] = EnumJson(m.msg_type);
-    if (m.receivers) {
-      Json bits = Json::array();
-      for (uint32_t w : m.receivers->bits) bits.push_back(w);
-      j["receivers"] = Json::object();
-      j["receivers"]["bits"] = std::move(bits);
-    } else {
-      j["receivers"] = nullptr;
-    }
-    j["a"] = Chain(m.a);
-    j["snap"] = m.snap ? Snap(*m.snap) : Json(nullptr);
-    j["gcs_snap"] = m.gcs_snap ? Gcs(*m.gcs_snap) : Json(nullptr);
-    j["cli_err"] = EnumJson(m.cli_err);
-    j["force_delivery"] = m.force_delivery;
-    j["refcnt"] = m.refcnt;
-    if (Carries(CarriesDeliveredMsg(v_), m.delivered_msg.has_value())) {
-      j["delivered_msg"] = m.delivered_msg ? SynodeJson(*m.delivered_msg) : Json(nullptr);
-    }
-    if (Carries(CarriesEventHorizon(v_), m.event_horizon.has_value())) {
-      j["event_horizon"] = m.event_horizon ? Json(*m.event_horizon) : Json(nullptr);
-    }
-    if (Carries(CarriesRequestedSynodeAppData(v_), !m.requested_synode_app_data.empty())) {
-      Json r = Json::array();
-      for (const SynodeAppData& s : m.requested_synode_app_data) {
-        Json e = Json::object();
-        e["synode"] = SynodeJson(s.synode);
-        e["data"] = HexEncode(s.data);
-        r.push_back(std::move(e));
-      }
-      j["requested_synode_app_data"] = std::move(r);
-    }
+    internal::AllFields<S>([&](auto f) {
+      using F = decltype(f);
+      if (Shows<F>(s)) j[std::string(F::kName)] = FieldJson<F>(s);
+      return true;
+    });
     return j;
   }
 
  private:
-  // Whether to print a version-dependent field: by version, or by presence for versions
-  // without a layout.
-  bool Carries(bool by_version, bool present) const {
-    return IsSupported(v_) ? by_version : present;
+  template <typename F, typename S>
+  bool Shows(const S& s) const {
+    if constexpr (!F::kGated) {
+      return true;
+    } else {
+      if (IsSupported(v_)) return F::Versions::Carried(v_, p_);
+      const auto& m = F::Get(s);
+      if constexpr (F::kStorage == Storage::kCollection) {
+        return !m.empty();
+      } else {
+        return m.has_value();
+      }
+    }
   }
 
-  Json Nodes(const NodeList& nodes) {
-    Json j = Json::array();
-    for (const NodeAddress& a : nodes) {
-      Json n = Json::object();
-      n["address"] = StringJson(a.address);
-      n["uuid"] = BlobJson(a.uuid);
-      if (Carries(CarriesNodeProtoRange(v_), a.proto.has_value())) {
-        if (a.proto) {
-          n["proto"] = Json::object();
-          n["proto"]["min_proto"] = ProtoEnumJson(a.proto->min_proto);
-          n["proto"]["max_proto"] = ProtoEnumJson(a.proto->max_proto);
+  template <typename F, typename S>
+  Json FieldJson(const S& s) {
+    const auto& m = F::Get(s);
+    if constexpr (F::kStorage == Storage::kOptional) {
+      return m ? Value<typename F::Wire>(*m) : Json(nullptr);
+    } else {
+      return Value<typename F::Wire>(m);
+    }
+  }
+
+  template <typename E>
+  Json EnumJson(E e) const {
+    Json j = Json::object();
+    std::optional<std::string_view> name = EnumName(e, p_);
+    j["name"] = name ? Json(std::string(*name)) : Json(nullptr);
+    // x_proto_range holds XDR enums, which are signed on the wire like every other enum.
+    j["value"] = static_cast<int32_t>(static_cast<uint32_t>(EnumValue(e)));
+    return j;
+  }
+
+  template <typename W, typename T>
+  Json Value(const T& v) {
+    using namespace internal;
+    if constexpr (std::is_same_v<W, ScalarW>) {
+      if constexpr (std::is_enum_v<T>) {
+        return EnumJson(v);
+      } else if constexpr (std::is_same_v<T, double>) {
+        return DoubleToJson(v);
+      } else if constexpr (std::is_same_v<T, uint64_t>) {
+        return Json(std::to_string(v));  // 64-bit integers as decimal strings
+      } else {
+        return Json(v);
+      }
+    } else if constexpr (std::is_same_v<W, StructW>) {
+      return Struct(v);
+    } else if constexpr (kIsCounted<W>) {
+      return W::kIsText ? StringJson(v) : Json(HexEncode(v));
+    } else if constexpr (kIsPointer<W>) {
+      return v ? Value<typename W::Value>(*v) : Json(nullptr);
+    } else if constexpr (kIsChain<W>) {
+      // Nested through "next", built from the tail so that nothing recurses.
+      Json chain = nullptr;
+      for (size_t i = v.size(); i-- > 0;) {
+        Json j = Struct(v[i]);
+        j["next"] = std::move(chain);
+        chain = std::move(j);
+      }
+      return chain;
+    } else if constexpr (kIsArray<W>) {
+      Json j = Json::array();
+      for (const auto& e : v) {
+        if constexpr (std::is_same_v<typename T::value_type, bool>) {
+          j.push_back(static_cast<bool>(e));
         } else {
-          n["proto"] = nullptr;
+          j.push_back(Value<typename W::Element>(e));
         }
       }
-      j.push_back(std::move(n));
+      return j;
+    } else {
+      static_assert(std::is_same_v<W, UnionW>);
+      using D = Discriminant<T>;
+      Json j = Json::object();
+      j[std::string(D::kName)] = EnumJson(D::Get(v));
+      const auto& arms = v.*UnionSchema<T>::kArms;
+      VisitArm<T>(arms.index(), [&](auto i) {
+        using A = ArmAt<T, decltype(i)::value>;
+        if constexpr (!std::is_same_v<typename A::Wire, VoidW>) {
+          j[std::string(A::kName)] =
+              Value<typename A::Wire>(*std::get_if<decltype(i)::value>(&arms));
+        }
+        return true;
+      });
+      return j;
     }
-    return j;
-  }
-
-  // The chain nests through "next", built from the tail so nothing recurses.
-  Json Chain(const AppDataList& list) {
-    Json chain = nullptr;
-    for (size_t i = list.size(); i-- > 0;) {
-      Json j = AppDataJson(list[i]);
-      j["next"] = std::move(chain);
-      chain = std::move(j);
-    }
-    return chain;
-  }
-
-  Json AppDataJson(const AppData& d) {
-    Json j = Json::object();
-    j["unique_id"] = SynodeJson(d.unique_id);
-    j["group_id"] = d.group_id;
-    j["lsn"] = std::to_string(d.lsn);
-    j["app_key"] = SynodeJson(d.app_key);
-    j["consensus"] = EnumJson(d.consensus);
-    j["expiry_time"] = DoubleToJson(d.expiry_time);
-    j["notused"] = d.notused;
-    j["log_it"] = d.log_it;
-    j["chosen"] = d.chosen;
-    j["recover"] = EnumJson(d.recover);
-    j["body"] = Body(d.body);
-    return j;
-  }
-
-  Json Body(const AppU& u) {
-    Json j = Json::object();
-    j["c_t"] = EnumJson(u.c_t);
-    std::string key(ArmName(u.kind()));
-    switch (u.kind()) {
-      case AppArm::kNodes:
-        j[key] = Nodes(std::get<NodeList>(u.arm));
-        break;
-      case AppArm::kRep: {
-        const Repository& r = std::get<Repository>(u.arm);
-        Json rep = Json::object();
-        rep["vers"] = SynodeJson(r.vers);
-        rep["msg_list"] = SynodesJson(r.msg_list);
-        rep["u_list"] = UListJson(r.u_list);
-        j[key] = std::move(rep);
-        break;
-      }
-      case AppArm::kData:
-        j[key] = HexEncode(std::get<Bytes>(u.arm));
-        break;
-      case AppArm::kTd: {
-        const TransData& t = std::get<TransData>(u.arm);
-        Json td = Json::object();
-        td["tid"] = Json::object();
-        td["tid"]["cfg"] = SynodeJson(t.tid.cfg);
-        td["tid"]["pc"] = t.tid.pc;
-        td["pc"] = t.pc;
-        td["cluster_name"] = StringJson(t.cluster_name);
-        td["errmsg"] = Json::object();
-        td["errmsg"]["nodeid"] = t.errmsg.nodeid;
-        td["errmsg"]["code"] = t.errmsg.code;
-        td["errmsg"]["message"] = StringJson(t.errmsg.message);
-        j[key] = std::move(td);
-        break;
-      }
-      case AppArm::kPresent: {
-        Json present = Json::array();
-        for (bool b : std::get<NodeSet>(u.arm)) present.push_back(b);
-        j[key] = std::move(present);
-        break;
-      }
-      case AppArm::kCacheLimit:
-        j[key] = std::to_string(std::get<uint64_t>(u.arm));
-        break;
-      case AppArm::kEventHorizon:
-        j[key] = std::get<uint32_t>(u.arm);
-        break;
-      case AppArm::kSynodes:
-        j[key] = SynodesJson(std::get<SynodeNoArray>(u.arm));
-        break;
-      case AppArm::kVoid:
-        break;
-    }
-    return j;
-  }
-
-  Json Snap(const Snapshot& s) {
-    Json j = Json::object();
-    j["vers"] = SynodeJson(s.vers);
-    Json entries = Json::array();
-    for (const AppDataList& e : s.snap) entries.push_back(Chain(e));
-    j["snap"] = std::move(entries);
-    j["u_list"] = UListJson(s.u_list);
-    return j;
-  }
-
-  Json Gcs(const GcsSnapshot& g) {
-    Json j = Json::object();
-    j["log_start"] = SynodeJson(g.log_start);
-    Json cfg = Json::array();
-    for (const std::optional<Config>& c : g.cfg) {
-      if (!c) {
-        cfg.push_back(nullptr);
-        continue;
-      }
-      Json e = Json::object();
-      e["start"] = SynodeJson(c->start);
-      e["boot_key"] = SynodeJson(c->boot_key);
-      e["nodes"] = Nodes(c->nodes);
-      if (Carries(CarriesEventHorizon(v_), c->event_horizon.has_value())) {
-        e["event_horizon"] = c->event_horizon ? Json(*c->event_horizon) : Json(nullptr);
-      }
-      cfg.push_back(std::move(e));
-    }
-    j["cfg"] = std::move(cfg);
-    j["app_snap"] = BlobJson(g.app_snap);
-    return j;
   }
 
   ProtocolVersion v_;
+  Profile p_;
 };
 
 // --- reading -----------------------------------------------------------------------------------
@@ -324,96 +221,47 @@ bool AsUnsigned(const Json& j, uint64_t& out) {
 
 class JsonReader {
  public:
-  JsonReader(ProtocolVersion v, Arena& arena) : v_(v), arena_(arena) {}
+  JsonReader(ProtocolVersion v, Profile p, Arena& arena)
+      : v_(v), p_(Effective(p, v)), limits_(JsonLimits(p_)), arena_(arena) {}
 
   const std::string& error() const { return error_; }
 
-  bool Msg(const Json& j, PaxMsg& m) {
-    std::vector<std::string_view> keys = {
-        "to",       "from",     "group_id", "max_synode",     "start_type", "reply_to",
-        "proposal", "op",       "synode",   "msg_type",       "receivers",  "a",
-        "snap",     "gcs_snap", "cli_err",  "force_delivery", "refcnt"};
-    std::vector<std::string_view> not_carried;
-    (CarriesDeliveredMsg(v_) ? keys : not_carried).push_back("delivered_msg");
-    (CarriesEventHorizon(v_) ? keys : not_carried).push_back("event_horizon");
-    (CarriesRequestedSynodeAppData(v_) ? keys : not_carried).push_back("requested_synode_app_data");
-    if (!Object(j, keys, not_carried)) return false;
-    internal::UseArena(m.a, arena_);
-    internal::UseArena(m.requested_synode_app_data, arena_);
-    if (!U32(j, "to", m.to) || !U32(j, "from", m.from) || !U32(j, "group_id", m.group_id) ||
-        !SynodeAt(j, "max_synode", m.max_synode) || !EnumAt(j, "start_type", m.start_type) ||
-        !BallotAt(j, "reply_to", m.reply_to) || !BallotAt(j, "proposal", m.proposal) ||
-        !EnumAt(j, "op", m.op) || !SynodeAt(j, "synode", m.synode) ||
-        !EnumAt(j, "msg_type", m.msg_type)) {
-      return false;
-    }
-    {
-      Scope s(this, "receivers");
-      const Json& r = j.at("receivers");
-      if (!r.is_null()) {
-        if (!Object(r, {"bits"})) return false;
-        BitSet& b = m.receivers.emplace(BitSet{std::pmr::vector<uint32_t>(&arena_)});
-        Scope bits(this, "bits");
-        const Json& a = r.at("bits");
-        if (!Array(a, kMaxBitSetWords)) return false;
-        for (size_t i = 0; i < a.size(); ++i) {
-          Scope e(this, i);
-          uint32_t w;
-          if (!U32Value(a[i], w)) return false;
-          b.bits.push_back(w);
+  // A described structure: exactly the fields v carries, each read into `s` (bound to the
+  // arena); the others stay absent.
+  // `link`: one more key the object must have, read by the caller (a chain's "next").
+  template <typename S>
+  bool Struct(const Json& j, S& s, std::string_view link = {}) {
+    std::vector<std::string_view> keys, not_carried, elsewhere;
+    internal::AllFields<S>([&](auto f) {
+      using F = decltype(f);
+      if (F::Versions::Carried(v_, p_)) {
+        keys.push_back(F::kName);
+      } else {
+        not_carried.push_back(F::kName);
+        for (const ProfileRules& r : kProfileRules) {
+          if (F::Versions::Carried(v_, r.profile)) elsewhere.push_back(F::kName);
         }
       }
-    }
-    {
-      Scope s(this, "a");
-      if (!Chain(j.at("a"), m.a)) return false;
-    }
-    {
-      Scope s(this, "snap");
-      const Json& snap = j.at("snap");
-      if (!snap.is_null() && !Snap(snap, m.snap.emplace(Snapshot{
-                                             .snap = std::pmr::vector<AppDataList>(&arena_),
-                                             .u_list = {.vers = SynodeNoArray(&arena_)},
-                                         }))) {
-        return false;
+      return true;
+    });
+    if (!link.empty()) keys.push_back(link);
+    if (!Object(j, keys, not_carried, elsewhere)) return false;
+    return internal::AllFields<S>([&](auto f) {
+      using F = decltype(f);
+      if (!F::Versions::Carried(v_, p_)) return true;
+      Scope scope(this, F::kName);
+      const Json& value = j.at(std::string(F::kName));
+      if constexpr (F::kStorage == Storage::kOptional) {
+        return Value<typename F::Wire>(value, internal::EmplaceBound(F::Get(s), &arena_));
+      } else {
+        return Value<typename F::Wire>(value, F::Get(s));
       }
-    }
-    {
-      Scope s(this, "gcs_snap");
-      const Json& gcs = j.at("gcs_snap");
-      if (!gcs.is_null() &&
-          !Gcs(gcs, m.gcs_snap.emplace(
-                        GcsSnapshot{.cfg = std::pmr::vector<std::optional<Config>>(&arena_)}))) {
-        return false;
-      }
-    }
-    if (!EnumAt(j, "cli_err", m.cli_err) || !BoolAt(j, "force_delivery", m.force_delivery) ||
-        !I32(j, "refcnt", m.refcnt)) {
-      return false;
-    }
-    if (CarriesDeliveredMsg(v_) && !SynodeAt(j, "delivered_msg", m.delivered_msg.emplace())) {
-      return false;
-    }
-    if (CarriesEventHorizon(v_) && !U32(j, "event_horizon", m.event_horizon.emplace())) {
-      return false;
-    }
-    if (CarriesRequestedSynodeAppData(v_)) {
-      Scope s(this, "requested_synode_app_data");
-      const Json& a = j.at("requested_synode_app_data");
-      if (!Array(a, kMaxSynodeArray)) return false;
-      for (size_t i = 0; i < a.size(); ++i) {
-        Scope e(this, i);
-        if (!Object(a[i], {"synode", "data"})) return false;
-        SynodeAppData& d = m.requested_synode_app_data.emplace_back();
-        if (!SynodeAt(a[i], "synode", d.synode) || !HexAt(a[i], "data", d.data)) return false;
-      }
-    }
-    return true;
+    });
   }
 
   bool Header(const Json& j, FrameHeader& h) {
     if (!Object(j, {"version", "length", "x_type", "tag", "unused_byte"})) return false;
-    uint32_t version, tag, unused;
+    uint32_t version = 0, tag = 0, unused = 0;
     if (!U32(j, "version", version) || !U32(j, "length", h.length) ||
         !EnumAt(j, "x_type", h.type) || !U32(j, "tag", tag) || !U32(j, "unused_byte", unused)) {
       return false;
@@ -453,9 +301,105 @@ class JsonReader {
     JsonReader* r_;
   };
 
-  // `j` is an object with exactly `keys` (in any order).
+  template <typename W, typename T>
+  bool Value(const Json& j, T& v) {
+    using namespace internal;
+    if constexpr (std::is_same_v<W, ScalarW>) {
+      if constexpr (std::is_enum_v<T>) {
+        return EnumValueOf(j, v);
+      } else if constexpr (std::is_same_v<T, bool>) {
+        return BoolValue(j, v);
+      } else if constexpr (std::is_same_v<T, double>) {
+        return DoubleValue(j, v);
+      } else if constexpr (std::is_same_v<T, uint64_t>) {
+        return U64Value(j, v);
+      } else if constexpr (std::is_same_v<T, int32_t>) {
+        return I32Value(j, v);
+      } else {
+        static_assert(std::is_same_v<T, uint32_t>);
+        return U32Value(j, v);
+      }
+    } else if constexpr (std::is_same_v<W, StructW>) {
+      return Struct(j, v);
+    } else if constexpr (kIsCounted<W>) {
+      if constexpr (W::kIsText) {
+        return StringValue(j, v);
+      } else {
+        return HexValue(j, v);
+      }
+    } else if constexpr (kIsPointer<W>) {
+      if (j.is_null()) return true;
+      return Value<typename W::Value>(j, EmplaceBound(v, &arena_));
+    } else if constexpr (kIsChain<W>) {
+      return Chain(j, v);
+    } else if constexpr (kIsArray<W>) {
+      if (!Array(j, ArrayBound(W::kBound, limits_))) return false;
+      v.reserve(j.size());
+      for (size_t i = 0; i < j.size(); ++i) {
+        Scope e(this, i);
+        if constexpr (std::is_same_v<typename T::value_type, bool>) {
+          bool b = false;
+          if (!BoolValue(j[i], b)) return false;
+          v.push_back(b);
+        } else if (!Value<typename W::Element>(j[i], AppendBound(v))) {
+          return false;
+        }
+      }
+      return true;
+    } else {
+      static_assert(std::is_same_v<W, UnionW>);
+      return Union(j, v);
+    }
+  }
+
+  // {"<discriminant>": enum, "<arm>": value}; no arm key for a void arm.
+  template <typename U>
+  bool Union(const Json& j, U& u) {
+    using namespace internal;
+    using D = Discriminant<U>;
+    const std::string disc_key(D::kName);
+    if (!j.is_object()) return Fail(StrCat("expected an object, found ", TypeName(j)));
+    if (!j.contains(disc_key)) return Fail(StrCat("missing field '", disc_key, "'"));
+    {
+      Scope s(this, D::kName);
+      if (!EnumValueOf(j.at(disc_key), D::Get(u))) return false;
+    }
+    auto& arms = u.*UnionSchema<U>::kArms;
+    return VisitArm<U>(UnionSchema<U>::ArmIndex(D::Get(u), p_), [&](auto i) {
+      using A = ArmAt<U, decltype(i)::value>;
+      if constexpr (std::is_same_v<typename A::Wire, VoidW>) {
+        arms.template emplace<decltype(i)::value>();
+        return Object(j, {D::kName});
+      } else {
+        if (!Object(j, {D::kName, A::kName})) return false;
+        Scope s(this, A::kName);
+        return Value<typename A::Wire>(j.at(std::string(A::kName)),
+                                       EmplaceBound<decltype(i)::value>(arms, &arena_));
+      }
+    });
+  }
+
+  // A pointer nested through "next": walked in a loop.
+  template <typename T>
+  bool Chain(const Json& first, std::pmr::vector<T>& list) {
+    size_t depth = 0;
+    for (const Json* j = &first; !j->is_null(); ++depth) {
+      if (depth > 0) path_.emplace_back("next");
+      if (!Struct(*j, internal::AppendBound(list), "next")) {
+        path_.resize(path_.size() - depth);
+        return false;
+      }
+      j = &j->at("next");
+    }
+    if (depth > 0) path_.resize(path_.size() - (depth - 1));
+    return true;
+  }
+
+  // `j` is an object with exactly `keys` (in any order). `not_carried`: keys of fields v does
+  // not carry, `elsewhere` those of them another profile's release carries at v.
   bool Object(const Json& j, const std::vector<std::string_view>& keys,
-              const std::vector<std::string_view>& not_carried = {}) {
+              const std::vector<std::string_view>& not_carried = {},
+              const std::vector<std::string_view>& elsewhere = {}) {
     if (!j.is_object()) return Fail(StrCat("expected an object, found ", TypeName(j)));
     for (const auto& [key, value] : j.items()) {
       bool known = false;
@@ -463,7 +407,9 @@ class JsonReader {
       if (known) continue;
       for (std::string_view k : not_carried) {
         if (k == key) {
-          return Fail(StrCat("field '", key, "' is not carried by ", DescribeProtocolVersion(v_)));
+          const bool other = std::find(elsewhere.begin(), elsewhere.end(), k) != elsewhere.end();
+          return Fail(StrCat("field '", key, "' is not carried by ", DescribeProtocolVersion(v_),
+                             other ? StrCat(" in ", ProfileName(p_), "'s layout") : ""));
         }
       }
       return Fail(StrCat("unknown field '", key, "'"));
@@ -477,14 +423,14 @@ class JsonReader {
     return Object(j, std::vector<std::string_view>(keys));
   }
 
-  bool Array(const Json& j, uint32_t max) {
+  bool Array(const Json& j, uint64_t max) {
     if (!j.is_array()) return Fail(StrCat("expected an array, found ", TypeName(j)));
     if (j.size() > max) return Fail(StrCat("count ", j.size(), " > ", max));
     return true;
   }
 
   bool U32Value(const Json& j, uint32_t& v) {
-    uint64_t u;
+    uint64_t u = 0;
     if (AsUnsigned(j, u) && u <= 0xFFFFFFFFull) {
       v = static_cast<uint32_t>(u);
       return true;
@@ -495,9 +441,7 @@ class JsonReader {
     Scope s(this, key);
     return U32Value(obj.at(key), v);
   }
-  bool I32(const Json& obj, const char* key, int32_t& v) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
+  bool I32Value(const Json& j, int32_t& v) {
     if (j.is_number_unsigned() && j.get<uint64_t>() <= 0x7FFFFFFFull) {
       v = static_cast<int32_t>(j.get<uint64_t>());
       return true;
@@ -520,33 +464,21 @@ class JsonReader {
     if (AsUnsigned(j, v)) return true;
     return Fail(StrCat("expected a decimal string, found ", Describe(j)));
   }
-  bool U64(const Json& obj, const char* key, uint64_t& v) {
-    Scope s(this, key);
-    return U64Value(obj.at(key), v);
-  }
-  bool BoolAt(const Json& obj, const char* key, bool& v) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
-    if (j.is_boolean()) {
-      v = j.get<bool>();
-      return true;
-    }
-    if (uint64_t u; AsUnsigned(j, u) && u <= 1) {
-      v = u == 1;
-      return true;
-    }
-    return Fail(StrCat("expected true or false, found ", Describe(j)));
-  }
+  // true/false, or 0/1 for hand-written input.
   bool BoolValue(const Json& j, bool& v) {
     if (j.is_boolean()) {
       v = j.get<bool>();
       return true;
     }
+    if (uint64_t u = 0; AsUnsigned(j, u) && u <= 1) {
+      v = u == 1;
+      return true;
+    }
     return Fail(StrCat("expected true or false, found ", Describe(j)));
   }
 
-  // {"name": …, "value": n} (value wins; a name that contradicts it is an error), a bare name,
-  // or a bare number.
+  // {"name": …, "value": n} (value wins; a name that contradicts the profile's name of the value
+  // is an error), a bare name, or a bare number.
   template <typename E>
   bool EnumValueOf(const Json& j, E& e) {
     using U = std::underlying_type_t<E>;
@@ -565,11 +497,12 @@ class JsonReader {
       return Fail(StrCat("expected a ", EnumTraits<E>::kTypeName, " value, found ", Describe(n)));
     };
     auto from_name = [&](const std::string& name) {
-      if (std::optional<E> v = EnumFromName<E>(name)) {
+      if (std::optional<E> v = EnumFromName<E>(name, p_)) {
         e = *v;
         return true;
       }
-      return Fail(StrCat("unknown ", EnumTraits<E>::kTypeName, " name \"", name, "\""));
+      return Fail(StrCat("unknown ", EnumTraits<E>::kTypeName, " name \"", name, "\"",
+                         EnumFromName<E>(name) ? StrCat(" in ", ProfileName(p_)) : ""));
     };
     if (j.is_string()) return from_name(j.get_ref<const std::string&>());
     if (j.is_number()) return from_number(j);
@@ -581,10 +514,11 @@ class JsonReader {
       if (!from_number(j.at("value"))) return false;
       if (j.contains("name") && !j.at("name").is_null()) {
         const Json& name = j.at("name");
-        std::optional<std::string_view> expected = EnumName(e);
+        std::optional<std::string_view> expected = EnumName(e, p_);
         if (!name.is_string() || !expected || *expected != name.get_ref<const std::string&>()) {
           return Fail(StrCat("name ", name.dump(), " does not match value ",
-                             static_cast<int64_t>(static_cast<U>(e))));
+                             static_cast<int64_t>(static_cast<U>(e)),
+                             NamedElsewhere(e, name) ? StrCat(" in ", ProfileName(p_)) : ""));
         }
       }
       return true;
@@ -593,6 +527,15 @@ class JsonReader {
       return from_name(j.at("name").get_ref<const std::string&>());
     }
     return Fail("expected {\"name\": …, \"value\": …}");
+  }
+  // Whether another profile's release names e `name`.
+  template <typename E>
+  static bool NamedElsewhere(E e, const Json& name) {
+    if (!name.is_string()) return false;
+    for (const ProfileRules& r : kProfileRules) {
+      if (EnumName(e, r.profile) == name.get_ref<const std::string&>()) return true;
+    }
+    return false;
   }
   template <typename E>
   bool EnumAt(const Json& obj, const char* key, E& e) {
@@ -611,6 +554,7 @@ class JsonReader {
     if (!j.is_string()) return Fail(StrCat("expected a hex string, found ", TypeName(j)));
     const std::string& s = j.get_ref<const std::string&>();
     if (s.size() % 2 != 0) return Fail("odd number of hex digits");
+    if (s.size() / 2 > 0xFFFFFFFFull) return Fail(StrCat("length ", s.size() / 2, " > 4294967295"));
     char* p = s.empty() ? nullptr : arena_.AllocateArray<char>(s.size() / 2);
     for (size_t i = 0; i < s.size(); i += 2) {
       int hi = HexDigit(s[i]), lo = HexDigit(s[i + 1]);
@@ -620,119 +564,22 @@ class JsonReader {
     out = std::string_view(p, s.size() / 2);
     return true;
   }
-  bool HexAt(const Json& obj, const char* key, std::string_view& out, uint64_t max = 0xFFFFFFFF) {
-    Scope s(this, key);
-    if (!HexValue(obj.at(key), out)) return false;
-    if (out.size() > max) return Fail(StrCat("length ", out.size(), " > ", max));
-    return true;
-  }
-  bool BlobAt(const Json& obj, const char* key, Blob& b) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
-    return Object(j, {"data"}) && HexAt(j, "data", b.data);
-  }
   // A JSON string, or {"hex": …} for bytes that are not UTF-8.
-  bool StringAt(const Json& obj, const char* key, std::string_view& out) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
+  bool StringValue(const Json& j, std::string_view& out) {
     if (j.is_string()) {
       out = Copy(j.get_ref<const std::string&>());
       return true;
     }
-    if (j.is_object()) return Object(j, {"hex"}) && HexAt(j, "hex", out);
+    if (j.is_object()) {
+      if (!Object(j, {"hex"})) return false;
+      Scope s(this, "hex");
+      return HexValue(j.at("hex"), out);
+    }
     return Fail(StrCat("expected a string, found ", TypeName(j)));
   }
 
-  bool SynodeValue(const Json& j, SynodeNo& s) {
-    return Object(j, {"group_id", "msgno", "node"}) && U32(j, "group_id", s.group_id) &&
-           U64(j, "msgno", s.msgno) && U32(j, "node", s.node);
-  }
-  bool SynodeAt(const Json& obj, const char* key, SynodeNo& s) {
-    Scope sc(this, key);
-    return SynodeValue(obj.at(key), s);
-  }
-  bool BallotAt(const Json& obj, const char* key, Ballot& b) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
-    return Object(j, {"cnt", "node"}) && I32(j, "cnt", b.cnt) && U32(j, "node", b.node);
-  }
-  bool SynodesAt(const Json& obj, const char* key, SynodeNoArray& a) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
-    if (!Array(j, kMaxSynodeArray)) return false;
-    a.reserve(j.size());
-    for (size_t i = 0; i < j.size(); ++i) {
-      Scope e(this, i);
-      if (!SynodeValue(j[i], a.emplace_back())) return false;
-    }
-    return true;
-  }
-  bool UListAt(const Json& obj, const char* key, UncommittedList& u) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
-    return Object(j, {"active", "vers"}) && U32(j, "active", u.active) &&
-           SynodesAt(j, "vers", u.vers);
-  }
-
-  bool NodesAt(const Json& obj, const char* key, NodeList& nodes) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
-    if (!Array(j, kMaxNodes)) return false;
-    nodes.reserve(j.size());
-    for (size_t i = 0; i < j.size(); ++i) {
-      Scope e(this, i);
-      const Json& n = j[i];
-      std::vector<std::string_view> keys = {"address", "uuid"};
-      std::vector<std::string_view> not_carried;
-      (CarriesNodeProtoRange(v_) ? keys : not_carried).push_back("proto");
-      if (!Object(n, keys, not_carried)) return false;
-      NodeAddress& a = nodes.emplace_back();
-      if (!StringAt(n, "address", a.address) || !BlobAt(n, "uuid", a.uuid)) return false;
-      if (CarriesNodeProtoRange(v_)) {
-        Scope p(this, "proto");
-        const Json& proto = n.at("proto");
-        XProtoRange& r = a.proto.emplace();
-        if (!Object(proto, {"min_proto", "max_proto"}) ||
-            !EnumAt(proto, "min_proto", r.min_proto) || !EnumAt(proto, "max_proto", r.max_proto)) {
-          return false;
-        }
-      }
-    }
-    return true;
-  }
-
-  // A pointer to app_data nested through "next": walked in a loop.
-  bool Chain(const Json& first, AppDataList& list) {
-    size_t depth = 0;
-    for (const Json* j = &first; !j->is_null(); ++depth) {
-      if (depth > 0) path_.emplace_back("next");
-      bool ok = AppDataValue(*j, list.emplace_back());
-      if (!ok) {
-        path_.resize(path_.size() - depth);
-        return false;
-      }
-      j = &j->at("next");
-    }
-    if (depth > 0) path_.resize(path_.size() - (depth - 1));
-    return true;
-  }
-
-  bool AppDataValue(const Json& j, AppData& d) {
-    if (!Object(j, {"unique_id", "group_id", "lsn", "app_key", "consensus", "expiry_time",
-                    "notused", "log_it", "chosen", "recover", "body", "next"})) {
-      return false;
-    }
-    return SynodeAt(j, "unique_id", d.unique_id) && U32(j, "group_id", d.group_id) &&
-           U64(j, "lsn", d.lsn) && SynodeAt(j, "app_key", d.app_key) &&
-           EnumAt(j, "consensus", d.consensus) && DoubleAt(j, "expiry_time", d.expiry_time) &&
-           BoolAt(j, "notused", d.notused) && BoolAt(j, "log_it", d.log_it) &&
-           BoolAt(j, "chosen", d.chosen) && EnumAt(j, "recover", d.recover) &&
-           BodyAt(j, "body", d.body);
-  }
-
-  bool DoubleAt(const Json& obj, const char* key, double& d) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
+  // {"hex": "<16 digits>"} (what is read back), {"decimal": "…"}, or a plain number.
+  bool DoubleValue(const Json& j, double& d) {
     if (j.is_number()) {
       d = j.get<double>();
       return true;
@@ -777,125 +624,6 @@ class JsonReader {
     return true;
   }
 
-  bool BodyAt(const Json& obj, const char* key, AppU& u) {
-    Scope s(this, key);
-    const Json& j = obj.at(key);
-    if (!j.is_object()) return Fail(StrCat("expected an object, found ", TypeName(j)));
-    if (!j.contains("c_t")) return Fail("missing field 'c_t'");
-    if (!EnumAt(j, "c_t", u.c_t)) return false;
-    const AppArm arm = ArmOf(u.c_t);
-    std::string arm_key(ArmName(arm));
-    if (arm == AppArm::kVoid) {
-      if (!Object(j, {"c_t"})) return false;
-    } else if (!Object(j, {"c_t", arm_key})) {
-      return false;
-    }
-    const char* k = arm_key.c_str();
-    switch (arm) {
-      case AppArm::kNodes:
-        return NodesAt(j, k, u.arm.emplace<NodeList>(&arena_));
-      case AppArm::kRep: {
-        Scope r(this, k);
-        const Json& rep = j.at(k);
-        Repository& out = u.arm.emplace<Repository>(Repository{
-            .msg_list = SynodeNoArray(&arena_),
-            .u_list = {.vers = SynodeNoArray(&arena_)},
-        });
-        return Object(rep, {"vers", "msg_list", "u_list"}) && SynodeAt(rep, "vers", out.vers) &&
-               SynodesAt(rep, "msg_list", out.msg_list) && UListAt(rep, "u_list", out.u_list);
-      }
-      case AppArm::kData:
-        return HexAt(j, k, u.arm.emplace<Bytes>());
-      case AppArm::kTd: {
-        Scope t(this, k);
-        const Json& td = j.at(k);
-        TransData& out = u.arm.emplace<TransData>();
-        if (!Object(td, {"tid", "pc", "cluster_name", "errmsg"})) return false;
-        {
-          Scope tid(this, "tid");
-          const Json& id = td.at("tid");
-          if (!Object(id, {"cfg", "pc"}) || !SynodeAt(id, "cfg", out.tid.cfg) ||
-              !U32(id, "pc", out.tid.pc)) {
-            return false;
-          }
-        }
-        if (!I32(td, "pc", out.pc) || !StringAt(td, "cluster_name", out.cluster_name)) {
-          return false;
-        }
-        Scope e(this, "errmsg");
-        const Json& err = td.at("errmsg");
-        return Object(err, {"nodeid", "code", "message"}) &&
-               I32(err, "nodeid", out.errmsg.nodeid) && I32(err, "code", out.errmsg.code) &&
-               StringAt(err, "message", out.errmsg.message);
-      }
-      case AppArm::kPresent: {
-        Scope p(this, k);
-        const Json& a = j.at(k);
-        NodeSet& set = u.arm.emplace<NodeSet>(&arena_);
-        if (!Array(a, kMaxNodes)) return false;
-        for (size_t i = 0; i < a.size(); ++i) {
-          Scope e(this, i);
-          bool b = false;
-          if (!BoolValue(a[i], b)) return false;
-          set.push_back(b);
-        }
-        return true;
-      }
-      case AppArm::kCacheLimit:
-        return U64(j, k, u.arm.emplace<uint64_t>());
-      case AppArm::kEventHorizon:
-        return U32(j, k, u.arm.emplace<uint32_t>());
-      case AppArm::kSynodes:
-        return SynodesAt(j, k, u.arm.emplace<SynodeNoArray>(&arena_));
-      case AppArm::kVoid:
-        u.arm.emplace<std::monostate>();
-        return true;
-    }
-    return true;
-  }
-
-  bool Snap(const Json& j, Snapshot& s) {
-    if (!Object(j, {"vers", "snap", "u_list"}) || !SynodeAt(j, "vers", s.vers)) return false;
-    {
-      Scope sn(this, "snap");
-      const Json& a = j.at("snap");
-      if (!Array(a, kMaxAppPtrArray)) return false;
-      for (size_t i = 0; i < a.size(); ++i) {
-        Scope e(this, i);
-        if (!Chain(a[i], s.snap.emplace_back())) return false;
-      }
-    }
-    return UListAt(j, "u_list", s.u_list);
-  }
-
-  bool Gcs(const Json& j, GcsSnapshot& g) {
-    if (!Object(j, {"log_start", "cfg", "app_snap"}) || !SynodeAt(j, "log_start", g.log_start)) {
-      return false;
-    }
-    {
-      Scope c(this, "cfg");
-      const Json& a = j.at("cfg");
-      if (!Array(a, kMaxConfigs)) return false;
-      for (size_t i = 0; i < a.size(); ++i) {
-        Scope e(this, i);
-        std::optional<Config>& entry = g.cfg.emplace_back();
-        if (a[i].is_null()) continue;
-        Config& conf = entry.emplace(Config{.nodes = NodeList(&arena_)});
-        std::vector<std::string_view> keys = {"start", "boot_key", "nodes"};
-        std::vector<std::string_view> not_carried;
-        (CarriesEventHorizon(v_) ? keys : not_carried).push_back("event_horizon");
-        if (!Object(a[i], keys, not_carried) || !SynodeAt(a[i], "start", conf.start) ||
-            !SynodeAt(a[i], "boot_key", conf.boot_key) || !NodesAt(a[i], "nodes", conf.nodes)) {
-          return false;
-        }
-        if (CarriesEventHorizon(v_) && !U32(a[i], "event_horizon", conf.event_horizon.emplace())) {
-          return false;
-        }
-      }
-    }
-    return BlobAt(j, "app_snap", g.app_snap);
-  }
-
   static std::string Describe(const Json& j) {
     std::string text = j.dump();
     if (text.size() > 40) text = text.substr(0, 37) + "...";
@@ -903,6 +631,8 @@ class JsonReader {
   }
 
   ProtocolVersion v_;
+  Profile p_;
+  internal::Limits limits_;
   Arena& arena_;
   std::vector<std::string> path_;
   std::string error_;
@@ -941,23 +671,31 @@ Json DoubleToJson(double d) {
   return j;
 }
 
-Json PaxMsgToJson(const PaxMsg& msg, ProtocolVersion v) { return JsonWriter(v).Msg(msg); }
+Json PaxMsgToJson(const PaxMsg& msg, ProtocolVersion v, Profile profile) {
+  return JsonWriter(v, profile).Struct(msg);
+}
 
 Json FrameHeaderToJson(const FrameHeader& h) {
   Json j = Json::object();
   j["version"] = ToWire(h.version);
   j["length"] = h.length;
-  j["x_type"] = EnumJson(h.type);
+  Json type = Json::object();
+  std::optional<std::string_view> name = EnumName(h.type);
+  type["name"] = name ? Json(std::string(*name)) : Json(nullptr);
+  type["value"] = EnumValue(h.type);
+  j["x_type"] = std::move(type);
   j["tag"] = h.tag;
   j["unused_byte"] = h.unused;
   return j;
 }
 
-absl::StatusOr<PaxMsg*> PaxMsgFromJson(const Json& json, ProtocolVersion v, Arena& arena) {
+absl::StatusOr<PaxMsg*> PaxMsgFromJson(const Json& json, ProtocolVersion v, Arena& arena,
+                                       Profile profile) {
   if (!IsSupported(v)) return UnsupportedVersionError(v);
-  JsonReader reader(v, arena);
+  JsonReader reader(v, profile, arena);
   PaxMsg* msg = arena.New<PaxMsg>();
-  if (!reader.Msg(json, *msg)) {
+  internal::Bind(*msg, &arena);
+  if (!reader.Struct(json, *msg)) {
     return absl::InvalidArgumentError(StrCat("pax_msg: ", reader.error()));
   }
   return msg;
@@ -965,7 +703,7 @@ absl::StatusOr<PaxMsg*> PaxMsgFromJson(const Json& json, ProtocolVersion v, Aren
 
 absl::StatusOr<FrameHeader> FrameHeaderFromJson(const Json& json) {
   Arena unused(64);
-  JsonReader reader(ProtocolVersion::kUnknown, unused);
+  JsonReader reader(ProtocolVersion::kUnknown, kDefaultProfile, unused);
   FrameHeader h;
   if (!reader.Header(json, h))
     return absl::InvalidArgumentError(StrCat("header: ", reader.error()));

@@ -27,7 +27,8 @@ inline constexpr uint16_t kFirstNegotiationTag = 313;
 
 constexpr uint16_t NextNegotiationTag(uint16_t tag) { return static_cast<uint16_t>(tag + 1); }
 
-// x_version_req proposing `version` (8.0.18 always proposes its maximum, x_1_6).
+// x_version_req proposing `version` (MySQL always proposes its maximum: x_1_6 from 8.0.18,
+// x_1_9 from 8.0.27 … 8.4).
 constexpr FrameHeader VersionRequest(ProtocolVersion version, uint16_t tag) {
   return {.version = version, .length = 0, .type = MessageType::kVersionReq, .tag = tag};
 }
@@ -39,6 +40,8 @@ constexpr FrameHeader VersionReply(ProtocolVersion chosen, uint16_t request_tag)
 
 // The responder's choice for a request of `requested`: the request itself, capped at the
 // responder's maximum; x_unknown_proto (0) stays 0 ("no common version", the initiator gives up).
+// 8.0.18 and 8.0.39 decide alike (x1_7-x1_9 §3): a peer of either release meets an older one at
+// the older one's maximum.
 constexpr ProtocolVersion ChooseVersion(ProtocolVersion requested,
                                         ProtocolVersion own_max = kMaxProtocolVersion) {
   if (requested == ProtocolVersion::kUnknown) return ProtocolVersion::kUnknown;

@@ -1,29 +1,16 @@
 #include "xdr/pax_msg.h"
 
+#include "xdr/internal/schema_traits.h"
+
 namespace uxcom::xdr {
 
 std::string_view ArmName(AppArm arm) {
-  switch (arm) {
-    case AppArm::kNodes:
-      return "nodes";
-    case AppArm::kRep:
-      return "rep";
-    case AppArm::kData:
-      return "data";
-    case AppArm::kTd:
-      return "td";
-    case AppArm::kPresent:
-      return "present";
-    case AppArm::kCacheLimit:
-      return "cache_limit";
-    case AppArm::kEventHorizon:
-      return "event_horizon";
-    case AppArm::kSynodes:
-      return "synodes";
-    case AppArm::kVoid:
-      break;
-  }
-  return "";
+  std::string_view name;
+  internal::VisitArm<AppU>(static_cast<size_t>(arm), [&](auto i) {
+    name = internal::ArmAt<AppU, decltype(i)::value>::kName;
+    return true;
+  });
+  return name;
 }
 
 }  // namespace uxcom::xdr

@@ -27,7 +27,7 @@ std::optional<ProtocolVersion> ParseProtocolVersion(std::string_view text) {
 absl::Status UnsupportedVersionError(ProtocolVersion v) {
   return absl::InvalidArgumentError(internal::StrCat(DescribeProtocolVersion(v),
                                                      " has no wire layout: uxcom speaks x_1_0 (1) "
-                                                     "through x_1_6 (7)"));
+                                                     "through x_1_9 (10)"));
 }
 
 }  // namespace uxcom::xdr

@@ -3,20 +3,25 @@
 // under --config=asan). Every successful decode must also pass the decode oracle (re-encodes to
 // exactly what it consumed, idempotently, through JSON too).
 //
-// Coverage, per run of the whole test (all shards):
-// * truncations: every prefix of every body of every version (about 0.8 million decodes);
-// * mutations: each case of the catalog once, in a version that rotates with the case index
-//   (119 vectors), every byte position (the first 2048 of longer bodies) replaced by 5 values
-//   (0x00, 0xff, b^0x01, b^0x80, b+1): about 215 000 decodes, each through the oracle (every
-//   16th position also through JSON);
-// * exhaustive: every one of the 256 values at every position of three small vectors.
+// Both golden catalogs (8.0.18: x_1_0 … x_1_6; 8.0.39: x_1_6 … x_1_9), each read with its
+// release's profile. Coverage, per run of the whole test (all shards):
+// * truncations: every prefix of every body of every version;
+// * mutations: each case of each catalog once, in a version that rotates with the case index,
+//   every byte position (the first 2048 of longer bodies) replaced by 5 values
+//   (0x00, 0xff, b^0x01, b^0x80, b+1), each through the oracle (every 16th position also
+//   through JSON);
+// * exhaustive: every one of the 256 values at every position of five small vectors (x_1_0,
+//   x_1_1 and x_1_6 of 8.0.18; x_1_9's reply_data and set_leaders_type of 8.0.39).
 // The test honours Bazel's sharding (TEST_TOTAL_SHARDS / TEST_SHARD_INDEX) by vector.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test/vectors/golden_vectors.h"
@@ -25,6 +30,7 @@
 #include "xdr/internal/decode_oracle.h"
 #include "xdr/json.h"
 #include "xdr/limits.h"
+#include "xdr/profile.h"
 
 namespace uxcom::xdr {
 namespace {
@@ -44,20 +50,35 @@ Shard CurrentShard() {
 }
 
 struct Vector {
+  std::string catalog;
   std::string file;
   ProtocolVersion version;
+  Profile profile;  // the catalog's release
   int case_index;
   std::vector<std::byte> body;
 };
 
+// The profile a catalog's frames are read with: its manifest's "mysql_version".
+Profile ProfileOf(const std::string& catalog) {
+  const std::string release = testing::GoldenManifest(catalog)["mysql_version"];
+  std::optional<Profile> p = ParseProfile(release);
+  REQUIRE_MESSAGE(p.has_value(), "catalog ", catalog, " names no known release: ", release);
+  return *p;
+}
+
 std::vector<Vector> AllVectors() {
   std::vector<Vector> out;
-  for (const Json& entry : testing::GoldenManifest()["messages"]) {
-    std::vector<std::byte> frame = testing::ReadVector(entry["file"].get<std::string>());
-    out.push_back({entry["file"],
-                   static_cast<ProtocolVersion>(entry["version"]["value"].get<int>()),
-                   entry["case_index"],
-                   {frame.begin() + kFrameHeaderSize, frame.end()}});
+  for (const std::string& catalog : testing::GoldenCatalogs()) {
+    const Profile profile = ProfileOf(catalog);
+    for (const Json& entry : testing::GoldenManifest(catalog)["messages"]) {
+      std::vector<std::byte> frame = testing::ReadVector(entry["file"].get<std::string>(), catalog);
+      out.push_back({catalog,
+                     entry["file"],
+                     static_cast<ProtocolVersion>(entry["version"]["value"].get<int>()),
+                     profile,
+                     entry["case_index"],
+                     {frame.begin() + kFrameHeaderSize, frame.end()}});
+    }
   }
   return out;
 }
@@ -70,12 +91,13 @@ TEST_CASE("every truncation of every vector fails cleanly, inside the bytes it w
   for (size_t i = 0; i < vectors.size(); ++i) {
     if (!shard.Mine(i)) continue;
     const Vector& vec = vectors[i];
-    INFO("vector ", vec.file);
+    INFO("vector ", vec.catalog, "/", vec.file);
     for (size_t length = 0; length < vec.body.size(); ++length) {
       const std::span<const std::byte> prefix = std::span(vec.body).first(length);
       arena.Reset();
       // The whole body decodes exactly, so no strict prefix can decode.
-      absl::StatusOr<Decoded> d = Decode(vec.version, prefix, arena, {.zero_copy = true});
+      absl::StatusOr<Decoded> d =
+          Decode(vec.version, prefix, arena, {.zero_copy = true, .profile = vec.profile});
       ++decodes;
       if (d.ok()) {
         FAIL("a prefix of ", length, " bytes decoded");
@@ -96,21 +118,31 @@ TEST_CASE("single-byte mutations of a sample give an error or a message that pas
   Arena arena;
   size_t decodes = 0, accepted = 0;
   const std::vector<Vector> vectors = AllVectors();
-  // Each case once, in the version 1 + case % 7, or the nearest one that has the case.
-  std::map<int, size_t> chosen;  // case index -> vector index
+  // Each case of each catalog once, in a version that rotates with the case index over the
+  // catalog's versions, or the nearest one that has the case.
+  std::map<std::pair<std::string, int>, size_t> chosen;  // (catalog, case index) -> vector index
+  std::map<std::string, std::pair<int, int>> versions;   // catalog -> [lowest, highest]
+  for (const Vector& v : vectors) {
+    auto it =
+        versions.try_emplace(v.catalog, static_cast<int>(v.version), static_cast<int>(v.version))
+            .first;
+    it->second.first = std::min(it->second.first, static_cast<int>(v.version));
+    it->second.second = std::max(it->second.second, static_cast<int>(v.version));
+  }
   for (size_t i = 0; i < vectors.size(); ++i) {
-    const int c = vectors[i].case_index;
-    const int wanted = 1 + c % 7;
+    const std::pair<std::string, int> c{vectors[i].catalog, vectors[i].case_index};
+    const auto [lowest, highest] = versions[c.first];
+    const int wanted = lowest + c.second % (highest - lowest + 1);
     auto distance = [&](size_t k) {
       return std::abs(static_cast<int>(vectors[k].version) - wanted);
     };
     if (!chosen.contains(c) || distance(i) < distance(chosen[c])) chosen[c] = i;
   }
   size_t n = 0;
-  for (const auto& [case_index, i] : chosen) {
+  for (const auto& [key, i] : chosen) {
     if (!shard.Mine(n++)) continue;
     const Vector& vec = vectors[i];
-    INFO("vector ", vec.file);
+    INFO("vector ", vec.catalog, "/", vec.file);
     std::vector<std::byte> body = vec.body;
     const size_t positions = std::min<size_t>(body.size(), 2048);
     for (size_t pos = 0; pos < positions; ++pos) {
@@ -119,8 +151,8 @@ TEST_CASE("single-byte mutations of a sample give an error or a message that pas
            {uint8_t{0x00}, uint8_t{0xff}, static_cast<uint8_t>(original ^ 0x01),
             static_cast<uint8_t>(original ^ 0x80), static_cast<uint8_t>(original + 1)}) {
         body[pos] = static_cast<std::byte>(value);
-        internal::OracleResult r = internal::CheckDecodeProperties(vec.version, body, arena,
-                                                                   {.check_json = pos % 16 == 0});
+        internal::OracleResult r = internal::CheckDecodeProperties(
+            vec.version, body, arena, {.check_json = pos % 16 == 0, .profile = vec.profile});
         ++decodes;
         accepted += r.decoded;
         if (!r.violation.empty()) {
@@ -134,23 +166,31 @@ TEST_CASE("single-byte mutations of a sample give an error or a message that pas
   MESSAGE("mutations checked in this shard: ", decodes, ", of which decoded: ", accepted);
 }
 
-TEST_CASE("every value at every position of three small vectors") {
+TEST_CASE("every value at every position of five small vectors") {
   const Shard shard = CurrentShard();
   Arena arena;
-  const char* files[] = {"v1_6/089_app_list_2.bin", "v1_1/097_gcs_snapshot_1.bin",
-                         "v1_0/116_snap_present_entries.bin"};
+  struct Small {
+    std::string_view catalog;
+    const char* file;
+  };
+  const Small files[] = {{testing::kCatalog8018, "v1_6/089_app_list_2.bin"},
+                         {testing::kCatalog8018, "v1_1/097_gcs_snapshot_1.bin"},
+                         {testing::kCatalog8018, "v1_0/116_snap_present_entries.bin"},
+                         {testing::kCatalog8039, "v1_9/131_reply_leader_info_empty.bin"},
+                         {testing::kCatalog8039, "v1_9/126_set_leaders_type_1.bin"}};
   for (size_t f = 0; f < std::size(files); ++f) {
     if (!shard.Mine(f)) continue;
-    INFO("vector ", files[f]);
-    const std::vector<std::byte> frame = testing::ReadVector(files[f]);
+    INFO("vector ", files[f].catalog, "/", files[f].file);
+    const Profile profile = ProfileOf(std::string(files[f].catalog));
+    const std::vector<std::byte> frame = testing::ReadVector(files[f].file, files[f].catalog);
     const auto version = static_cast<ProtocolVersion>(static_cast<uint8_t>(frame[3]));
     std::vector<std::byte> body(frame.begin() + kFrameHeaderSize, frame.end());
     for (size_t pos = 0; pos < body.size(); ++pos) {
       const std::byte original = body[pos];
       for (int value = 0; value < 256; ++value) {
         body[pos] = static_cast<std::byte>(value);
-        internal::OracleResult r =
-            internal::CheckDecodeProperties(version, body, arena, {.check_json = false});
+        internal::OracleResult r = internal::CheckDecodeProperties(
+            version, body, arena, {.check_json = false, .profile = profile});
         if (!r.violation.empty()) {
           FAIL("byte ", pos, " := ", value, ": ", r.violation);
           return;

@@ -9,12 +9,23 @@
 namespace uxcom::bench::tirpc {
 namespace {
 
-// The version of the operation in progress. 8.0.18 reads it from XDR.x_public (set here too),
-// but libtirpc's xdr_sizeof builds its own XDR and leaves x_public uninitialized (8.0.18 has
-// its own sizing stream for that reason), so the routines read this thread-local instead.
+// The version of the operation in progress, and whether 8.0.39's rules apply. 8.0.18 reads the
+// version from XDR.x_public (set here too), but libtirpc's xdr_sizeof builds its own XDR and
+// leaves x_public uninitialized (8.0.18 has its own sizing stream for that reason; 8.0.39
+// generates one routine per version instead), so the routines read these thread-locals.
 thread_local uint32_t tl_version = 0;
+thread_local bool tl_8039 = false;
 
 uint32_t VersionOf(XDR*) { return tl_version; }
+bool Rules8039() { return tl_8039; }
+// x_1_7's config and gcs_snapshot members, which 8.0.39's x_1_3 has too.
+bool CarriesX17Members(uint32_t v) { return v >= 8 || (v == 4 && Rules8039()); }
+
+void Begin(uint32_t version, xdr::Profile profile) {
+  tl_version = version;
+  tl_8039 = xdr::EffectiveProfile(profile, static_cast<xdr::ProtocolVersion>(version)) ==
+            xdr::Profile::k8_0_39;
+}
 
 template <typename T>
 xdrproc_t ProcOf(bool_t (*f)(XDR*, T*)) {
@@ -35,27 +46,37 @@ bool_t xdr_x_proto_range(XDR* xdrs, x_proto_range* p) {
 }
 
 bool_t xdr_blob(XDR* xdrs, blob* p) {
-  return xdr_bytes(xdrs, &p->data.data_val, &p->data.data_len, 1024);
+  return xdr_bytes(xdrs, &p->data.data_val, &p->data.data_len, Rules8039() ? 10'000'000 : 1024);
 }
 
+// x_1_0 has no proto range (decoding fills in {1, 1}), and 8.0.18's x_1_0 address no bound;
+// x_1_9 adds services (decoding fills in 7 before).
 bool_t xdr_node_address(XDR* xdrs, node_address* p) {
-  return xdr_string(xdrs, &p->address, 1024) && xdr_blob(xdrs, &p->uuid) &&
-         xdr_x_proto_range(xdrs, &p->proto);
-}
-
-// x_1_0: the address has no bound and there is no proto range; decoding fills in {1, 1}.
-bool_t xdr_node_address_1_0(XDR* xdrs, node_address* p) {
-  if (!xdr_string(xdrs, &p->address, ~0u) || !xdr_blob(xdrs, &p->uuid)) return FALSE;
-  if (xdrs->x_op == XDR_DECODE) p->proto = {1, 1};
+  const uint32_t v = VersionOf(xdrs);
+  const u_int address_bound = v == 1 && !Rules8039() ? ~0u : 1024;
+  if (!xdr_string(xdrs, &p->address, address_bound) || !xdr_blob(xdrs, &p->uuid)) return FALSE;
+  if (v >= 2) {
+    if (!xdr_x_proto_range(xdrs, &p->proto)) return FALSE;
+  } else if (xdrs->x_op == XDR_DECODE) {
+    p->proto = {1, 1};
+  }
+  if (v >= 10) return xdr_uint32_t(xdrs, &p->services);
+  if (xdrs->x_op == XDR_DECODE) p->services = 7;
   return TRUE;
 }
 
 bool_t xdr_node_list(XDR* xdrs, node_list* p) {
   const uint32_t v = VersionOf(xdrs);
-  if (v < 1 || v > 7) return FALSE;
-  xdrproc_t element = v == 1 ? ProcOf(&xdr_node_address_1_0) : ProcOf(&xdr_node_address);
+  if (v < 1 || v > 10) return FALSE;
   return xdr_array(xdrs, reinterpret_cast<char**>(&p->node_list_val), &p->node_list_len, 100,
-                   sizeof(node_address), element);
+                   sizeof(node_address), ProcOf(&xdr_node_address));
+}
+
+bool_t xdr_leader(XDR* xdrs, leader* p) { return xdr_string(xdrs, &p->address, 1024); }
+
+bool_t xdr_leader_array(XDR* xdrs, leader_array* p) {
+  return xdr_array(xdrs, reinterpret_cast<char**>(&p->leader_array_val), &p->leader_array_len, 100,
+                   sizeof(leader), ProcOf(&xdr_leader));
 }
 
 bool_t xdr_bool_element(XDR* xdrs, bool_t* p) { return xdr_bool(xdrs, p); }
@@ -108,8 +129,8 @@ bool_t xdr_app_u(XDR* xdrs, app_u* p) {
     case 15:
     case 18:
       return xdr_node_list(xdrs, &p->app_u_u.nodes);
-    case 3:
-      return xdr_repository(xdrs, &p->app_u_u.rep);
+    case 3:  // 8.0.39 has no arm for it
+      return Rules8039() ? TRUE : xdr_repository(xdrs, &p->app_u_u.rep);
     case 4:
       return xdr_checked_data(xdrs, &p->app_u_u.data);
     case 10:
@@ -123,6 +144,10 @@ bool_t xdr_app_u(XDR* xdrs, app_u* p) {
       return xdr_uint32_t(xdrs, &p->app_u_u.event_horizon);
     case 23:
       return xdr_synode_no_array(xdrs, &p->app_u_u.synodes);
+    case 25:  // 8.0.39
+      return !Rules8039() || xdr_uint32_t(xdrs, &p->app_u_u.max_leaders);
+    case 26:  // 8.0.39
+      return !Rules8039() || xdr_leader_array(xdrs, &p->app_u_u.leaders);
     default:
       return TRUE;  // void arms and the default arm
   }
@@ -152,13 +177,20 @@ bool_t xdr_snapshot(XDR* xdrs, snapshot* p) {
 
 bool_t xdr_config(XDR* xdrs, config* p) {
   const uint32_t v = VersionOf(xdrs);
-  if (v < 1 || v > 7) return FALSE;
+  if (v < 1 || v > 10) return FALSE;
   if (!xdr_synode_no(xdrs, &p->start) || !xdr_synode_no(xdrs, &p->boot_key) ||
       !xdr_node_list(xdrs, &p->nodes)) {
     return FALSE;
   }
-  if (v >= 5) return xdr_uint32_t(xdrs, &p->event_horizon);
-  if (xdrs->x_op == XDR_DECODE) p->event_horizon = 10;  // EVENT_HORIZON_MIN
+  if (CarriesX17Members(v) && !xdr_node_set(xdrs, &p->global_node_set)) return FALSE;
+  if (v >= 5) {
+    if (!xdr_uint32_t(xdrs, &p->event_horizon)) return FALSE;
+  } else if (xdrs->x_op == XDR_DECODE) {
+    p->event_horizon = 10;  // EVENT_HORIZON_MIN
+  }
+  if (v >= 10) {
+    return xdr_uint32_t(xdrs, &p->max_active_leaders) && xdr_leader_array(xdrs, &p->leaders);
+  }
   return TRUE;
 }
 
@@ -168,20 +200,32 @@ bool_t xdr_config_ptr(XDR* xdrs, config_ptr* p) {
 
 bool_t xdr_gcs_snapshot(XDR* xdrs, gcs_snapshot* p) {
   return xdr_synode_no(xdrs, &p->log_start) &&
-         xdr_array(xdrs, reinterpret_cast<char**>(&p->cfg.configs_val), &p->cfg.configs_len, 100,
-                   sizeof(config_ptr), ProcOf(&xdr_config_ptr)) &&
+         (!CarriesX17Members(VersionOf(xdrs)) || xdr_synode_no(xdrs, &p->log_end)) &&
+         xdr_array(xdrs, reinterpret_cast<char**>(&p->cfg.configs_val), &p->cfg.configs_len,
+                   Rules8039() ? 1024 : 100, sizeof(config_ptr), ProcOf(&xdr_config_ptr)) &&
          xdr_blob(xdrs, &p->app_snap);
 }
 
 bool_t xdr_synode_app_data(XDR* xdrs, synode_app_data* p) {
-  return xdr_synode_no(xdrs, &p->synode) && xdr_checked_data(xdrs, &p->data);
+  if (!xdr_synode_no(xdrs, &p->synode) || !xdr_checked_data(xdrs, &p->data)) return FALSE;
+  if (VersionOf(xdrs) >= 10) return xdr_synode_no(xdrs, &p->origin);
+  if (xdrs->x_op == XDR_DECODE) p->origin = p->synode;
+  return TRUE;
+}
+
+bool_t xdr_reply_data(XDR* xdrs, reply_data* p) {
+  if (!xdr_enum(xdrs, &p->rt)) return FALSE;
+  if (p->rt != 0) return TRUE;  // the default void arm
+  leader_info_data& l = p->reply_data_u.leaders;
+  return xdr_uint32_t(xdrs, &l.max_nr_leaders) && xdr_leader_array(xdrs, &l.preferred_leaders) &&
+         xdr_leader_array(xdrs, &l.actual_leaders);
 }
 
 }  // namespace
 
 bool_t xdr_pax_msg(XDR* xdrs, pax_msg* p) {
   const uint32_t v = VersionOf(xdrs);
-  if (v < 1 || v > 7) return FALSE;
+  if (v < 1 || v > 10) return FALSE;
   if (!xdr_uint32_t(xdrs, &p->to) || !xdr_uint32_t(xdrs, &p->from) ||
       !xdr_uint32_t(xdrs, &p->group_id) || !xdr_synode_no(xdrs, &p->max_synode) ||
       !xdr_enum(xdrs, &p->start_type) || !xdr_ballot(xdrs, &p->reply_to) ||
@@ -208,11 +252,16 @@ bool_t xdr_pax_msg(XDR* xdrs, pax_msg* p) {
                  sizeof(synode_app_data), ProcOf(&xdr_synode_app_data))) {
     return FALSE;
   }
+  if (v >= 10 && !xdr_pointer(xdrs, reinterpret_cast<char**>(&p->rd), sizeof(reply_data),
+                              ProcOf(&xdr_reply_data))) {
+    return FALSE;
+  }
   return TRUE;
 }
 
-bool Serialize(uint32_t version, pax_msg* msg, char** frame, uint32_t* frame_size) {
-  tl_version = version;
+bool Serialize(uint32_t version, pax_msg* msg, char** frame, uint32_t* frame_size,
+               xdr::Profile profile) {
+  Begin(version, profile);
   const u_long size = xdr_sizeof(ProcOf(&xdr_pax_msg), msg);
   if (size == 0 || size + 12 > 0xffffffffu) return false;
   char* buf = static_cast<char*>(calloc(1, size + 12));
@@ -228,17 +277,17 @@ bool Serialize(uint32_t version, pax_msg* msg, char** frame, uint32_t* frame_siz
   const uint32_t v = htonl(version), len = htonl(static_cast<uint32_t>(size));
   std::memcpy(buf, &v, 4);
   std::memcpy(buf + 4, &len, 4);
+  const uint16_t tag = htons(Rules8039() ? 666 : 0);
   buf[8] = 0;  // x_normal
-  buf[9] = 0;  // tag 0
-  buf[10] = 0;
+  std::memcpy(buf + 9, &tag, 2);
   *frame = buf;
   *frame_size = static_cast<uint32_t>(size + 12);
   return true;
 }
 
 bool Deserialize(uint32_t version, const char* body, uint32_t size, pax_msg** out,
-                 uint32_t* consumed) {
-  tl_version = version;
+                 uint32_t* consumed, xdr::Profile profile) {
+  Begin(version, profile);
   auto* msg = static_cast<pax_msg*>(calloc(1, sizeof(pax_msg)));
   XDR xdrs;
   xdrmem_create(&xdrs, const_cast<char*>(body), size, XDR_DECODE);
@@ -247,7 +296,7 @@ bool Deserialize(uint32_t version, const char* body, uint32_t size, pax_msg** ou
   *consumed = xdr_getpos(&xdrs);
   xdr_destroy(&xdrs);
   if (!ok) {
-    FreePaxMsg(version, msg);
+    FreePaxMsg(version, msg, profile);
     *out = nullptr;
     return false;
   }
@@ -255,9 +304,9 @@ bool Deserialize(uint32_t version, const char* body, uint32_t size, pax_msg** ou
   return true;
 }
 
-void FreePaxMsg(uint32_t version, pax_msg* msg) {
+void FreePaxMsg(uint32_t version, pax_msg* msg, xdr::Profile profile) {
   if (msg == nullptr) return;
-  tl_version = version;
+  Begin(version, profile);
   XDR xdrs{};
   xdrs.x_op = XDR_FREE;
   xdrs.x_public = reinterpret_cast<char*>(&version);
@@ -312,7 +361,24 @@ node_list Nodes(const xdr::NodeList& nodes) {
       a.proto = {static_cast<enum_t>(nodes[i].proto->min_proto),
                  static_cast<enum_t>(nodes[i].proto->max_proto)};
     }
+    a.services = nodes[i].services.value_or(7);
   }
+  return out;
+}
+
+leader_array Leaders(const xdr::LeaderArray& leaders) {
+  leader_array out{static_cast<u_int>(leaders.size()), nullptr};
+  if (leaders.empty()) return out;
+  out.leader_array_val = Alloc<leader>(leaders.size());
+  for (size_t i = 0; i < leaders.size(); ++i) {
+    out.leader_array_val[i].address = CopyString(leaders[i].address);
+  }
+  return out;
+}
+
+node_set NodeSetOf(const xdr::NodeSet& s) {
+  node_set out{static_cast<u_int>(s.size()), s.empty() ? nullptr : Alloc<bool_t>(s.size())};
+  for (size_t k = 0; k < s.size(); ++k) out.node_set_val[k] = s[k];
   return out;
 }
 
@@ -353,21 +419,23 @@ app_data* Chain(const xdr::AppDataList& list) {
         u.td.errmsg = {t.errmsg.nodeid, t.errmsg.code, CopyString(t.errmsg.message)};
         break;
       }
-      case xdr::AppArm::kPresent: {
-        const auto& s = std::get<xdr::NodeSet>(d.body.arm);
-        u.present.node_set_len = static_cast<u_int>(s.size());
-        u.present.node_set_val = s.empty() ? nullptr : Alloc<bool_t>(s.size());
-        for (size_t k = 0; k < s.size(); ++k) u.present.node_set_val[k] = s[k];
+      case xdr::AppArm::kPresent:
+        u.present = NodeSetOf(std::get<xdr::NodeSet>(d.body.arm));
         break;
-      }
       case xdr::AppArm::kCacheLimit:
         u.cache_limit = std::get<uint64_t>(d.body.arm);
         break;
       case xdr::AppArm::kEventHorizon:
-        u.event_horizon = std::get<uint32_t>(d.body.arm);
+        u.event_horizon = *d.body.Get<xdr::AppArm::kEventHorizon>();
         break;
       case xdr::AppArm::kSynodes:
         u.synodes = Synodes(std::get<xdr::SynodeNoArray>(d.body.arm));
+        break;
+      case xdr::AppArm::kMaxLeaders:
+        u.max_leaders = *d.body.Get<xdr::AppArm::kMaxLeaders>();
+        break;
+      case xdr::AppArm::kLeaders:
+        u.leaders = Leaders(*d.body.Get<xdr::AppArm::kLeaders>());
         break;
       case xdr::AppArm::kVoid:
         break;
@@ -416,6 +484,7 @@ pax_msg* FromModel(const xdr::PaxMsg& m) {
   if (m.gcs_snap) {
     p->gcs_snap = Alloc<gcs_snapshot>();
     p->gcs_snap->log_start = Synode(m.gcs_snap->log_start);
+    p->gcs_snap->log_end = Synode(m.gcs_snap->log_end.value_or(xdr::SynodeNo{}));
     p->gcs_snap->cfg.configs_len = static_cast<u_int>(m.gcs_snap->cfg.size());
     p->gcs_snap->cfg.configs_val =
         m.gcs_snap->cfg.empty() ? nullptr : Alloc<config_ptr>(m.gcs_snap->cfg.size());
@@ -426,7 +495,10 @@ pax_msg* FromModel(const xdr::PaxMsg& m) {
       out->start = Synode(c->start);
       out->boot_key = Synode(c->boot_key);
       out->nodes = Nodes(c->nodes);
+      if (c->global_node_set) out->global_node_set = NodeSetOf(*c->global_node_set);
       out->event_horizon = c->event_horizon.value_or(10);
+      out->max_active_leaders = c->max_active_leaders.value_or(0);
+      if (c->leaders) out->leaders = Leaders(*c->leaders);
       p->gcs_snap->cfg.configs_val[i] = out;
     }
     CopyBytes(m.gcs_snap->app_snap.data, &p->gcs_snap->app_snap.data.data_len,
@@ -445,6 +517,15 @@ pax_msg* FromModel(const xdr::PaxMsg& m) {
     synode_app_data& s = p->requested_synode_app_data.synode_app_data_array_val[i];
     s.synode = Synode(r[i].synode);
     CopyBytes(r[i].data, &s.data.data_len, &s.data.data_val);
+    s.origin = Synode(r[i].origin.value_or(r[i].synode));
+  }
+  if (m.rd) {
+    p->rd = Alloc<reply_data>();
+    p->rd->rt = static_cast<enum_t>(m.rd->rt);
+    if (const auto* l = std::get_if<xdr::LeaderInfoData>(&m.rd->arm)) {
+      p->rd->reply_data_u.leaders = {l->max_nr_leaders, Leaders(l->preferred_leaders),
+                                     Leaders(l->actual_leaders)};
+    }
   }
   return p;
 }

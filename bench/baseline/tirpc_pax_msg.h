@@ -1,11 +1,12 @@
 // The baseline the uxcom codec is measured against: pax_msg as C structs with XDR routines
 // written here on libtirpc's primitives (xdrmem, xdr_sizeof, xdr_bytes, xdr_array, xdr_pointer,
-// …), walking the structures the way MySQL 8.0.18's rpcgen-generated code does, with the
-// protocol version in a side channel as 8.0.18 passes it (XDR.x_public), and the message
-// lifecycle of its transport:
+// …), walking the structures the way MySQL's rpcgen-generated code does, with the protocol
+// version in a side channel as 8.0.18 passes it (XDR.x_public), and the message lifecycle of its
+// transport. x_1_0 … x_1_6 follow 8.0.18's rules or, on request, 8.0.39's; x_1_7 … x_1_9
+// follow 8.0.39's (its one struct for every version, xdr/profile.h):
 //
 // * Serialize: a sizing pass (xdr_sizeof), a zeroed allocation of header + body (calloc), an
-//   xdrmem encode at offset 12, the header written last (tag 0, x_normal).
+//   xdrmem encode at offset 12, the header written last (tag 0 or 666, x_normal).
 // * Deserialize: a zeroed pax_msg (calloc), an xdrmem decode that allocates every pointer,
 //   array and string, then FreePaxMsg (xdr_free with the version, then free).
 //
@@ -56,7 +57,8 @@ struct blob {
 struct node_address {
   char* address;
   blob uuid;
-  x_proto_range proto;
+  x_proto_range proto;  // on the wire from x_1_1
+  uint32_t services;    // on the wire from x_1_9
 };
 struct node_list {
   u_int node_list_len;
@@ -104,6 +106,13 @@ struct checked_data {
   u_int data_len;
   char* data_val;
 };
+struct leader {
+  char* address;
+};
+struct leader_array {
+  u_int leader_array_len;
+  leader* leader_array_val;
+};
 struct app_u {
   enum_t c_t;
   union {
@@ -115,6 +124,8 @@ struct app_u {
     uint64_t cache_limit;
     uint32_t event_horizon;
     synode_no_array synodes;
+    uint32_t max_leaders;  // 8.0.39
+    leader_array leaders;  // 8.0.39
   } app_u_u;
 };
 struct app_data {
@@ -145,7 +156,10 @@ struct config {
   synode_no start;
   synode_no boot_key;
   node_list nodes;
-  uint32_t event_horizon;  // on the wire from x_1_4
+  node_set global_node_set;     // on the wire from x_1_7 (and at x_1_3 in 8.0.39)
+  uint32_t event_horizon;       // on the wire from x_1_4
+  uint32_t max_active_leaders;  // on the wire from x_1_9
+  leader_array leaders;         // on the wire from x_1_9
 };
 using config_ptr = config*;
 struct configs {
@@ -154,16 +168,29 @@ struct configs {
 };
 struct gcs_snapshot {
   synode_no log_start;
+  synode_no log_end;  // on the wire from x_1_7 (and at x_1_3 in 8.0.39)
   configs cfg;
   blob app_snap;
 };
 struct synode_app_data {
   synode_no synode;
   checked_data data;
+  synode_no origin;  // on the wire from x_1_9
 };
 struct synode_app_data_array {
   u_int synode_app_data_array_len;
   synode_app_data* synode_app_data_array_val;
+};
+struct leader_info_data {
+  uint32_t max_nr_leaders;
+  leader_array preferred_leaders;
+  leader_array actual_leaders;
+};
+struct reply_data {
+  enum_t rt;
+  union {
+    leader_info_data leaders;
+  } reply_data_u;
 };
 // All fields of every version; the codec writes those the version carries.
 struct pax_msg {
@@ -186,24 +213,26 @@ struct pax_msg {
   int32_t refcnt;
   synode_no delivered_msg;                          // x_1_2+
   uint32_t event_horizon;                           // x_1_4+
-  synode_app_data_array requested_synode_app_data;  // x_1_6
+  synode_app_data_array requested_synode_app_data;  // x_1_6+
+  reply_data* rd;                                   // x_1_9
 };
 
-// The pax_msg routine for the protocol version in xdrs->x_public (a uint32_t*), dispatching to
-// the layout of that version; fails for versions outside 1..7.
+// The pax_msg routine for the protocol version and rules of the operation in progress (set by
+// the functions below), dispatching to the layout of that version; fails outside 1..10.
 bool_t xdr_pax_msg(XDR* xdrs, pax_msg* objp);
 
-// 8.0.18's serialize_msg: size, calloc(12 + size), encode, header. *frame is the caller's to
-// free(). False if the message cannot be encoded at `version`.
-bool Serialize(uint32_t version, pax_msg* msg, char** frame, uint32_t* frame_size);
+// MySQL's serialize_msg: size, calloc(12 + size), encode, header. *frame is the caller's to
+// free(). False if the message cannot be encoded at `version` under the profile's rules.
+bool Serialize(uint32_t version, pax_msg* msg, char** frame, uint32_t* frame_size,
+               xdr::Profile profile = xdr::kDefaultProfile);
 
 // A zeroed pax_msg decoded from `body` with xdrmem; *consumed is xdr_getpos at the end (where
 // decoding stopped, on failure too). On failure the partial message is freed and *out is null.
 bool Deserialize(uint32_t version, const char* body, uint32_t size, pax_msg** out,
-                 uint32_t* consumed);
+                 uint32_t* consumed, xdr::Profile profile = xdr::kDefaultProfile);
 
 // xdr_free of everything the message owns, with the version, then free() of the message.
-void FreePaxMsg(uint32_t version, pax_msg* msg);
+void FreePaxMsg(uint32_t version, pax_msg* msg, xdr::Profile profile = xdr::kDefaultProfile);
 
 // A deep copy of a uxcom message in this model (malloc'd; FreePaxMsg releases it).
 pax_msg* FromModel(const xdr::PaxMsg& msg);

@@ -1,7 +1,8 @@
-// The libtirpc baseline is a faithful model of 8.0.18's codec: it reproduces every golden
-// vector, produces the same bytes as uxcom for the benchmark messages at every version, and
-// stops decoding at the same byte as uxcom on truncated and mutated input (a differential test
-// of both codecs against libtirpc's own xdrmem).
+// The libtirpc baseline is a faithful model of 8.0.18's and 8.0.39's codecs: it reproduces every
+// golden vector of both catalogs, produces the same bytes as uxcom for the benchmark messages at
+// every version, and stops decoding at the same byte as uxcom on truncated and mutated input,
+// under each release's rules (a differential test of both codecs against libtirpc's own
+// xdrmem).
 #include "bench/baseline/tirpc_pax_msg.h"
 
 #include <doctest/doctest.h>
@@ -36,27 +37,34 @@ struct Frame {
   }
 };
 
+xdr::Profile ProfileOf(const std::string& catalog) {
+  return *xdr::ParseProfile(testing::GoldenManifest(catalog)["mysql_version"].get<std::string>());
+}
+
 TEST_CASE("decoding and re-encoding every golden vector with libtirpc gives its bytes") {
-  for (const Json& entry : testing::GoldenManifest()["messages"]) {
-    const std::string file = entry["file"];
-    INFO("vector ", file);
-    const uint32_t version = entry["version"]["value"];
-    const std::vector<std::byte> frame = testing::ReadVector(file);
-    pax_msg* msg = nullptr;
-    uint32_t consumed = 0;
-    REQUIRE(Deserialize(version, reinterpret_cast<const char*>(frame.data()) + 12,
-                        static_cast<uint32_t>(frame.size() - 12), &msg, &consumed));
-    CHECK(consumed == frame.size() - 12);
-    Frame out;
-    REQUIRE(Serialize(version, msg, &out.data, &out.size));
-    CHECK(out.bytes() == frame);
-    FreePaxMsg(version, msg);
+  for (const std::string& catalog : testing::GoldenCatalogs()) {
+    const xdr::Profile profile = ProfileOf(catalog);
+    for (const Json& entry : testing::GoldenManifest(catalog)["messages"]) {
+      const std::string file = entry["file"];
+      INFO("vector ", catalog, "/", file);
+      const uint32_t version = entry["version"]["value"];
+      const std::vector<std::byte> frame = testing::ReadVector(file, catalog);
+      pax_msg* msg = nullptr;
+      uint32_t consumed = 0;
+      REQUIRE(Deserialize(version, reinterpret_cast<const char*>(frame.data()) + 12,
+                          static_cast<uint32_t>(frame.size() - 12), &msg, &consumed, profile));
+      CHECK(consumed == frame.size() - 12);
+      Frame out;
+      REQUIRE(Serialize(version, msg, &out.data, &out.size, profile));
+      CHECK(out.bytes() == frame);
+      FreePaxMsg(version, msg, profile);
+    }
   }
 }
 
 TEST_CASE("the benchmark messages encode to the same bytes in both codecs, at every version") {
   for (const NamedMessage& m : AllCodecBenchMessages()) {
-    for (uint32_t v = 1; v <= 7; ++v) {
+    for (uint32_t v = 1; v <= 10; ++v) {
       INFO(m.name, " at version ", v);
       xdr::Buffer mine;
       REQUIRE(xdr::AppendFrame(static_cast<xdr::ProtocolVersion>(v), m.msg, mine).ok());
@@ -79,6 +87,13 @@ bool NodesHaveNul(const xdr::NodeList& nodes) {
   return false;
 }
 
+bool LeadersHaveNul(const xdr::LeaderArray& leaders) {
+  for (const xdr::Leader& l : leaders) {
+    if (HasNul(l.address)) return true;
+  }
+  return false;
+}
+
 bool ChainHasNul(const xdr::AppDataList& list) {
   for (const xdr::AppData& d : list) {
     if (const auto* nodes = std::get_if<xdr::NodeList>(&d.body.arm);
@@ -87,6 +102,10 @@ bool ChainHasNul(const xdr::AppDataList& list) {
     }
     if (const auto* td = std::get_if<xdr::TransData>(&d.body.arm);
         td && (HasNul(td->cluster_name) || HasNul(td->errmsg.message))) {
+      return true;
+    }
+    if (const auto* leaders = d.body.Get<xdr::AppArm::kLeaders>();
+        leaders && LeadersHaveNul(*leaders)) {
       return true;
     }
   }
@@ -104,7 +123,15 @@ bool HasEmbeddedNul(const xdr::PaxMsg& m) {
   }
   if (m.gcs_snap) {
     for (const std::optional<xdr::Config>& c : m.gcs_snap->cfg) {
-      if (c && NodesHaveNul(c->nodes)) return true;
+      if (c && (NodesHaveNul(c->nodes) || (c->leaders && LeadersHaveNul(*c->leaders)))) {
+        return true;
+      }
+    }
+  }
+  if (m.rd) {
+    if (const auto* l = std::get_if<xdr::LeaderInfoData>(&m.rd->arm);
+        l && (LeadersHaveNul(l->preferred_leaders) || LeadersHaveNul(l->actual_leaders))) {
+      return true;
     }
   }
   return false;
@@ -127,12 +154,13 @@ struct Tally {
 };
 
 // Decodes `body` with both codecs; they must agree on success and on where decoding stopped,
-// and successful decodes must re-encode identically.
-void Differential(uint32_t version, std::span<const std::byte> body, Tally& tally) {
+// and successful decodes must re-encode identically; both apply `profile`'s rules.
+void Differential(uint32_t version, std::span<const std::byte> body, xdr::Profile profile,
+                  Tally& tally) {
   ++tally.inputs;
   xdr::Arena arena;
-  absl::StatusOr<xdr::Decoded> mine =
-      xdr::Decode(static_cast<xdr::ProtocolVersion>(version), body, arena, {.zero_copy = true});
+  absl::StatusOr<xdr::Decoded> mine = xdr::Decode(static_cast<xdr::ProtocolVersion>(version), body,
+                                                  arena, {.zero_copy = true, .profile = profile});
   size_t my_consumed = 0;
   if (mine.ok()) {
     my_consumed = mine->consumed;
@@ -148,21 +176,22 @@ void Differential(uint32_t version, std::span<const std::byte> body, Tally& tall
   }
   pax_msg* theirs = nullptr;
   uint32_t their_consumed = 0;
-  const bool ok = Deserialize(version, reinterpret_cast<const char*>(body.data()),
-                              static_cast<uint32_t>(body.size()), &theirs, &their_consumed);
+  const bool ok =
+      Deserialize(version, reinterpret_cast<const char*>(body.data()),
+                  static_cast<uint32_t>(body.size()), &theirs, &their_consumed, profile);
   CHECK(ok == mine.ok());
   CHECK(their_consumed == my_consumed);
   if (ok && mine.ok() && !HasEmbeddedNul(*mine->msg)) {
     xdr::Buffer my_frame;
     REQUIRE(xdr::AppendFrame(static_cast<xdr::ProtocolVersion>(version), *mine->msg, my_frame,
-                             xdr::EncodeOptions::Like8018())
+                             xdr::EncodeOptions::LikeMySql(profile))
                 .ok());
     Frame their_frame;
-    REQUIRE(Serialize(version, theirs, &their_frame.data, &their_frame.size));
+    REQUIRE(Serialize(version, theirs, &their_frame.data, &their_frame.size, profile));
     CHECK(their_frame.size == my_frame.size());
     CHECK(std::memcmp(their_frame.data, my_frame.data(), my_frame.size()) == 0);
   }
-  FreePaxMsg(version, theirs);
+  FreePaxMsg(version, theirs, profile);
   ++tally.compared;
 }
 
@@ -178,79 +207,87 @@ std::vector<size_t> TruncationPoints(size_t size) {
 }
 
 TEST_CASE("on truncated bodies both codecs fail at the same byte") {
-  Tally tally;
-  size_t vectors = 0;
-  size_t expected_inputs = 0;
-  for (const Json& entry : testing::GoldenManifest()["messages"]) {
-    const std::string file = entry["file"];
-    INFO("vector ", file);
-    const uint32_t version = entry["version"]["value"];
-    const std::vector<std::byte> frame = testing::ReadVector(file);
-    const std::span<const std::byte> body = std::span(frame).subspan(12);
-    const std::vector<size_t> points = TruncationPoints(body.size());
-    for (size_t n : points) Differential(version, body.first(n), tally);
-    expected_inputs += points.size();
-    ++vectors;
+  for (const std::string& catalog : testing::GoldenCatalogs()) {
+    const xdr::Profile profile = ProfileOf(catalog);
+    const Json& manifest = testing::GoldenManifest(catalog);
+    Tally tally;
+    size_t vectors = 0;
+    size_t expected_inputs = 0;
+    for (const Json& entry : manifest["messages"]) {
+      const std::string file = entry["file"];
+      INFO("vector ", catalog, "/", file);
+      const uint32_t version = entry["version"]["value"];
+      const std::vector<std::byte> frame = testing::ReadVector(file, catalog);
+      const std::span<const std::byte> body = std::span(frame).subspan(12);
+      const std::vector<size_t> points = TruncationPoints(body.size());
+      for (size_t n : points) Differential(version, body.first(n), profile, tally);
+      expected_inputs += points.size();
+      ++vectors;
+    }
+    MESSAGE(catalog, ": ", vectors, " vectors, ", tally.ToString());
+    CHECK(vectors == manifest["messages"].size());
+    CHECK(tally.inputs == expected_inputs);
+    // A truncated golden body claims only real lengths (at most 70 kB): nothing may be skipped.
+    CHECK(tally.skipped_huge_length == 0);
+    CHECK(tally.compared == tally.inputs);
   }
-  MESSAGE(vectors, " vectors, ", tally.ToString());
-  CHECK(vectors == testing::GoldenManifest()["messages"].size());
-  CHECK(tally.inputs == expected_inputs);
-  // A truncated golden body claims only real lengths (at most 70 kB): nothing may be skipped.
-  CHECK(tally.skipped_huge_length == 0);
-  CHECK(tally.compared == tally.inputs);
 }
 
-// The vector of `case_index` to mutate: its version 1 + case_index % 7 (one version per case,
-// rotating, to keep the run short), or the newest it has when it has no vector at that version
-// (an op younger than the version), so that no case is left out.
-std::map<int, Json> OneVectorPerCase() {
+// The vector of `case_index` to mutate: its catalog's version first + case_index % versions (one
+// version per case, rotating, to keep the run short), or the newest it has when it has no vector
+// at that version (an op younger than the version), so that no case is left out.
+std::map<int, Json> OneVectorPerCase(const Json& manifest) {
+  const int first = manifest["protocol_versions"][0]["value"];
+  const int versions = static_cast<int>(manifest["protocol_versions"].size());
   std::map<int, Json> chosen;
-  for (const Json& entry : testing::GoldenManifest()["messages"]) {
+  for (const Json& entry : manifest["messages"]) {
     const int case_index = entry["case_index"];
     const int version = entry["version"]["value"];
     auto [it, fresh] = chosen.emplace(case_index, entry);
     const int have = it->second["version"]["value"];
-    const int want = 1 + case_index % 7;
+    const int want = first + case_index % versions;
     if (!fresh && have != want && (version == want || version > have)) it->second = entry;
   }
   return chosen;
 }
 
 TEST_CASE("on mutated bodies both codecs agree on success, position and re-encoding") {
-  std::set<int> cases;
-  for (const Json& entry : testing::GoldenManifest()["messages"]) {
-    cases.insert(entry["case_index"].get<int>());
-  }
-  const std::map<int, Json> chosen = OneVectorPerCase();
-  CHECK(chosen.size() == cases.size());  // every case of the manifest (119), none left out
-  Tally tally;
-  size_t expected_inputs = 0;
-  for (const auto& [case_index, entry] : chosen) {
-    const uint32_t version = entry["version"]["value"];
-    const std::string file = entry["file"];
-    INFO("vector ", file);
-    std::vector<std::byte> body = testing::ReadVector(file);
-    body.erase(body.begin(), body.begin() + 12);
-    // Every byte of bodies up to 1 kB; of larger ones, the first 1 kB (headers, lengths and
-    // the start of every field) and the last 64 bytes.
-    for (size_t pos = 0; pos < body.size(); ++pos) {
-      if (pos >= 1024 && pos + 64 < body.size()) continue;
-      const std::byte original = body[pos];
-      for (std::byte value : {std::byte{0x00}, std::byte{0xff}, original ^ std::byte{0x01}}) {
-        body[pos] = value;
-        Differential(version, body, tally);
-        ++expected_inputs;
+  for (const std::string& catalog : testing::GoldenCatalogs()) {
+    const xdr::Profile profile = ProfileOf(catalog);
+    const Json& manifest = testing::GoldenManifest(catalog);
+    std::set<int> cases;
+    for (const Json& entry : manifest["messages"]) cases.insert(entry["case_index"].get<int>());
+    const std::map<int, Json> chosen = OneVectorPerCase(manifest);
+    CHECK(chosen.size() == cases.size());  // every case of the manifest, none left out
+    Tally tally;
+    size_t expected_inputs = 0;
+    for (const auto& [case_index, entry] : chosen) {
+      const uint32_t version = entry["version"]["value"];
+      const std::string file = entry["file"];
+      INFO("vector ", catalog, "/", file);
+      std::vector<std::byte> body = testing::ReadVector(file, catalog);
+      body.erase(body.begin(), body.begin() + 12);
+      // Every byte of bodies up to 1 kB; of larger ones, the first 1 kB (headers, lengths and
+      // the start of every field) and the last 64 bytes.
+      for (size_t pos = 0; pos < body.size(); ++pos) {
+        if (pos >= 1024 && pos + 64 < body.size()) continue;
+        const std::byte original = body[pos];
+        for (std::byte value : {std::byte{0x00}, std::byte{0xff}, original ^ std::byte{0x01}}) {
+          body[pos] = value;
+          Differential(version, body, profile, tally);
+          ++expected_inputs;
+        }
+        body[pos] = original;
       }
-      body[pos] = original;
     }
+    MESSAGE(catalog, ": ", chosen.size(), " cases, ", tally.ToString());
+    CHECK(tally.inputs == expected_inputs);
+    CHECK(tally.compared + tally.skipped_huge_length == tally.inputs);
+    // Only a 0xff written into the top byte of a length claims more than 64 MiB: a few per
+    // message at most, never most of them.
+    CHECK(tally.skipped_huge_length * 20 < tally.inputs);
+    CHECK(tally.compared > 0);
   }
-  MESSAGE(chosen.size(), " cases, ", tally.ToString());
-  CHECK(tally.inputs == expected_inputs);
-  CHECK(tally.compared + tally.skipped_huge_length == tally.inputs);
-  // Only a 0xff written into the top byte of a length claims more than 64 MiB: a few per
-  // message at most, never most of them.
-  CHECK(tally.skipped_huge_length * 20 < tally.inputs);
-  CHECK(tally.compared > 0);
 }
 
 }  // namespace

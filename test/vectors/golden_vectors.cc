@@ -4,15 +4,23 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
 
 namespace uxcom::testing {
 
-std::string GoldenVectorsDir() {
-  if (const char* dir = std::getenv("UXCOM_VECTORS_DIR"); dir != nullptr && *dir != '\0') {
-    return dir;
-  }
+const std::vector<std::string>& GoldenCatalogs() {
+  static const std::vector<std::string> catalogs = {std::string(kCatalog8018),
+                                                    std::string(kCatalog8039)};
+  return catalogs;
+}
+
+std::string GoldenVectorsDir(std::string_view catalog) {
+  const char* variable = catalog == kCatalog8039 ? "UXCOM_VECTORS_DIR_8_0_39" : "UXCOM_VECTORS_DIR";
+  if (const char* dir = std::getenv(variable); dir != nullptr && *dir != '\0') return dir;
   // Tests run in the runfiles root of the workspace.
-  return "test/vectors/xcom-8.0.18";
+  return "test/vectors/" + std::string(catalog);
 }
 
 std::vector<std::byte> ReadFileBytes(const std::string& path) {
@@ -27,21 +35,24 @@ std::vector<std::byte> ReadFileBytes(const std::string& path) {
   return bytes;
 }
 
-std::vector<std::byte> ReadVector(std::string_view relative_path) {
-  return ReadFileBytes(GoldenVectorsDir() + "/" + std::string(relative_path));
+std::vector<std::byte> ReadVector(std::string_view relative_path, std::string_view catalog) {
+  return ReadFileBytes(GoldenVectorsDir(catalog) + "/" + std::string(relative_path));
 }
 
-const nlohmann::ordered_json& GoldenManifest() {
-  static const nlohmann::ordered_json* manifest = [] {
-    const std::string path = GoldenVectorsDir() + "/manifest.json";
-    std::ifstream in(path);
-    if (!in) {
-      std::fprintf(stderr, "golden_vectors: cannot open %s\n", path.c_str());
-      std::abort();
-    }
-    return new nlohmann::ordered_json(nlohmann::ordered_json::parse(in));
-  }();
-  return *manifest;
+const nlohmann::ordered_json& GoldenManifest(std::string_view catalog) {
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<nlohmann::ordered_json>, std::less<>> manifests;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = manifests.find(catalog);
+  if (it != manifests.end()) return *it->second;
+  const std::string path = GoldenVectorsDir(catalog) + "/manifest.json";
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "golden_vectors: cannot open %s\n", path.c_str());
+    std::abort();
+  }
+  auto parsed = std::make_unique<nlohmann::ordered_json>(nlohmann::ordered_json::parse(in));
+  return *manifests.emplace(std::string(catalog), std::move(parsed)).first->second;
 }
 
 }  // namespace uxcom::testing

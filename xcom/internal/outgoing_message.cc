@@ -1,14 +1,15 @@
 #include "xcom/internal/outgoing_message.h"
 
+#include "xcom/message_defaults.h"
 #include "xdr/copy.h"
 #include "xdr/encode.h"
 
 namespace uxcom::xcom::internal {
 
-void OutgoingMessage::Assign(const xdr::PaxMsg& msg) {
+void OutgoingMessage::Assign(const xdr::PaxMsg& msg, xdr::Profile profile) {
   msg_ = xdr::CopyToArena(msg, *arena_);
-  if (!msg_->delivered_msg) msg_->delivered_msg = xdr::SynodeNo{};
-  if (!msg_->event_horizon) msg_->event_horizon = 0;
+  ApplyCarriedDefaults(*msg_, arena_.get());
+  profile_ = profile;
 }
 
 absl::StatusOr<std::span<const std::byte>> OutgoingMessage::Frame(xdr::ProtocolVersion v,
@@ -18,7 +19,7 @@ absl::StatusOr<std::span<const std::byte>> OutgoingMessage::Frame(xdr::ProtocolV
   if (!e.done) {
     e.done = true;
     e.frame.Clear();
-    absl::StatusOr<size_t> n = xdr::AppendFrame(v, *msg_, e.frame);
+    absl::StatusOr<size_t> n = xdr::AppendFrame(v, *msg_, e.frame, {.profile = profile_});
     e.status = n.status();
     stats.encodes.Add();
   }

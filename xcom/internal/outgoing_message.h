@@ -21,16 +21,18 @@
 #include "xdr/arena.h"
 #include "xdr/buffer.h"
 #include "xdr/pax_msg.h"
+#include "xdr/profile.h"
 #include "xdr/protocol_version.h"
 
 namespace uxcom::xcom::internal {
 
 class OutgoingMessage : public Pooled<OutgoingMessage> {
  public:
-  // Copies `msg` into this object. Fields XCom's zero-initialised C struct always carries are
-  // given their C defaults when absent (delivered_msg: the null synode; event_horizon: 0), so
-  // that a message built without them still encodes at every version.
-  void Assign(const xdr::PaxMsg& msg);
+  // Copies `msg` into this object, to be encoded with `profile`'s rules. Fields some versions
+  // carry are given MySQL's decode defaults when absent (xdr::FillDecodeDefaults:
+  // delivered_msg the null synode, event_horizon 0, node services 7, …), so that a message
+  // built without them still encodes at every version.
+  void Assign(const xdr::PaxMsg& msg, xdr::Profile profile);
 
   xdr::PaxMsg& msg() { return *msg_; }
   const xdr::PaxMsg& msg() const { return *msg_; }
@@ -55,7 +57,9 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
 
   std::unique_ptr<xdr::Arena> arena_ = std::make_unique<xdr::Arena>();
   xdr::PaxMsg* msg_ = nullptr;
-  std::array<Encoding, 8> encodings_;  // indexed by protocol version 1 … 7
+  xdr::Profile profile_ = xdr::kDefaultProfile;
+  // Indexed by protocol version 1 … 10.
+  std::array<Encoding, xdr::ToWire(xdr::kNewestProtocolVersion) + 1> encodings_;
 };
 
 using OutgoingRef = PoolRef<OutgoingMessage>;

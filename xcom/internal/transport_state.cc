@@ -87,7 +87,7 @@ std::shared_ptr<Server> TransportState::ServerOf(const xdr::PaxMsg& msg) {
 
 OutgoingRef TransportState::NewMessage(const InstalledSite& site, const xdr::PaxMsg& msg) {
   OutgoingRef m = messages.Acquire();
-  m->Assign(msg);
+  m->Assign(msg, options.profile);
   Stamp(m->msg(), &site);
   return m;
 }
@@ -177,9 +177,10 @@ TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn
     return out;
   }
   PoolRef<InboundFrame> f = frames.Acquire();
-  absl::StatusOr<xdr::Decoded> d = xdr::Decode(
-      conn.version(), frame.body, *f->arena,
-      {.max_body_size = options.max_frame_body, .max_blob_bytes = options.max_blob_bytes});
+  absl::StatusOr<xdr::Decoded> d = xdr::Decode(conn.version(), frame.body, *f->arena,
+                                               {.max_body_size = options.max_frame_body,
+                                                .max_blob_bytes = options.max_blob_bytes,
+                                                .profile = options.profile});
   if (!d.ok()) {
     out.reason = CloseReason::kMalformedFrame;
     out.detail = std::string(d.status().message());

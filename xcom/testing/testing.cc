@@ -126,6 +126,12 @@ xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op) {
   };
 }
 
+std::string Payload(const IncomingMessage& m) {
+  const xdr::PaxMsg& msg = m.msg();
+  if (msg.a.empty()) return "";
+  return std::string(std::get<xdr::Bytes>(msg.a[0].body.arm));
+}
+
 net::Task<absl::StatusOr<IncomingMessage>> ReceiveWithin(Transport& t, net::Duration timeout) {
   return t.Receive(timeout);
 }

@@ -80,6 +80,9 @@ class Group {
 // A small app_type message carrying `payload`.
 xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op = xdr::PaxOp::kClientMsg);
 
+// The payload of an AppMessage ("" for a message without app_data).
+std::string Payload(const IncomingMessage& m);
+
 // Receive() bounded by `timeout` (kDeadlineExceeded).
 net::Task<absl::StatusOr<IncomingMessage>> ReceiveWithin(Transport& t, net::Duration timeout);
 

@@ -44,7 +44,10 @@ ABSL_FLAG(std::string, self, "", "this node's address, HOST:PORT (also where it 
 ABSL_FLAG(std::string, members, "", "every member's address, comma-separated, in node order");
 ABSL_FLAG(uint32_t, group_id, 0x5eed, "the group id of the site");
 ABSL_FLAG(std::string, min_version, "x_1_0", "lowest XCom protocol version spoken");
-ABSL_FLAG(std::string, max_version, "x_1_6", "highest XCom protocol version spoken");
+ABSL_FLAG(std::string, max_version, "x_1_6",
+          "highest XCom protocol version spoken (x_1_6: MySQL 8.0.18; x_1_9: 8.0.27 … 8.4)");
+ABSL_FLAG(std::string, profile, "8.0.18",
+          "the MySQL release whose codec rules apply at x_1_0 … x_1_6: 8.0.18 or 8.0.39");
 ABSL_FLAG(bool, print_deliveries, true, "report every delivered message");
 ABSL_FLAG(bool, verbose, false, "copy the transport's INFO log lines to stderr");
 ABSL_FLAG(int64_t, write_stall_timeout_ms, 0,
@@ -199,7 +202,12 @@ int Run() {
   std::optional<xdr::ProtocolVersion> max =
       xdr::ParseProtocolVersion(absl::GetFlag(FLAGS_max_version));
   if (!min || !max) {
-    std::fprintf(stderr, "xcom_node: --min_version/--max_version must be x_1_0 … x_1_6\n");
+    std::fprintf(stderr, "xcom_node: --min_version/--max_version must be x_1_0 … x_1_9\n");
+    return 64;
+  }
+  std::optional<xdr::Profile> profile = xdr::ParseProfile(absl::GetFlag(FLAGS_profile));
+  if (!profile) {
+    std::fprintf(stderr, "xcom_node: --profile must be 8.0.18 or 8.0.39\n");
     return 64;
   }
   absl::StatusOr<std::unique_ptr<net::Executor>> ex = net::Executor::Create();
@@ -214,6 +222,7 @@ int Run() {
   if (int64_t ms = absl::GetFlag(FLAGS_negotiation_timeout_ms); ms > 0) {
     options.negotiation_timeout = std::chrono::milliseconds(ms);
   }
+  options.profile = *profile;
   bool verbose = absl::GetFlag(FLAGS_verbose);
   bool log_events = absl::GetFlag(FLAGS_log_events);
   net::Executor* clock = ex->get();
@@ -275,7 +284,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "xcom_node --self=HOST:PORT --members=A,B,C [--max_version=x_1_6]\n"
+      "xcom_node --self=HOST:PORT --members=A,B,C [--max_version=x_1_6] [--profile=8.0.18]\n"
       "One XCom node; commands on stdin (send N [BYTES], sendto NODE N [BYTES], stats, peers, "
       "quit),\n"
       "events on stdout as JSON lines.");

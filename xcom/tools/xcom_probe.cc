@@ -1,11 +1,14 @@
 // xcom_probe HOST:PORT: does an XCom endpoint answer, and with which protocol version?
 //
 // Connects to any XCom endpoint (a uxcom node or a MySQL Group Replication member's XCom
-// port, 33061 by default, with SSL off), sends the version request an 8.0.18 node sends, and
-// prints the version the endpoint chose and the round trip:
+// port, 33061 by default, with SSL off), sends the version request a MySQL 8.0.27 … 8.4 node
+// sends (x_1_9, the newest uxcom speaks), and prints the version the endpoint chose and the
+// round trip. An endpoint answers min(request, its maximum), so the answer is what the member
+// really speaks: x_1_6 for 8.0.18, x_1_9 for 8.0.27 … 8.4.
 //
 //   $ xcom_probe 10.0.0.5:33061
-//   10.0.0.5:33061: XCom protocol x_1_6 (7), negotiation round trip 0.213 ms
+//   10.0.0.5:33061: XCom protocol x_1_9 (10), negotiation round trip 0.213 ms
+//   $ xcom_probe --max_version=x_1_6 10.0.0.5:33061    # what an 8.0.18 node would get
 //
 // Exit status: 0 answered; 1 refused, unreachable or unknown host; 2 timed out; 3 answered but
 // not as XCom does, no version in common, or closed without answering (an allowlist, the IPv6
@@ -22,7 +25,7 @@
 #include "net/executor.h"
 #include "xcom/client.h"
 
-ABSL_FLAG(std::string, max_version, "x_1_6", "highest protocol version to propose");
+ABSL_FLAG(std::string, max_version, "x_1_9", "highest protocol version to propose");
 ABSL_FLAG(std::string, min_version, "x_1_0", "lowest protocol version to accept");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "connect and answer timeout, each");
 ABSL_FLAG(int, count, 1, "negotiations to run (one connection each); min/avg/max are printed");
@@ -42,7 +45,8 @@ int Run(const std::string& address) {
   std::optional<xdr::ProtocolVersion> min =
       xdr::ParseProtocolVersion(absl::GetFlag(FLAGS_min_version));
   if (!max || !min || !xdr::IsSupported(*max) || !xdr::IsSupported(*min) || *min > *max) {
-    std::fprintf(stderr, "xcom_probe: --min_version/--max_version must be x_1_0 … x_1_6\n");
+    std::fprintf(stderr,
+                 "xcom_probe: --min_version/--max_version must be x_1_0 … x_1_9 (min <= max)\n");
     return 64;
   }
   int count = absl::GetFlag(FLAGS_count);
@@ -91,7 +95,7 @@ int Run(const std::string& address) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "xcom_probe HOST:PORT [--max_version=x_1_6] [--timeout=5s] [--count=1]\n"
+      "xcom_probe HOST:PORT [--max_version=x_1_9] [--timeout=5s] [--count=1]\n"
       "Negotiates the XCom protocol with an endpoint and prints the version and round trip.\n"
       "Exit status: 0 answered, 1 unreachable, 2 timed out, 3 not XCom / no common version.");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);

@@ -15,16 +15,18 @@ namespace {
 
 std::string Describe(const absl::Status& s) { return std::string(s.message()); }
 
-// Encodes with 8.0.18's acceptance rules: whatever 8.0.18 decodes, it can encode again.
-std::optional<std::vector<std::byte>> Reencode(ProtocolVersion v, const PaxMsg& m,
+// Encodes with the release's own acceptance rules: whatever a release decodes, it can encode
+// again.
+std::optional<std::vector<std::byte>> Reencode(ProtocolVersion v, const PaxMsg& m, Profile profile,
                                                std::string& violation) {
-  absl::StatusOr<size_t> size = EncodedSize(v, m, EncodeOptions::Like8018());
+  const EncodeOptions like = EncodeOptions::LikeMySql(profile);
+  absl::StatusOr<size_t> size = EncodedSize(v, m, like);
   if (!size.ok()) {
     violation = StrCat("a decoded message does not encode: ", Describe(size.status()));
     return std::nullopt;
   }
   std::vector<std::byte> out(*size);
-  absl::StatusOr<size_t> written = EncodeTo(v, m, out, EncodeOptions::Like8018());
+  absl::StatusOr<size_t> written = EncodeTo(v, m, out, like);
   if (!written.ok() || *written != *size) {
     violation = "EncodeTo disagrees with EncodedSize";
     return std::nullopt;
@@ -39,14 +41,17 @@ OracleResult CheckDecodeProperties(ProtocolVersion v, std::span<const std::byte>
   OracleResult result;
   std::string& violation = result.violation;
 
+  const Profile profile = options.profile;
   arena.Reset();
-  absl::StatusOr<Decoded> view = Decode(v, body, arena, {.zero_copy = true});
+  absl::StatusOr<Decoded> view = Decode(v, body, arena, {.zero_copy = true, .profile = profile});
   Arena copy_arena;
-  absl::StatusOr<Decoded> copy = Decode(v, body, copy_arena, {.zero_copy = false});
+  absl::StatusOr<Decoded> copy =
+      Decode(v, body, copy_arena, {.zero_copy = false, .profile = profile});
 
-  // A Decoder kept across calls: decoding after earlier (possibly failed) decodes must give
-  // exactly what a fresh decode gives.
+  // A Decoder kept across calls (and profiles): decoding after earlier (possibly failed)
+  // decodes must give exactly what a fresh decode gives.
   static thread_local Decoder reused({.zero_copy = true});
+  reused.set_options({.zero_copy = true, .profile = profile});
   absl::StatusOr<DecodeInfo> again_reused = reused.Decode(v, body);
 
   if (view.ok() != copy.ok() || view.ok() != again_reused.ok()) {
@@ -73,11 +78,11 @@ OracleResult CheckDecodeProperties(ProtocolVersion v, std::span<const std::byte>
     return result;
   }
 
-  std::optional<std::vector<std::byte>> first = Reencode(v, *view->msg, violation);
+  std::optional<std::vector<std::byte>> first = Reencode(v, *view->msg, profile, violation);
   if (!first) return result;
-  std::optional<std::vector<std::byte>> from_copy = Reencode(v, *copy->msg, violation);
+  std::optional<std::vector<std::byte>> from_copy = Reencode(v, *copy->msg, profile, violation);
   if (!from_copy) return result;
-  std::optional<std::vector<std::byte>> from_reused = Reencode(v, reused.msg(), violation);
+  std::optional<std::vector<std::byte>> from_reused = Reencode(v, reused.msg(), profile, violation);
   if (!from_reused) return result;
   if (*first != *from_copy || *first != *from_reused || again_reused->consumed != view->consumed) {
     violation = "the decode modes give different messages";
@@ -92,13 +97,13 @@ OracleResult CheckDecodeProperties(ProtocolVersion v, std::span<const std::byte>
   }
 
   Arena again_arena;
-  absl::StatusOr<Decoded> again = Decode(v, *first, again_arena);
+  absl::StatusOr<Decoded> again = Decode(v, *first, again_arena, {.profile = profile});
   if (!again.ok() || again->trailing_bytes != 0) {
     violation = StrCat("the canonical encoding does not decode exactly: ",
                        again.ok() ? "trailing bytes" : Describe(again.status()));
     return result;
   }
-  std::optional<std::vector<std::byte>> second = Reencode(v, *again->msg, violation);
+  std::optional<std::vector<std::byte>> second = Reencode(v, *again->msg, profile, violation);
   if (!second) return result;
   if (*second != *first) {
     violation = "encode(decode(canonical)) != canonical";
@@ -107,13 +112,14 @@ OracleResult CheckDecodeProperties(ProtocolVersion v, std::span<const std::byte>
 
   if (options.check_json) {
     Arena json_arena;
-    absl::StatusOr<PaxMsg*> back = PaxMsgFromJson(PaxMsgToJson(*again->msg, v), v, json_arena);
+    absl::StatusOr<PaxMsg*> back =
+        PaxMsgFromJson(PaxMsgToJson(*again->msg, v, profile), v, json_arena, profile);
     if (!back.ok()) {
       violation =
           StrCat("the JSON of a decoded message does not read back: ", Describe(back.status()));
       return result;
     }
-    std::optional<std::vector<std::byte>> third = Reencode(v, **back, violation);
+    std::optional<std::vector<std::byte>> third = Reencode(v, **back, profile, violation);
     if (!third) return result;
     if (*third != *first) violation = "PaxMsg -> JSON -> PaxMsg changed the encoding";
   }

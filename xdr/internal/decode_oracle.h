@@ -12,6 +12,7 @@
 #include <string>
 
 #include "xdr/arena.h"
+#include "xdr/profile.h"
 #include "xdr/protocol_version.h"
 
 namespace uxcom::xdr::internal {
@@ -19,6 +20,8 @@ namespace uxcom::xdr::internal {
 struct OracleOptions {
   // Also convert successful decodes to JSON and back (slower).
   bool check_json = true;
+  // The sender's release: decode, re-encode and JSON apply its rules (profile.h).
+  Profile profile = kDefaultProfile;
 };
 
 struct OracleResult {
@@ -29,7 +32,8 @@ struct OracleResult {
 // Decodes `body` as version v in copying and zero-copy mode and checks:
 // * both modes agree (same success, same error, same consumed);
 // * a failure reports a consumed position and an offset inside the body;
-// * a success re-encodes (with 8.0.18's own acceptance rules) to exactly `consumed` bytes, as
+// * a success re-encodes (with the profile's release's own acceptance rules) to exactly
+//   `consumed` bytes, as
 //   EncodedSize predicted, and that encoding decodes exactly and re-encodes to itself;
 // * with check_json, the message survives PaxMsg -> JSON -> PaxMsg -> the same encoding.
 // Resets `arena` as it goes.

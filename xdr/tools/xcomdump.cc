@@ -28,8 +28,8 @@ namespace {
 constexpr std::string_view kUsage = R"(usage: xcomdump [OPTIONS] [FILE...]
        xcomdump --encode [OPTIONS] [FILE...]
 
-Reads XCom frames (MySQL 8.0.18 Group Replication, protocols x_1_0 … x_1_6) and prints one
-JSON object per frame, or with --encode reads such JSON objects, one per line, and writes the
+Reads XCom frames (MySQL Group Replication, protocols x_1_0 … x_1_9) and prints one JSON
+object per frame, or with --encode reads such JSON objects, one per line, and writes the
 frames. FILE "-" or no FILE reads standard input; several files are read as one stream each.
 
 Dump output, one line per frame (the golden manifest's conventions, see xdr/README.md):
@@ -50,16 +50,24 @@ Options:
                         write to FILE instead of standard output
   --pretty              indent the JSON (several lines per frame)
   --with_offsets        add "offset": N, the frame's position in its source
+  --profile=RELEASE     the rules of the release that sent (or will receive) the frames, both
+                        directions: 8.0.39 (default) or 8.0.18. They differ only at x_1_0 …
+                        x_1_6: MAXBLOB (10000000 / 1024), configs (1024 / 100), cargo 3 (no
+                        arm / a repository), x_1_3's config and gcs_snapshot layout, enum names.
+                        8.0.39 is the default because its routines are those of every release a
+                        group runs today (8.0.2x … 8.4) and of every x_1_7+ frame; use 8.0.18 for
+                        captures of 8.0.18 groups (its x_1_3 frames, cargo 3 repositories)
   --decode_as=VERSION   decode every body with VERSION (x_1_4, or 5) instead of the version in
                         its header: for investigating a peer that mislabels its frames
   --keep_going          after a frame that cannot be decoded, go on with the next one (the exit
                         status is still 1)
   --max_body_size=N     refuse frames announcing more than N body bytes (default 1073741824)
-  --max_blob_bytes=N    accept blobs up to N bytes (default 1024 as in MySQL 8.0.18; later
-                        releases send up to 10000000)
-  --like_8018           --encode: accept what MySQL 8.0.18 itself would send (cargo types newer
-                        than the frame's version, x_1_0 node addresses over 1024 bytes, fields
-                        the version does not carry are ignored); default: refuse them
+  --max_blob_bytes=N    accept blobs up to N bytes (default: the profile's MAXBLOB)
+  --like_mysql          --encode: accept what the profile's release itself would send (cargo
+                        types newer than the frame's version, x_1_0 node addresses over 1024
+                        bytes with 8.0.18, fields the version does not carry are ignored);
+                        default: refuse them
+  --like_8018           --profile=8.0.18 --like_mysql
   -h, --help            this text
 
 Exit status: 0 all frames processed, 1 malformed input (after printing what came before it),
@@ -77,8 +85,9 @@ struct Options {
   std::optional<ProtocolVersion> decode_as;
   bool keep_going = false;
   size_t max_body_size = kDefaultMaxBodySize;
-  uint32_t max_blob_bytes = kMaxBlobBytes;
-  bool like_8018 = false;
+  std::optional<uint32_t> max_blob_bytes;
+  Profile profile = Profile::k8_0_39;
+  bool like_mysql = false;
   std::vector<std::string> files;
 };
 
@@ -107,8 +116,16 @@ std::string ParseArgs(const std::vector<std::string>& args, Options& o, bool& he
       o.with_offsets = true;
     } else if (arg == "--keep_going") {
       o.keep_going = true;
+    } else if (arg == "--like_mysql") {
+      o.like_mysql = true;
     } else if (arg == "--like_8018") {
-      o.like_8018 = true;
+      o.like_mysql = true;
+      o.profile = Profile::k8_0_18;
+    } else if (arg.starts_with("--profile")) {
+      std::optional<std::string> v = value("--profile");
+      std::optional<Profile> p = v ? ParseProfile(*v) : std::nullopt;
+      if (!p) return "--profile needs 8.0.18 or 8.0.39";
+      o.profile = *p;
     } else if (arg == "-o" || arg.starts_with("--output")) {
       std::optional<std::string> v = arg == "-o" ? value("-o") : value("--output");
       if (!v || v->empty()) return "-o/--output needs a file name";
@@ -117,7 +134,7 @@ std::string ParseArgs(const std::vector<std::string>& args, Options& o, bool& he
       std::optional<std::string> v = value("--decode_as");
       std::optional<ProtocolVersion> version = v ? ParseProtocolVersion(*v) : std::nullopt;
       if (!version || !IsSupported(*version)) {
-        return "--decode_as needs a version x_1_0 … x_1_6 (or 1 … 7)";
+        return "--decode_as needs a version x_1_0 … x_1_9 (or 1 … 10)";
       }
       o.decode_as = version;
     } else if (arg.starts_with("--max_body_size")) {
@@ -125,7 +142,9 @@ std::string ParseArgs(const std::vector<std::string>& args, Options& o, bool& he
       if (!v || !ParseNumber(*v, o.max_body_size)) return "--max_body_size needs a byte count";
     } else if (arg.starts_with("--max_blob_bytes")) {
       std::optional<std::string> v = value("--max_blob_bytes");
-      if (!v || !ParseNumber(*v, o.max_blob_bytes)) return "--max_blob_bytes needs a byte count";
+      uint32_t n = 0;
+      if (!v || !ParseNumber(*v, n)) return "--max_blob_bytes needs a byte count";
+      o.max_blob_bytes = n;
     } else if (arg == "-" || !arg.starts_with("-")) {
       o.files.push_back(arg);
     } else {
@@ -227,7 +246,8 @@ class Dumper {
     absl::StatusOr<Decoded> d = Decode(version, body_.span(), arena_,
                                        {.max_body_size = o_.max_body_size,
                                         .zero_copy = true,
-                                        .max_blob_bytes = o_.max_blob_bytes});
+                                        .max_blob_bytes = o_.max_blob_bytes,
+                                        .profile = o_.profile});
     if (!d.ok()) {
       if (std::optional<CodecError> e = GetCodecError(d.status())) {
         Error(name, body_offset + e->offset.value_or(0), offset, e->field, e->reason);
@@ -244,7 +264,7 @@ class Dumper {
     }
     Json j = Json::object();
     j["header"] = FrameHeaderToJson(header);
-    j["pax_msg"] = PaxMsgToJson(*d->msg, version);
+    j["pax_msg"] = PaxMsgToJson(*d->msg, version, o_.profile);
     const std::span<const std::byte> body = body_.span();
     if (d->trailing_bytes != 0) {
       j["trailing_bytes"] = HexEncode(AsBytes(body.subspan(d->consumed)));
@@ -257,7 +277,7 @@ class Dumper {
   // Whether encoding the message again gives exactly the bytes it was decoded from.
   bool Canonical(ProtocolVersion v, const PaxMsg& m, std::span<const std::byte> consumed) {
     reencoded_.Clear();
-    absl::StatusOr<size_t> n = AppendBody(v, m, reencoded_, EncodeOptions::Like8018());
+    absl::StatusOr<size_t> n = AppendBody(v, m, reencoded_, EncodeOptions::LikeMySql(o_.profile));
     return n.ok() && *n == consumed.size() &&
            std::memcmp(reencoded_.data(), consumed.data(), consumed.size()) == 0;
   }
@@ -347,7 +367,7 @@ class Encoder {
     }
     if (!j.contains("pax_msg")) return "missing field 'pax_msg' (a normal frame has a body)";
     arena_.Reset();
-    absl::StatusOr<PaxMsg*> msg = PaxMsgFromJson(j["pax_msg"], header->version, arena_);
+    absl::StatusOr<PaxMsg*> msg = PaxMsgFromJson(j["pax_msg"], header->version, arena_, o_.profile);
     if (!msg.ok()) return std::string(msg.status().message());
     std::string trailing;
     if (j.contains("trailing_bytes")) {
@@ -356,7 +376,8 @@ class Encoder {
       if (!ParseHex(t.get<std::string>(), trailing))
         return "trailing_bytes: not an even number of hex digits";
     }
-    const EncodeOptions options = o_.like_8018 ? EncodeOptions::Like8018() : EncodeOptions{};
+    const EncodeOptions options =
+        o_.like_mysql ? EncodeOptions::LikeMySql(o_.profile) : EncodeOptions{.profile = o_.profile};
     absl::StatusOr<size_t> size = EncodedSize(header->version, **msg, options);
     if (!size.ok()) return std::string(size.status().message());
     const uint64_t length = *size + trailing.size();
