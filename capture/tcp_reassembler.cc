@@ -54,6 +54,7 @@ void TcpReassembler::Add(const TcpSegment& s) {
       started_ = saw_syn_ = true;
       next_seq_ = data_seq;
       next_offset_ = 0;
+      sink_->OnStart(true);
     }
   }
   if (!started_) {
@@ -65,6 +66,7 @@ void TcpReassembler::Add(const TcpSegment& s) {
     started_ = true;
     next_seq_ = data_seq;
     next_offset_ = 0;
+    sink_->OnStart(false);
   }
   // Signed 32-bit distance from the next expected byte: sequence numbers wrap.
   const int64_t offset =

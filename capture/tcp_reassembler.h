@@ -79,10 +79,14 @@ enum class StreamEnd {
 const char* StreamEndName(StreamEnd end);
 
 // Receives one direction's bytes in stream order. Calls never overlap and never go back:
-// OnData's offsets and gaps tile the stream from its first offset on.
+// OnStart first (unless the stream ends before it starts), then OnData's offsets and gaps tile
+// the stream from offset 0 on, then OnEnd.
 class StreamSink {
  public:
   virtual ~StreamSink() = default;
+  // Before anything else: whether offset 0 is the connection's first byte (the SYN was
+  // captured) or merely the first byte the capture has (it began mid-stream).
+  virtual void OnStart(bool from_connection_start) = 0;
   // `time`: the capture time of the segment that carried the bytes.
   virtual void OnData(std::span<const std::byte> bytes, uint64_t offset, absl::Time time) = 0;
   virtual void OnGap(const Gap& gap) = 0;

@@ -27,6 +27,12 @@ struct Recorder : StreamSink {
   bool first = true;
   std::vector<Gap> gaps;
   std::optional<StreamEnd> end;
+  std::optional<bool> start;
+  void OnStart(bool from_connection_start) override {
+    CHECK_FALSE(start.has_value());
+    CHECK(text.empty());
+    start = from_connection_start;
+  }
   void OnData(std::span<const std::byte> bytes, uint64_t offset, absl::Time) override {
     if (!first) CHECK(offset == expected_offset);  // the calls tile the stream
     first = false;
@@ -65,6 +71,7 @@ TEST_CASE("SYN anchors the stream; in-order data comes out as sent; FIN ends it"
   f.Data(kIsn + 1, "hello ");
   f.Data(kIsn + 7, "world");
   CHECK(f.out.text == "hello world");
+  CHECK(f.out.start == true);
   CHECK(f.r.saw_syn());
   CHECK_FALSE(f.r.started_mid_stream());
   f.Data(kIsn + 12, "", kT0, kTcpAck | kTcpFin);
@@ -195,6 +202,7 @@ TEST_CASE("a stream whose start was not captured starts at the first byte seen")
   f.Data(777777, "middle");
   f.Data(777783, " of it");
   CHECK(f.out.text == "middle of it");
+  CHECK(f.out.start == false);
   CHECK(f.r.started_mid_stream());
   CHECK_FALSE(f.r.saw_syn());
 }

@@ -24,6 +24,8 @@ const absl::Time kT0 = absl::FromUnixSeconds(1700000000);
 struct Text : StreamSink {
   std::string text;
   std::optional<StreamEnd> end;
+  std::optional<bool> start;
+  void OnStart(bool s) override { start = s; }
   void OnData(std::span<const std::byte> b, uint64_t, absl::Time) override {
     text.append(reinterpret_cast<const char*>(b.data()), b.size());
   }
@@ -79,6 +81,8 @@ TEST_CASE("a whole connection: handshake roles, both directions, closed after bo
   CHECK(c.info.roles_known);
   CHECK(c.to_server.text == "request");
   CHECK(c.to_client.text == "reply");
+  CHECK(c.to_server.start == true);
+  CHECK(c.to_client.start == true);
   CHECK(c.closed == CloseReason::kEnded);
   CHECK(t.stats().ignored_segments == 1);
 }
@@ -99,6 +103,7 @@ TEST_CASE("a SYN-ACK seen first still names the server; no handshake: first send
   CHECK_FALSE(o.all[1]->info.roles_known);
   CHECK(o.all[1]->info.client == b);  // the first sender
   CHECK(o.all[1]->to_server.text == "mid");
+  CHECK(o.all[1]->to_server.start == false);
   CHECK(o.all[1]->to_client.text == "stream");
   CHECK(o.all[1]->closed == CloseReason::kFinished);
   CHECK(o.all[1]->to_server.end == StreamEnd::kFlushed);

@@ -60,6 +60,7 @@ void FlagSet::Add(Flag flag) { flags_.push_back(std::move(flag)); }
 
 void FlagSet::Bool(std::string name, bool* value, std::string help) {
   Add({.name = std::move(name),
+       .value_name = "",
        .help = std::move(help),
        .is_bool = true,
        .set = [value](std::string_view text) { return ParseBool(text, value); }});
@@ -111,7 +112,11 @@ void FlagSet::Custom(std::string name, std::string value_name, std::string help,
 }
 
 void FlagSet::Action(std::string name, std::string help, std::function<void()> set) {
-  Add({.name = std::move(name), .help = std::move(help), .set = [set](std::string_view) {
+  Add({.name = std::move(name),
+       .value_name = "",
+       .help = std::move(help),
+       .is_bool = false,
+       .set = [set](std::string_view) {
          set();
          return absl::OkStatus();
        }});
