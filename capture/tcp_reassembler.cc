@@ -109,8 +109,7 @@ void TcpReassembler::Add(const TcpSegment& s) {
     fin_time_ = s.time;
   }
   if (s.has(kTcpRst)) {
-    while (!pieces_.empty()) DeclareHole(GapTrigger::kStreamEnd, s.time);
-    End(StreamEnd::kReset, s.time);
+    Reset(s.time);
     return;
   }
   while (buffered_bytes_ > options_.max_buffered_bytes) {
@@ -214,6 +213,12 @@ void TcpReassembler::CloseBeforeFin(GapTrigger trigger, absl::Time now) {
   stats_.gap_bytes += missing;
   next_offset_ = *fin_offset_;
   next_seq_ += static_cast<uint32_t>(missing);
+}
+
+void TcpReassembler::Reset(absl::Time now) {
+  if (ended_) return;
+  while (!pieces_.empty()) DeclareHole(GapTrigger::kStreamEnd, now);
+  End(StreamEnd::kReset, now);
 }
 
 void TcpReassembler::Flush(absl::Time now) {

@@ -118,6 +118,8 @@ class TcpReassembler {
   // The stream ends here (end of capture, eviction): holes become gaps, everything buffered
   // is delivered, OnEnd(kFlushed). Does nothing once the stream has ended.
   void Flush(absl::Time now);
+  // The connection was reset (an RST in either direction): as Flush, but the end is kReset.
+  void Reset(absl::Time now);
 
   // A SYN of this direction was seen: offsets count from the connection's first byte.
   bool saw_syn() const { return saw_syn_; }

@@ -85,7 +85,7 @@ void TcpTracker::Add(const TcpSegment& s) {
   if (s.has(kTcpRst)) {
     // A reset ends both directions: nothing more will be read on either.
     c.of(d == Direction::kClientToServer ? Direction::kServerToClient : Direction::kClientToServer)
-        .Flush(s.time);
+        .Reset(s.time);
   }
   if (c.ended()) {
     Close(it, CloseReason::kEnded, s.time);

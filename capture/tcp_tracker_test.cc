@@ -132,7 +132,7 @@ TEST_CASE("RST from one side ends both directions and the connection") {
   REQUIRE(o.all.size() == 1);
   CHECK(o.all[0]->closed == CloseReason::kEnded);
   CHECK(o.all[0]->to_client.end == StreamEnd::kReset);
-  CHECK(o.all[0]->to_server.end == StreamEnd::kFlushed);
+  CHECK(o.all[0]->to_server.end == StreamEnd::kReset);
 }
 
 TEST_CASE("a new SYN on a used 4-tuple is a new connection; a retransmitted SYN is not") {

@@ -66,7 +66,10 @@ class CaptureDump : public capture::ConnectionObserver {
     }
     void OnEnd(capture::StreamEnd e, uint64_t, absl::Time time) override {
       end = e;
-      if (stream) stream->Finish(e == capture::StreamEnd::kFlushed, time);
+      const char* cut = e == capture::StreamEnd::kFlushed ? "capture_ended"
+                        : e == capture::StreamEnd::kReset ? "connection_reset"
+                                                          : nullptr;
+      if (stream) stream->Finish(cut, time);
     }
     CaptureDump& dump;
     Connection& conn;

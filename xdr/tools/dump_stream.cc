@@ -222,16 +222,16 @@ void DumpStream::OnGap(uint64_t offset, uint64_t bytes, const char* reason, cons
   printer_.Gap(label_, time, std::move(gap));
 }
 
-void DumpStream::Finish(bool capture_cut, absl::Time time) {
+void DumpStream::Finish(const char* cut, absl::Time time) {
   if (time != absl::InfinitePast()) time_ = time;
-  std::optional<FrameStream::Incomplete> inc = frames_.Finish(!capture_cut);
+  std::optional<FrameStream::Incomplete> inc = frames_.Finish(cut == nullptr);
   if (!inc || !printer_.Selected(label_)) return;
   // The capture ended while this frame was in flight: the rest of it was never captured.
   ++summary_.gaps;
   Json gap = Json::object();
   gap["offset"] = inc->offset + inc->have;
   gap["bytes"] = nullptr;
-  gap["reason"] = "capture_ended";
+  gap["reason"] = cut;
   gap["declared"] = "stream_end";
   if (inc->header) {
     Json lost = Json::object();
@@ -258,7 +258,7 @@ bool DumpRawStream(std::istream& in, std::span<const std::byte> prefix, const st
     if (got == 0) break;
     stream.OnData(std::span<const std::byte>(chunk).first(got), absl::InfinitePast());
   }
-  if (!stream.stopped()) stream.Finish(/*capture_cut=*/false, absl::InfinitePast());
+  if (!stream.stopped()) stream.Finish(nullptr, absl::InfinitePast());
   if (options.summary) {
     Json s = stream.summary().ToJson();
     s["source"] = label;

@@ -109,9 +109,10 @@ class DumpStream : public FrameStreamSink {
   // Bytes missing. `reason`, `trigger`: as the reassembler says.
   void OnGap(uint64_t offset, uint64_t bytes, const char* reason, const char* trigger,
              absl::Time time);
-  // The stream ended; `capture_cut`: the capture ended, not the connection (an incomplete
-  // frame is then a gap, not an error).
-  void Finish(bool capture_cut, absl::Time time);
+  // The stream ended. `cut`: why a frame in flight then is not an error but the rest of it was
+  // never seen ("capture_ended", "connection_reset"); nullptr: the stream closed cleanly (a
+  // raw file's end, a FIN), so an incomplete frame is an error.
+  void Finish(const char* cut, absl::Time time);
 
   bool stopped() const { return frames_.stopped(); }
   StreamLabel& label() { return label_; }
