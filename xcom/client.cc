@@ -35,9 +35,8 @@ absl::Status Failed(ClientFailure failure, std::string message) {
 absl::Status Step(const absl::Status& s, const char* step, const std::string& address) {
   if (s.ok()) return s;
   absl::Status out(s.code(), absl::StrCat(step, " ", address, ": ", s.message()));
-  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
-    out.SetPayload(url, payload);
-  });
+  s.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
   return out;
 }
 
@@ -89,9 +88,11 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
   if (!reply.ok()) co_return Step(reply.status(), "negotiation with", address);
   session.result.negotiation_rtt = std::chrono::steady_clock::now() - sent;
   if (reply->type != xdr::MessageType::kVersionReply || reply->tag != o.tag || reply->length != 0) {
-    co_return Failed(ClientFailure::kNotXcom, absl::StrCat(
-        address, " is not an XCom endpoint: expected a version reply with tag ", o.tag,
-        ", got header ", Hex(session.reader->buffered().first<xdr::kFrameHeaderSize>())));
+    co_return Failed(
+        ClientFailure::kNotXcom,
+        absl::StrCat(address, " is not an XCom endpoint: expected a version reply with tag ", o.tag,
+                     ", got header ",
+                     Hex(session.reader->buffered().first<xdr::kFrameHeaderSize>())));
   }
   session.reader->Consume(xdr::kFrameHeaderSize);
   if (reply->version == xdr::ProtocolVersion::kUnknown || reply->version > o.max_version ||

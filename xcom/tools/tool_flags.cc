@@ -11,10 +11,10 @@ namespace uxcom::xcom::tools {
 absl::Status ParseSupportedVersion(std::string_view text, xdr::ProtocolVersion* out) {
   std::optional<xdr::ProtocolVersion> v = xdr::ParseProtocolVersion(text);
   if (!v || !xdr::IsSupported(*v)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "'", std::string(text), "' is not a protocol version ",
-        xdr::DescribeProtocolVersion(xdr::kMinProtocolVersion), " … ",
-        xdr::DescribeProtocolVersion(xdr::kMaxProtocolVersion)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", std::string(text), "' is not a protocol version ",
+                     xdr::DescribeProtocolVersion(xdr::kMinProtocolVersion), " … ",
+                     xdr::DescribeProtocolVersion(xdr::kMaxProtocolVersion)));
   }
   *out = *v;
   return absl::OkStatus();
@@ -29,15 +29,13 @@ void AddVersionFlag(cli::FlagSet& flags, std::string name, xdr::ProtocolVersion*
 absl::Status CheckAddress(std::string_view address) {
   absl::StatusOr<net::HostPort> hp = net::ParseHostPort(address);
   if (!hp.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", std::string(address), "' is not HOST:PORT (", hp.status().message(),
-                     ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", std::string(address), "' is not HOST:PORT (", hp.status().message(), ")"));
   }
   return absl::OkStatus();
 }
 
-void AddAddressFlag(cli::FlagSet& flags, std::string name, std::string* value,
-                    std::string help) {
+void AddAddressFlag(cli::FlagSet& flags, std::string name, std::string* value, std::string help) {
   flags.Custom(std::move(name), "HOST:PORT", std::move(help), [value](std::string_view text) {
     if (absl::Status s = CheckAddress(text); !s.ok()) return s;
     *value = std::string(text);

@@ -160,7 +160,7 @@ std::string TargetLine(const Target& t, xdr::ProtocolVersion offered) {
     return absl::StrCat(t.address, ": ", OutcomeName(t.outcome), ": ", t.error);
   }
   std::string line = absl::StrCat(t.address, ": ok: ", xdr::DescribeProtocolVersion(t.agreed),
-                                   " agreed; ", PeerSpeaks(t.agreed, offered), "; ");
+                                  " agreed; ", PeerSpeaks(t.agreed, offered), "; ");
   if (t.rtts_ms.size() == 1) {
     absl::StrAppendFormat(&line, "round trip %.3f ms", t.rtts_ms[0]);
   } else {
@@ -247,8 +247,7 @@ int Main(int argc, char** argv) {
     targets.push_back(std::move(target));
   }
   const net::Duration t = absl::ToChronoNanoseconds(timeout);
-  ClientOptions options{
-      .min_version = min, .max_version = max, .connect_timeout = t, .timeout = t};
+  ClientOptions options{.min_version = min, .max_version = max, .connect_timeout = t, .timeout = t};
   executor->BlockOn(Survey(*executor, targets, options, count));
 
   int worst = 0;
@@ -265,8 +264,8 @@ int Main(int argc, char** argv) {
       s["stopped"] = cli::SignalName(signo);
       s["targets"] = targets.size();
       s["answered"] = answered;
-      s["finished"] = std::count_if(targets.begin(), targets.end(),
-                                    [](const Target& x) { return x.done; });
+      s["finished"] =
+          std::count_if(targets.begin(), targets.end(), [](const Target& x) { return x.done; });
       Print(s.dump());
     } else {
       Print(absl::StrCat("stopped by ", cli::SignalName(signo), ": ", answered, " of ",
