@@ -61,6 +61,8 @@ const char* CloseReasonName(CloseReason reason);
 // One slot per pax_op 0 … 23 and one for every other value (the codec accepts any op).
 inline constexpr size_t kOpSlots = 25;
 size_t OpSlot(xdr::PaxOp op);
+// The pax_op name of a slot ("learn_op"), "other_op" for the last one.
+std::string OpSlotName(size_t slot);
 
 // A counter written by one thread and read by any.
 class Counter {
