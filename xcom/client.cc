@@ -85,6 +85,14 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
   };
   absl::StatusOr<xdr::FrameHeader> reply =
       co_await net::WithTimeout(o.timeout, handshake(session, request));
+  if (absl::IsUnavailable(reply.status())) {
+    // Connected, then reset before answering: refused after accept (an allowlist, the IPv6
+    // gate), not unreachable.
+    co_return Failed(ClientFailure::kClosedWithoutAnswer,
+                     absl::StrCat("negotiation with ", address,
+                                  ": the peer reset the connection without answering (",
+                                  reply.status().message(), ")"));
+  }
   if (!reply.ok()) co_return Step(reply.status(), "negotiation with", address);
   session.result.negotiation_rtt = std::chrono::steady_clock::now() - sent;
   if (reply->type != xdr::MessageType::kVersionReply || reply->tag != o.tag || reply->length != 0) {
