@@ -28,9 +28,9 @@
 #include "capture/testing.h"
 #include "doctest/doctest.h"
 #include "net/testing.h"
+#include "test/capture_checks.h"
 #include "test/process.h"
 #include "xdr/json.h"
-#include "xdr/tools/xcomdump.h"
 
 namespace uxcom::test {
 namespace {
@@ -41,11 +41,6 @@ using Json = xdr::Json;
 constexpr int kSmall = 20;  // messages of 300 bytes per node
 constexpr int kLarge = 2;   // messages of 300 000 bytes per node (several segments each)
 constexpr int kPerNode = kSmall + kLarge;
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return std::string(dir != nullptr ? dir : "/tmp") + "/" + std::to_string(getpid()) + "_" + name;
-}
 
 bool CanCapture(std::string* why) {
   if (geteuid() != 0) {
@@ -64,20 +59,6 @@ bool CanCapture(std::string* why) {
   return true;
 }
 
-std::vector<Json> Dump(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"xcomdump"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::istringstream in;
-  std::ostringstream out, err;
-  const int status = xdr::tools::XcomdumpMain(argv, in, out, err);
-  INFO(err.str());
-  CHECK(status == 0);
-  std::vector<Json> records;
-  std::istringstream lines(out.str());
-  for (std::string line; std::getline(lines, line);) records.push_back(Json::parse(line));
-  return records;
-}
-
 std::optional<std::string> WaitForLine(Process& p, std::string_view text) {
   const Clock::time_point deadline = Clock::now() + 30s;
   while (std::optional<std::string> line = p.ReadLine(deadline)) {
@@ -90,6 +71,7 @@ struct GroupOptions {
   bool ipv6 = false;
   std::string interface = "lo";
   std::vector<std::string> prefix;  // e.g. {"/usr/sbin/ip", "netns", "exec", "ns"}
+  int large_bytes = 300000;         // payload of the kLarge messages
 };
 
 struct GroupCapture {
@@ -144,7 +126,7 @@ GroupCapture RunGroup(const std::string& name, const GroupOptions& o) {
   }
   for (auto& n : nodes) {
     n->Send("send " + std::to_string(kSmall) + " 300");
-    n->Send("send " + std::to_string(kLarge) + " 300000");
+    n->Send("send " + std::to_string(kLarge) + " " + std::to_string(o.large_bytes));
   }
   // Until every node has received every other node's messages.
   const Clock::time_point deadline = Clock::now() + 60s;
@@ -176,188 +158,6 @@ GroupCapture RunGroup(const std::string& name, const GroupOptions& o) {
   return g;
 }
 
-// (from, to, seq) of a client_msg frame, from its payload "node=<from>;seq=<n>;…".
-std::tuple<int, int, int> Identity(const Json& frame) {
-  const Json& m = frame["pax_msg"];
-  const std::string hex = m["a"]["body"]["data"].get<std::string>().substr(0, 64);
-  std::string text;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    text += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  }
-  const size_t at = text.find(";seq=");
-  REQUIRE(at != std::string::npos);
-  return {m["from"].get<int>(), m["to"].get<int>(), std::atoi(text.c_str() + at + 5)};
-}
-
-std::vector<Json> Frames(const std::vector<Json>& records, const std::string& op = "client_msg") {
-  std::vector<Json> out;
-  for (const Json& r : records) {
-    if (r.contains("pax_msg") && r["pax_msg"]["op"]["name"] == op) out.push_back(r);
-  }
-  return out;
-}
-
-std::vector<Json> Kind(const std::vector<Json>& records, const char* kind) {
-  std::vector<Json> out;
-  for (const Json& r : records) {
-    if (r.contains(kind)) out.push_back(r[kind]);
-  }
-  return out;
-}
-
-// Every message the nodes sent over sockets is in the capture exactly once, with its content;
-// counts and bytes equal what the nodes report.
-void CheckFrameForFrame(const GroupCapture& g, const std::vector<Json>& records) {
-  const std::vector<Json> frames = Frames(records);
-  CHECK(frames.size() == g.sent_frames);
-  uint64_t bytes = 0;
-  std::multiset<std::tuple<int, int, int>> seen;
-  for (const Json& f : frames) {
-    bytes += 12 + f["header"]["length"].get<uint64_t>();
-    seen.insert(Identity(f));
-  }
-  CHECK(bytes == g.sent_bytes);
-  std::multiset<std::tuple<int, int, int>> expected;
-  for (int from = 0; from < 3; ++from) {
-    for (int to = 0; to < 3; ++to) {
-      if (from == to) continue;  // delivered locally, never on the wire
-      for (int seq = 0; seq < kPerNode; ++seq) expected.insert({from, to, seq});
-    }
-  }
-  CHECK(seen == expected);
-  CHECK(Kind(records, "error").empty());
-  CHECK(Kind(records, "gap").empty());
-}
-
-// --- rewriting captures -------------------------------------------------------------------
-
-struct Packet {
-  capture::testing::CapturedPacket raw;
-  std::optional<capture::TcpSegment> tcp;  // points into raw.data
-  size_t payload_at = 0;
-};
-
-std::vector<Packet> ReadPackets(const std::string& path, int* link) {
-  absl::StatusOr<std::unique_ptr<capture::PcapSource>> src = capture::PcapSource::OpenFile(path);
-  REQUIRE(src.ok());
-  *link = (*src)->link_type();
-  std::vector<Packet> out;
-  for (;;) {
-    absl::StatusOr<std::optional<capture::RawPacket>> p = (*src)->Next();
-    REQUIRE(p.ok());
-    if (!*p) break;
-    Packet packet;
-    packet.raw = {.time = (*p)->time,
-                  .data = std::vector<std::byte>((*p)->data.begin(), (*p)->data.end()),
-                  .wire_length = (*p)->wire_length};
-    out.push_back(std::move(packet));
-  }
-  for (Packet& p : out) {
-    absl::StatusOr<capture::TcpSegment> s =
-        capture::DecodePacket(*link, p.raw.data, p.raw.wire_length, p.raw.time);
-    if (s.ok()) {
-      p.tcp = *s;
-      p.payload_at = static_cast<size_t>(s->payload.data() - p.raw.data.data());
-    }
-  }
-  return out;
-}
-
-std::string Write(const std::string& name, int link, const std::vector<Packet>& packets) {
-  std::vector<capture::testing::CapturedPacket> raw;
-  for (const Packet& p : packets) raw.push_back(p.raw);
-  const std::string path = TempPath(name);
-  std::ofstream(path, std::ios::binary) << capture::testing::PcapFile(link, raw, 262144, true);
-  return path;
-}
-
-// One direction of one connection: its endpoints, its ISN and its frames' stream offsets.
-struct Direction {
-  std::string src, dst;
-  uint32_t isn = 0;
-  std::vector<Json> frames;  // with "offset"
-};
-
-Direction Busiest(const std::vector<Json>& with_offsets, const std::vector<Packet>& packets) {
-  std::map<std::pair<std::string, std::string>, std::vector<Json>> by;
-  for (const Json& r : with_offsets) {
-    if (r.contains("pax_msg")) by[{r["src"], r["dst"]}].push_back(r);
-  }
-  Direction d;
-  for (auto& [key, frames] : by) {
-    if (frames.size() > d.frames.size()) {
-      d.src = key.first;
-      d.dst = key.second;
-      d.frames = frames;
-    }
-  }
-  for (const Packet& p : packets) {
-    if (p.tcp && p.tcp->has(capture::kTcpSyn) && p.tcp->src.ToString() == d.src) {
-      d.isn = p.tcp->seq;
-    }
-  }
-  return d;
-}
-
-bool Of(const Packet& p, const Direction& d) {
-  return p.tcp && p.tcp->src.ToString() == d.src && p.tcp->dst.ToString() == d.dst;
-}
-bool OfConnection(const Packet& p, const Direction& d) {
-  return p.tcp && ((p.tcp->src.ToString() == d.src && p.tcp->dst.ToString() == d.dst) ||
-                   (p.tcp->src.ToString() == d.dst && p.tcp->dst.ToString() == d.src));
-}
-uint64_t OffsetOf(const Packet& p, const Direction& d) {
-  return static_cast<uint32_t>(p.tcp->seq - d.isn - 1);
-}
-
-// The capture as if it had started at stream offset `cut` of `d`: earlier packets of the
-// connection dropped, the packet holding `cut` trimmed to start there (IPv4 over Ethernet).
-std::vector<Packet> CutAt(const std::vector<Packet>& packets, const Direction& d, uint64_t cut) {
-  std::vector<Packet> out;
-  size_t first = packets.size();
-  for (size_t i = 0; i < packets.size(); ++i) {
-    const Packet& p = packets[i];
-    if (Of(p, d) && !p.tcp->payload.empty() && OffsetOf(p, d) <= cut &&
-        cut < OffsetOf(p, d) + p.tcp->payload.size()) {
-      first = i;
-      break;
-    }
-  }
-  REQUIRE(first < packets.size());
-  for (size_t i = 0; i < packets.size(); ++i) {
-    const Packet& p = packets[i];
-    if (OfConnection(p, d) && i < first) continue;
-    if (i != first) {
-      out.push_back(p);
-      continue;
-    }
-    const size_t k = cut - OffsetOf(p, d);
-    Packet trimmed = p;
-    std::vector<std::byte>& b = trimmed.raw.data;
-    b.erase(b.begin() + static_cast<long>(p.payload_at),
-            b.begin() + static_cast<long>(p.payload_at + k));
-    const size_t ip = 14, tcp = ip + static_cast<size_t>(std::to_integer<int>(b[ip]) & 0x0F) * 4;
-    const uint16_t total = static_cast<uint16_t>(
-        ((std::to_integer<int>(b[ip + 2]) << 8) | std::to_integer<int>(b[ip + 3])) - k);
-    b[ip + 2] = std::byte(total >> 8);
-    b[ip + 3] = std::byte(total & 0xFF);
-    const uint32_t seq = p.tcp->seq + static_cast<uint32_t>(k);
-    for (int i2 = 0; i2 < 4; ++i2) b[tcp + 4 + i2] = std::byte(seq >> (24 - 8 * i2));
-    trimmed.raw.wire_length = static_cast<uint32_t>(b.size());
-    out.push_back(std::move(trimmed));
-  }
-  return out;
-}
-
-std::vector<Json> FramesOf(const std::vector<Json>& records, const Direction& d) {
-  std::vector<Json> out;
-  for (const Json& r : records) {
-    if (r.contains("pax_msg") && r["src"] == d.src && r["dst"] == d.dst)
-      out.push_back(r["pax_msg"]);
-  }
-  return out;
-}
-
 TEST_CASE("a 3-node group captured by tcpdump on lo decodes frame for frame") {
   std::string why;
   if (!CanCapture(&why)) {
@@ -366,7 +166,7 @@ TEST_CASE("a 3-node group captured by tcpdump on lo decodes frame for frame") {
   }
   const GroupCapture g = RunGroup("lo_ipv4", {});
   const std::vector<Json> records = Dump({g.pcap});
-  CheckFrameForFrame(g, records);
+  CheckFrameForFrame(g.sent_frames, g.sent_bytes, kPerNode, records);
   const std::vector<Json> capture = Kind(records, "capture");
   REQUIRE(capture.size() == 1);
   CHECK(capture[0]["link_type"] == "EN10MB");
@@ -397,28 +197,7 @@ TEST_CASE("a 3-node group captured by tcpdump on lo decodes frame for frame") {
 
   SUBCASE("cut at arbitrary bytes: framing found again at the next frame, nothing invented") {
     const uint64_t end = d.frames.back()["offset"].get<uint64_t>();
-    for (uint64_t cut : {uint64_t{1}, uint64_t{7}, end / 3 + 5, end / 2 + 1, end - 3}) {
-      INFO("cut at ", cut);
-      const std::vector<Json> cut_records = Dump({Write("cut.pcap", link, CutAt(packets, d, cut))});
-      uint64_t next = 0;
-      std::vector<Json> after;
-      for (const Json& f : d.frames) {
-        if (f["offset"].get<uint64_t>() >= cut) {
-          if (after.empty()) next = f["offset"];
-          after.push_back(f["pax_msg"]);
-        }
-      }
-      std::vector<Json> resyncs;
-      for (const Json& r : Kind(cut_records, "resync")) {
-        if (r["src"] == d.src && r["dst"] == d.dst) resyncs.push_back(r);
-      }
-      REQUIRE(resyncs.size() == 1);
-      CHECK(resyncs[0]["cause"] == "stream_started_mid_frame");
-      CHECK(resyncs[0]["skipped"] == next - cut);
-      CHECK(resyncs[0]["resumed_at"] == next - cut);
-      CHECK(FramesOf(cut_records, d) == after);
-      CHECK(Kind(cut_records, "error").empty());
-    }
+    CheckCuts(packets, link, d, {1, 7, end / 3 + 5, end / 2 + 1, end - 3});
   }
 
   SUBCASE("a lost packet: a gap of its exact size, then frames again") {
@@ -477,9 +256,10 @@ TEST_CASE("tcpdump -i any (Linux cooked v2) of a group on IPv6 loopback") {
     MESSAGE("SKIPPED: ", why);
     return;
   }
-  const GroupCapture g = RunGroup("any_ipv6", {.ipv6 = true, .interface = "any", .prefix = {}});
+  const GroupCapture g =
+      RunGroup("any_ipv6", {.ipv6 = true, .interface = "any", .prefix = {}, .large_bytes = 300000});
   const std::vector<Json> records = Dump({g.pcap});
-  CheckFrameForFrame(g, records);
+  CheckFrameForFrame(g.sent_frames, g.sent_bytes, kPerNode, records);
   const std::vector<Json> capture = Kind(records, "capture");
   REQUIRE(capture.size() == 1);
   CHECK(std::string(capture[0]["link_type"]).starts_with("LINUX_SLL"));
@@ -510,7 +290,7 @@ TEST_CASE("retransmitted segments (nftables drops a tenth on input) are decoded 
   GroupCapture g = RunGroup("retransmissions", {.prefix = {"/usr/sbin/ip", "netns", "exec", ns}});
   std::system(("ip netns del " + ns).c_str());
   const std::vector<Json> records = Dump({g.pcap});
-  CheckFrameForFrame(g, records);
+  CheckFrameForFrame(g.sent_frames, g.sent_bytes, kPerNode, records);
   // The capture really holds retransmissions: data segments seen twice.
   int link = 0;
   std::set<std::tuple<std::string, uint32_t, size_t>> segments;
@@ -523,6 +303,30 @@ TEST_CASE("retransmitted segments (nftables drops a tenth on input) are decoded 
   }
   MESSAGE(repeated, " retransmitted data segments in the capture");
   CHECK(repeated > 0);
+}
+
+// Records the small captures checked in under test/captures (capture_files_test reads them):
+//   bazel test //test:capture_test --test_env=UXCOM_RECORD_CAPTURES=$PWD/test/captures
+TEST_CASE("record the checked-in captures (only with UXCOM_RECORD_CAPTURES)") {
+  const char* dir = std::getenv("UXCOM_RECORD_CAPTURES");
+  std::string why;
+  if (dir == nullptr || !CanCapture(&why)) return;
+  Json index = Json::object();
+  for (const bool ipv6 : {false, true}) {
+    const std::string name = ipv6 ? "any_ipv6" : "lo_ipv4";
+    const GroupCapture g = RunGroup(
+        name, {.ipv6 = ipv6, .interface = ipv6 ? "any" : "lo", .prefix = {}, .large_bytes = 3000});
+    CheckFrameForFrame(g.sent_frames, g.sent_bytes, kPerNode, Dump({g.pcap}));
+    const std::string file = name + ".pcap";
+    std::ifstream in(g.pcap, std::ios::binary);
+    std::ofstream(std::string(dir) + "/" + file, std::ios::binary) << in.rdbuf();
+    index[file] = {
+        {"sent_frames", g.sent_frames},
+        {"sent_bytes", g.sent_bytes},
+        {"per_node", kPerNode},
+        {"recorded_with", ipv6 ? "tcpdump -i any (IPv6 loopback)" : "tcpdump -i lo (IPv4)"}};
+  }
+  std::ofstream(std::string(dir) + "/captures.json") << index.dump(2) << "\n";
 }
 
 }  // namespace

@@ -74,8 +74,8 @@ TEST_CASE("xcom_node --metrics: a strict Prometheus exposition of the node's sta
   REQUIRE(!node.empty());
   std::string error;
   std::unique_ptr<Process> pa = Process::Start(
-      "node_a",
-      {node, "--self=127.0.0.1:" + std::to_string(a), members, "--metrics=127.0.0.1:0"}, &error);
+      "node_a", {node, "--self=127.0.0.1:" + std::to_string(a), members, "--metrics=127.0.0.1:0"},
+      &error);
   std::unique_ptr<Process> pb =
       Process::Start("node_b", {node, "--self=" + peer_b, members}, &error);
   REQUIRE(pa != nullptr);
@@ -136,8 +136,8 @@ TEST_CASE("xcom_node --metrics: a strict Prometheus exposition of the node's sta
     std::this_thread::sleep_for(100ms);
     absl::StatusOr<Exposition> now = ParsePrometheusText(Get("127.0.0.1", port, "/metrics").body);
     REQUIRE(now.ok());
-    gone = now->Value("uxcom_xcom_peer_connection_state", {{"peer", peer_b}, {"state", "negotiated"}}) ==
-           0;
+    gone = now->Value("uxcom_xcom_peer_connection_state",
+                      {{"peer", peer_b}, {"state", "negotiated"}}) == 0;
   }
   CHECK(gone);
   pa->Kill(SIGTERM);
