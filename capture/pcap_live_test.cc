@@ -8,7 +8,9 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "capture/pcap_source.h"
+#include "test/skip.h"
 
 namespace uxcom::capture {
 namespace {
@@ -16,10 +18,10 @@ namespace {
 TEST_CASE("live capture on loopback (root)") {
   absl::StatusOr<std::unique_ptr<PcapSource>> src = PcapSource::OpenLive("lo", {});
   if (!src.ok()) {
-    MESSAGE("SKIPPED: cannot capture on lo here: ", src.status().ToString());
     CHECK(absl::IsPermissionDenied(src.status()));
     CHECK(std::string(src.status().message()).find("root or CAP_NET_RAW") != std::string::npos);
-    return;
+    return ::uxcom::testing::Skip(::uxcom::testing::Need::kRoot,
+                                  absl::StrCat("live capture on lo: ", src.status().message()));
   }
   CHECK(absl::IsNotFound(PcapSource::OpenLive("no-such-if0", {}).status()));
   CHECK((*src)->live());

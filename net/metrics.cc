@@ -17,10 +17,11 @@ double ExecutorMetrics::Snapshot::ops_per_enter() const {
 std::string ExecutorMetrics::Snapshot::ToString() const {
   std::string out = absl::StrFormat(
       "turns=%d enters=%d sqes=%d cqes=%d syscalls=%d ops/enter=%.2f enobufs=%d "
-      "cq_overflows=%d sent=%d received=%d tasks=%d/%d timers=%d posted=%d batch=[",
+      "rearms=%d bundles=%d feature_fallbacks=%d cq_overflows=%d sent=%d received=%d "
+      "tasks=%d/%d timers=%d posted=%d batch=[",
       loop_turns, enters, submissions, completions, syscalls, ops_per_enter(), enobufs,
-      cq_overflows, bytes_sent, bytes_received, tasks_finished, tasks_spawned, timers_fired,
-      posted);
+      multishot_rearms, recv_bundles, feature_fallbacks, cq_overflows, bytes_sent, bytes_received,
+      tasks_finished, tasks_spawned, timers_fired, posted);
   for (int i = 0; i < kBatchBuckets; ++i) absl::StrAppend(&out, i ? " " : "", batch_histogram[i]);
   out += "]";
   return out;
@@ -35,6 +36,9 @@ ExecutorMetrics::Snapshot ExecutorMetrics::Take() const {
   s.completions = get(completions);
   s.syscalls = get(syscalls);
   s.enobufs = get(enobufs);
+  s.multishot_rearms = get(multishot_rearms);
+  s.recv_bundles = get(recv_bundles);
+  s.feature_fallbacks = get(feature_fallbacks);
   s.cq_overflows = get(cq_overflows);
   s.bytes_sent = get(bytes_sent);
   s.bytes_received = get(bytes_received);

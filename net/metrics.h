@@ -22,11 +22,16 @@ class ExecutorMetrics {
 
   struct Snapshot {
     uint64_t loop_turns = 0;
-    uint64_t enters = 0;        // io_uring_enter or epoll_wait calls
-    uint64_t submissions = 0;   // SQEs submitted (io_uring)
-    uint64_t completions = 0;   // CQEs or epoll events processed
-    uint64_t syscalls = 0;      // direct socket syscalls (speculative/epoll send, recv, accept)
-    uint64_t enobufs = 0;       // multishot recv ended by an empty buffer ring (io_uring)
+    uint64_t enters = 0;            // io_uring_enter or epoll_wait calls
+    uint64_t submissions = 0;       // SQEs submitted (io_uring)
+    uint64_t completions = 0;       // CQEs or epoll events processed
+    uint64_t syscalls = 0;          // direct socket syscalls (speculative/epoll send, recv, accept)
+    uint64_t enobufs = 0;           // multishot recv ended by an empty buffer ring (io_uring)
+    uint64_t multishot_rearms = 0;  // multishot recvs armed again after the kernel ended one
+    uint64_t recv_bundles = 0;      // multishot recv completions that filled several buffers
+    // io_uring features the kernel refused on first use although setup reported them (recv
+    // bundles, multishot recv or accept): each is then turned off for the executor's life.
+    uint64_t feature_fallbacks = 0;
     uint64_t cq_overflows = 0;  // kernel CQ overflow count, cumulative (io_uring)
     uint64_t bytes_sent = 0;
     uint64_t bytes_received = 0;
@@ -56,6 +61,9 @@ class ExecutorMetrics {
   std::atomic<uint64_t> completions{0};
   std::atomic<uint64_t> syscalls{0};
   std::atomic<uint64_t> enobufs{0};
+  std::atomic<uint64_t> multishot_rearms{0};
+  std::atomic<uint64_t> recv_bundles{0};
+  std::atomic<uint64_t> feature_fallbacks{0};
   std::atomic<uint64_t> cq_overflows{0};
   std::atomic<uint64_t> bytes_sent{0};
   std::atomic<uint64_t> bytes_received{0};

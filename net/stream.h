@@ -24,8 +24,9 @@
 //
 //   absl::StatusOr<Stream> s = co_await Stream::Connect(ex, address, std::chrono::seconds(10));
 //   std::byte header[12];
-//   if (absl::Status st = co_await s->ReadExactly(header); !st.ok()) co_return st;
-//   co_await s->WriteV(prefix, body);   // one sendmsg, in order with other writes
+//   absl::Status st = co_await s->ReadExactly(header);  // awaited results in named variables
+//   if (!st.ok()) co_return st;                         // (GCC 12: never co_await in an if)
+//   absl::Status wrote = co_await s->WriteV(prefix, body);  // one sendmsg, in order
 #ifndef UXCOM_NET_STREAM_H_
 #define UXCOM_NET_STREAM_H_
 

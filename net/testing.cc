@@ -14,18 +14,48 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "net/listener.h"
 
 namespace uxcom::net::testing {
 
-std::unique_ptr<Executor> NewExecutor(ExecutorOptions options) {
-  absl::StatusOr<std::unique_ptr<Executor>> ex = Executor::Create(options);
+namespace {
+
+std::unique_ptr<Executor> CreateOrSkip(ExecutorOptions options, bool uring_required) {
+  absl::StatusOr<std::unique_ptr<Executor>> ex = Executor::Create(std::move(options));
+  if (!ex.ok() && uring_required && !absl::IsInvalidArgument(ex.status())) {
+    SkipAll(Need::kIoUring, "every test of this io_uring variant: io_uring is refused here (" +
+                                std::string(ex.status().message()) + ")");
+  }
   if (!ex.ok()) {
     std::fprintf(stderr, "Executor::Create: %s\n", ex.status().ToString().c_str());
     std::abort();
   }
   return std::move(*ex);
+}
+
+}  // namespace
+
+BackendKind VariantBackend() {
+  const char* env = std::getenv("UXCOM_BACKEND");
+  if (env == nullptr) return BackendKind::kAuto;
+  if (std::string(env) == "io_uring") return BackendKind::kIoUring;
+  if (std::string(env) == "epoll") return BackendKind::kEpoll;
+  return BackendKind::kAuto;  // Create() rejects it with a message
+}
+
+std::unique_ptr<Executor> NewExecutor(ExecutorOptions options) {
+  const bool uring_required =
+      options.backend == BackendKind::kIoUring ||
+      (options.backend == BackendKind::kAuto && VariantBackend() == BackendKind::kIoUring);
+  return CreateOrSkip(std::move(options), uring_required);
+}
+
+std::unique_ptr<Executor> NewUringExecutor(ExecutorOptions options) {
+  options.backend = BackendKind::kIoUring;
+  return CreateOrSkip(std::move(options), /*uring_required=*/true);
 }
 
 uint16_t ReservePort() {
@@ -92,6 +122,52 @@ Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor
   absl::StatusOr<Listener::Accepted> server = co_await listener->Accept();
   if (!server.ok()) co_return server.status();
   co_return std::make_pair(std::move(*client), std::move(server->stream));
+}
+
+Task<void> WritePattern(Stream& stream, size_t bytes, uint32_t seed, absl::Status* result) {
+  std::vector<std::byte> out(bytes);
+  for (size_t i = 0; i < bytes; ++i) out[i] = Pattern(i, seed);
+  absl::Status wrote = co_await stream.Write(out);
+  *result = wrote;
+}
+
+Task<void> Echo(Stream stream) {
+  std::vector<std::byte> buf(4096);
+  for (;;) {
+    absl::StatusOr<size_t> n = co_await stream.ReadSome(buf);
+    if (!n.ok() || *n == 0) co_return;
+    absl::Status wrote = co_await stream.Write({buf.data(), *n});
+    if (!wrote.ok()) co_return;
+  }
+}
+
+Task<void> ServeEcho(Listener& listener, Scope& scope) {
+  for (;;) {
+    absl::StatusOr<Listener::Accepted> a = co_await listener.Accept();
+    if (!a.ok()) co_return;
+    scope.Spawn(Echo(std::move(a->stream)));
+  }
+}
+
+Task<absl::Status> EchoRoundTrip(Executor& executor, size_t bytes) {
+  absl::StatusOr<Listener> listener =
+      Listener::Listen(executor, {.address = SocketAddress::Loopback4(0)});
+  if (!listener.ok()) co_return listener.status();
+  Scope servers(executor);
+  servers.Spawn(ServeEcho(*listener, servers));
+  absl::StatusOr<Stream> client =
+      co_await Stream::Connect(executor, listener->local_address(), std::chrono::seconds(5));
+  absl::Status result = client.status();
+  if (result.ok()) {
+    std::vector<std::byte> out(bytes), back(bytes);
+    for (size_t i = 0; i < bytes; ++i) out[i] = Pattern(i, 11);
+    absl::Status wrote = co_await client->Write(out);
+    absl::Status read = co_await client->ReadExactly(back);
+    result = !wrote.ok() ? wrote : read;
+    if (result.ok() && out != back) result = absl::DataLossError("the echo came back altered");
+  }
+  co_await servers.Close();
+  co_return result;
 }
 
 }  // namespace uxcom::net::testing

@@ -23,6 +23,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "capture/packet.h"
 #include "capture/pcap_source.h"
 #include "capture/testing.h"
@@ -30,6 +31,7 @@
 #include "net/testing.h"
 #include "test/capture_checks.h"
 #include "test/process.h"
+#include "test/skip.h"
 #include "xdr/json.h"
 
 namespace uxcom::test {
@@ -42,18 +44,24 @@ constexpr int kSmall = 20;  // messages of 300 bytes per node
 constexpr int kLarge = 2;   // messages of 300 000 bytes per node (several segments each)
 constexpr int kPerNode = kSmall + kLarge;
 
-bool CanCapture(std::string* why) {
+// Whether tcpdump can capture here; if not, records the skip (test/skip.h) naming `what`.
+bool CanCapture(std::string_view what) {
   if (geteuid() != 0) {
-    *why = "needs root (tcpdump, network namespaces)";
+    ::uxcom::testing::Skip(::uxcom::testing::Need::kRoot,
+                           absl::StrCat(std::string(what), ": needs root (tcpdump, namespaces)"));
     return false;
   }
   if (access("/usr/bin/tcpdump", X_OK) != 0) {
-    *why = "tcpdump is not installed (tools/install_deps.sh)";
+    ::uxcom::testing::Skip(
+        ::uxcom::testing::Need::kTool,
+        absl::StrCat(std::string(what), ": tcpdump is not installed (tools/install_deps.sh)"));
     return false;
   }
   absl::StatusOr<std::unique_ptr<capture::PcapSource>> lo = capture::PcapSource::OpenLive("lo", {});
   if (!lo.ok()) {
-    *why = "cannot capture on lo here: " + std::string(lo.status().message());
+    ::uxcom::testing::Skip(
+        ::uxcom::testing::Need::kRoot,
+        absl::StrCat(std::string(what), ": cannot capture on lo: ", lo.status().message()));
     return false;
   }
   return true;
@@ -159,11 +167,7 @@ GroupCapture RunGroup(const std::string& name, const GroupOptions& o) {
 }
 
 TEST_CASE("a 3-node group captured by tcpdump on lo decodes frame for frame") {
-  std::string why;
-  if (!CanCapture(&why)) {
-    MESSAGE("SKIPPED: ", why);
-    return;
-  }
+  if (!CanCapture("a group captured on lo")) return;
   const GroupCapture g = RunGroup("lo_ipv4", {});
   const std::vector<Json> records = Dump({g.pcap});
   CheckFrameForFrame(g.sent_frames, g.sent_bytes, kPerNode, records);
@@ -251,11 +255,7 @@ TEST_CASE("a 3-node group captured by tcpdump on lo decodes frame for frame") {
 }
 
 TEST_CASE("tcpdump -i any (Linux cooked v2) of a group on IPv6 loopback") {
-  std::string why;
-  if (!CanCapture(&why)) {
-    MESSAGE("SKIPPED: ", why);
-    return;
-  }
+  if (!CanCapture("a group captured on any, IPv6")) return;
   const GroupCapture g =
       RunGroup("any_ipv6", {.ipv6 = true, .interface = "any", .prefix = {}, .large_bytes = 300000});
   const std::vector<Json> records = Dump({g.pcap});
@@ -267,14 +267,11 @@ TEST_CASE("tcpdump -i any (Linux cooked v2) of a group on IPv6 loopback") {
 }
 
 TEST_CASE("retransmitted segments (nftables drops a tenth on input) are decoded once") {
-  std::string why;
-  if (!CanCapture(&why)) {
-    MESSAGE("SKIPPED: ", why);
-    return;
-  }
+  if (!CanCapture("retransmissions")) return;
   if (access("/usr/sbin/nft", X_OK) != 0) {
-    MESSAGE("SKIPPED: nftables is not installed (tools/install_deps.sh)");
-    return;
+    return ::uxcom::testing::Skip(
+        ::uxcom::testing::Need::kTool,
+        "retransmissions: nftables is not installed (tools/install_deps.sh)");
   }
   const std::string ns = "uxcom_capture_" + std::to_string(getpid());
   const std::string setup = "ip netns add " + ns + " && ip netns exec " + ns +
@@ -284,8 +281,9 @@ TEST_CASE("retransmitted segments (nftables drops a tenth on input) are decoded 
                             "mod 10 == 0 drop\"'";
   if (std::system(setup.c_str()) != 0) {
     std::system(("ip netns del " + ns + " 2>/dev/null").c_str());
-    MESSAGE("SKIPPED: cannot set up a network namespace with nftables here");
-    return;
+    return ::uxcom::testing::Skip(
+        ::uxcom::testing::Need::kRoot,
+        "retransmissions: cannot set up a network namespace with nftables");
   }
   GroupCapture g = RunGroup("retransmissions", {.prefix = {"/usr/sbin/ip", "netns", "exec", ns}});
   std::system(("ip netns del " + ns).c_str());
@@ -309,8 +307,7 @@ TEST_CASE("retransmitted segments (nftables drops a tenth on input) are decoded 
 //   bazel test //test:capture_test --test_env=UXCOM_RECORD_CAPTURES=$PWD/test/captures
 TEST_CASE("record the checked-in captures (only with UXCOM_RECORD_CAPTURES)") {
   const char* dir = std::getenv("UXCOM_RECORD_CAPTURES");
-  std::string why;
-  if (dir == nullptr || !CanCapture(&why)) return;
+  if (dir == nullptr || !CanCapture("recording the captures")) return;
   Json index = Json::object();
   for (const bool ipv6 : {false, true}) {
     const std::string name = ipv6 ? "any_ipv6" : "lo_ipv4";

@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "test/process.h"
 #include "test/prometheus_parser.h"
+#include "test/skip.h"
 
 namespace uxcom::test {
 namespace {
@@ -124,7 +125,9 @@ TEST_CASE("xcom_node --metrics: a strict Prometheus exposition of the node's sta
         file;
     CHECK(std::system(check.c_str()) == 0);
   } else {
-    MESSAGE("python3-prometheus-client not installed: only the strict C++ parser was used");
+    ::uxcom::testing::Skip(::uxcom::testing::Need::kTool,
+                           "Python's prometheus_client parser (python3-prometheus-client is not "
+                           "installed; the strict C++ parser ran)");
   }
 
   CHECK(Get("127.0.0.1", port, "/").status == 404);

@@ -339,6 +339,47 @@ TEST_CASE("xcom_probe: SIGINT while a target hangs prints what answered and exit
   CHECK(DescribeStatus(p->Wait(Clock::now() + 10s)) == "exit 130");
 }
 
+// --- the executor backend line -------------------------------------------------------------
+
+size_t Count(const std::string& text, std::string_view what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST_CASE("the backend chosen is printed only with --verbose (a fallback is said once)") {
+  NodeProcess node = StartNode({"--stdin=false"});
+  const std::string target = "127.0.0.1:" + std::to_string(node.port);
+  const std::string probe = Tool("xcom/tools/xcom_probe");
+  const std::string cluster = Tool("xcom/tools/xcom_cluster");
+  // A routine choice prints nothing; where io_uring is refused here, the fallback to epoll is
+  // the one line printed without --verbose.
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{probe, target},
+        std::vector<std::string>{cluster, "--nodes=2", "--messages=50", "--paced_seconds=200ms"}}) {
+    Result r = RunTool(argv);
+    INFO(r.transcript);
+    CHECK(r.status == "exit 0");
+    CHECK(Count(r.transcript, "uxcom/net: backend io_uring") == 0);
+    CHECK(Count(r.transcript, "uxcom/net: ") == Count(r.transcript, "io_uring unavailable"));
+    CHECK(Count(r.transcript, "uxcom/net: ") <= 1);
+  }
+  // --verbose: the choice, on stderr (stdout keeps only the tool's records).
+  Result r = RunTool({probe, "--verbose", "--json", target});
+  INFO(r.transcript);
+  CHECK(r.status == "exit 0");
+  CHECK(Count(r.transcript, "uxcom/net: backend ") == 1);
+  REQUIRE(r.lines.size() == 1);
+  CHECK(Json::parse(r.lines[0])["outcome"] == "ok");
+  NodeProcess verbose = StartNode({"--verbose"});
+  verbose.p->Send("quit");
+  CHECK(DescribeStatus(verbose.p->Wait(Clock::now() + 10s)) == "exit 0");
+  std::this_thread::sleep_for(100ms);  // stderr drained
+  CHECK_MESSAGE(Count(verbose.p->Transcript(), "uxcom/net: backend ") == 1,
+                verbose.p->Transcript());
+  node.p->Kill(SIGTERM);
+}
+
 // --- xcom_cluster and xcomdump ------------------------------------------------------------
 
 TEST_CASE("xcom_cluster: SIGTERM stops the run, prints the totals, exits 143") {

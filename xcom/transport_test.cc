@@ -28,15 +28,18 @@ std::string PayloadOf(const IncomingMessage& m) {
   return std::string(std::get<xdr::Bytes>(msg.a[0].body.arm));
 }
 
-// Every node broadcasts `per_node` messages; every node must receive every message exactly
-// once, in per-sender order.
+// Every node broadcasts `per_node` messages and then a fence; every node must receive every
+// message exactly once, in per-sender order. Exactly once is checked without waiting for
+// duplicates that might come later: delivery is FIFO per sender, so a duplicate of any message
+// would arrive before that sender's fence, out of sequence, and nothing may follow the fences.
 void BroadcastAndVerify(int nodes, int per_node) {
   auto ex = net::testing::NewExecutor();
   Group g(*ex, nodes);
   bool ok = ex->BlockOn([&]() -> net::Task<bool> {
-    for (int k = 0; k < per_node; ++k) {
+    for (int k = 0; k <= per_node; ++k) {  // k == per_node: the fence
       for (int i = 0; i < g.size(); ++i) {
-        SendReport r = co_await g[i].SendToAll(g.sites[i], AppMessage(absl::StrCat(i, ":", k)));
+        std::string payload = k < per_node ? absl::StrCat(i, ":", k) : absl::StrCat(i, ":fence");
+        SendReport r = co_await g[i].SendToAll(g.sites[i], AppMessage(payload));
         CHECK(r.status.ok());
         CHECK(r.queued == static_cast<uint32_t>(nodes));
       }
@@ -44,24 +47,32 @@ void BroadcastAndVerify(int nodes, int per_node) {
     bool all = true;
     for (int j = 0; j < g.size(); ++j) {
       std::map<int, int> next;  // sender -> next expected sequence number
-      for (int n = 0; n < nodes * per_node; ++n) {
+      int fences = 0;
+      for (int n = 0; fences < nodes; ++n) {
         absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[j], 10s);
         if (!in.ok()) {
-          FAIL_CHECK("node ", j, " received ", n, " of ", nodes * per_node, ": ",
+          FAIL_CHECK("node ", j, " received ", n, " of ", nodes * (per_node + 1), ": ",
                      in.status().ToString(), "\n", g.logs.Dump());
           all = false;
           break;
         }
         std::string p = PayloadOf(*in);
         int sender = std::stoi(p.substr(0, p.find(':')));
-        int seq = std::stoi(p.substr(p.find(':') + 1));
+        std::string rest = p.substr(p.find(':') + 1);
         CHECK(in->msg().from == static_cast<NodeNo>(sender));
         CHECK(in->msg().to == static_cast<NodeNo>(j));
-        CHECK(seq == next[sender]);
-        next[sender] = seq + 1;
         CHECK(in->origin() == (sender == j ? MessageOrigin::kSelf : MessageOrigin::kInbound));
+        if (rest == "fence") {
+          CHECK_MESSAGE(next[sender] == per_node, "node ", j, " got ", sender, "'s fence after ",
+                        next[sender], " of its ", per_node, " messages");
+          next[sender] = -1;  // anything more from this sender is a duplicate
+          ++fences;
+          continue;
+        }
+        CHECK_MESSAGE(std::stoi(rest) == next[sender], "node ", j, " from ", sender, ": ", p);
+        next[sender] = std::stoi(rest) + 1;
       }
-      CHECK(g[j].TryReceive() == std::nullopt);  // exactly once: nothing more
+      CHECK(g[j].TryReceive() == std::nullopt);  // nothing after the fences
     }
     co_await g.Stop();
     co_return all;

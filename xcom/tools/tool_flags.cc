@@ -1,6 +1,7 @@
 #include "xcom/tools/tool_flags.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -59,6 +60,16 @@ void AddAddressListFlag(cli::FlagSet& flags, std::string name, std::vector<std::
     *value = std::move(list);
     return absl::OkStatus();
   });
+}
+
+net::ExecutorOptions ToolExecutorOptions(bool verbose) {
+  net::ExecutorOptions o;
+  if (verbose) {
+    o.on_backend = [](const net::BackendChoice& c) {
+      std::fprintf(stderr, "uxcom/net: %s\n", c.ToString().c_str());
+    };
+  }
+  return o;
 }
 
 }  // namespace uxcom::xcom::tools

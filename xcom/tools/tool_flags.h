@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "net/executor.h"
 #include "tools/cli/flags.h"
 #include "xdr/protocol_version.h"
 
@@ -34,6 +35,11 @@ void AddAddressFlag(cli::FlagSet& flags, std::string name, std::string* value, s
 // A comma-separated list of addresses, each checked, no address twice.
 void AddAddressListFlag(cli::FlagSet& flags, std::string name, std::vector<std::string>* value,
                         std::string help);
+
+// A tool's executor options: with --verbose every backend choice is printed on stderr
+// ("uxcom/net: backend io_uring (…)"); without it, only a fallback from io_uring to epoll is,
+// once per process (ExecutorOptions::on_backend's default), so a routine run prints nothing.
+net::ExecutorOptions ToolExecutorOptions(bool verbose);
 
 }  // namespace uxcom::xcom::tools
 

@@ -230,8 +230,9 @@ int Run(const Settings& settings, cli::StopSignals* stop, std::atomic<bool>& int
 
   std::vector<std::unique_ptr<net::Executor>> ex;
   for (int i = 0; i < executors; ++i) {
-    absl::StatusOr<std::unique_ptr<net::Executor>> e =
-        net::Executor::Create({.backend = settings.backend});
+    net::ExecutorOptions options = tools::ToolExecutorOptions(verbose);
+    options.backend = settings.backend;
+    absl::StatusOr<std::unique_ptr<net::Executor>> e = net::Executor::Create(std::move(options));
     if (!e.ok()) {
       std::fprintf(stderr, "xcom_cluster: %s\n", e.status().ToString().c_str());
       return 1;
@@ -446,7 +447,7 @@ int Main(int argc, char** argv) {
                });
   flags.Duration("paced_seconds", &s.paced_seconds,
                  "how long the paced phase offers its rate (default 2s)");
-  flags.Bool("verbose", &s.verbose, "print the transports' INFO log lines");
+  flags.Bool("verbose", &s.verbose, "print the transports' INFO log lines and the backend chosen");
   flags.Epilog(
       "Exit status: 0 every message delivered exactly once and in order; 1 otherwise, or a\n"
       "node cannot start; 64 usage error; 130/143 interrupted by SIGINT/SIGTERM.");

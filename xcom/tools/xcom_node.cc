@@ -352,7 +352,8 @@ int Main(int argc, char** argv) {
                  metrics_at = a;
                  return absl::OkStatus();
                });
-  flags.Bool("verbose", &verbose, "copy the transport's INFO log lines to stderr");
+  flags.Bool("verbose", &verbose,
+             "copy the transport's INFO log lines and the backend chosen to stderr");
   flags.Epilog(
       "Exit status: 0 after quit, SIGINT or SIGTERM (a final \"stopped\" event with totals);\n"
       "1 the node cannot start (its address in use, …); 64 usage error.");
@@ -365,7 +366,8 @@ int Main(int argc, char** argv) {
   }
   if (min > max) return flags.UsageError("--min_version", "is above --max_version");
 
-  absl::StatusOr<std::unique_ptr<net::Executor>> ex = net::Executor::Create();
+  absl::StatusOr<std::unique_ptr<net::Executor>> ex =
+      net::Executor::Create(tools::ToolExecutorOptions(verbose));
   if (!ex.ok()) {
     std::fprintf(stderr, "xcom_node: %s\n", ex.status().ToString().c_str());
     return 1;

@@ -16,8 +16,8 @@
 // worse): 0 every target answered; 1 a target is unreachable (refused, reset, unknown host);
 // 2 a target timed out; 3 a target is not XCom (it answered something else, or closed without
 // answering: an allowlist, the IPv6 gate, an SSL-only port); 4 a target speaks no version we
-// speak; 64 usage error; 130/143 interrupted by SIGINT/SIGTERM (a "stopped" line/object with
-// what had answered is printed first).
+// speak; 64 usage error; 71 no executor backend works here; 130/143 interrupted by SIGINT/SIGTERM
+// (a "stopped" line/object with what had answered is printed first).
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -191,6 +191,7 @@ constexpr char kEpilog[] =
        (an allowlist, the IPv6 gate, a port that requires SSL)
   4    a target speaks no protocol version in common with --min_version … --max_version
   64   usage error
+  71   the probe itself cannot run: no executor backend works here (EX_OSERR)
   130  interrupted by SIGINT (143: SIGTERM); the targets that answered are printed first
 
 Examples:
@@ -211,13 +212,14 @@ int Main(int argc, char** argv) {
   xdr::ProtocolVersion min = xdr::kMinProtocolVersion;
   absl::Duration timeout = absl::Seconds(5);
   int count = 1;
-  bool json = false;
+  bool json = false, verbose = false;
   tools::AddVersionFlag(flags, "max_version", &max,
                         "highest protocol version to offer (default: the newest uxcom speaks)");
   tools::AddVersionFlag(flags, "min_version", &min, "lowest protocol version to accept");
   flags.Duration("timeout", &timeout, "connect and answer timeout, each (default 5s)");
   flags.Int("count", &count, "negotiations per target (one connection each)", 1, 1000);
   flags.Bool("json", &json, "one JSON object per target");
+  flags.Bool("verbose", &verbose, "print the executor backend chosen on stderr");
   flags.Epilog(kEpilog);
   std::vector<std::string> addresses;
   if (std::optional<int> exit = flags.ParseOrExit(argc, argv, &addresses)) return *exit;
@@ -232,10 +234,11 @@ int Main(int argc, char** argv) {
   }
   if (timeout <= absl::ZeroDuration()) return flags.UsageError("--timeout", "must be positive");
 
-  absl::StatusOr<std::unique_ptr<net::Executor>> ex = net::Executor::Create();
+  absl::StatusOr<std::unique_ptr<net::Executor>> ex =
+      net::Executor::Create(tools::ToolExecutorOptions(verbose));
   if (!ex.ok()) {
     std::fprintf(stderr, "xcom_probe: %s\n", ex.status().ToString().c_str());
-    return 1;
+    return 71;  // EX_OSERR: not an outcome of any target
   }
   std::unique_ptr<net::Executor> executor = *std::move(ex);
   running.store(executor.get());
