@@ -56,6 +56,7 @@ class CaptureDump : public capture::ConnectionObserver {
       stream.emplace(dump.printer_, dump.decoder_, dump.o_, dump.Label(conn, index),
                      from_connection_start);
       stream->on_negotiation = [this](const FrameHeader& h) { dump.Negotiation(conn, index, h); };
+      if (conn.negotiated) stream->SetVersion(*conn.negotiated);
     }
     void OnData(std::span<const std::byte> bytes, uint64_t, absl::Time time) override {
       stream->OnData(bytes, time);
@@ -111,6 +112,9 @@ class CaptureDump : public capture::ConnectionObserver {
     if (sender_is_dialler) c.proposed = h.version;
     if (h.type == MessageType::kVersionReply && h.version != ProtocolVersion::kUnknown) {
       c.negotiated = h.version;
+      for (const std::unique_ptr<Side>& side : c.side) {
+        if (side && side->stream) side->stream->SetVersion(h.version);
+      }
     }
     if (std::string(c.roles) != "unknown") return;
     c.roles = "negotiation";

@@ -157,7 +157,8 @@ DumpStream::DumpStream(RecordPrinter& printer, FrameDecoder& decoder,
       frames_(
           {.max_body_size = options.max_body_size,
            .keep_going = options.keep_going,
-           .resync_max_body = options.resync_max_body},
+           .resync_max_body = options.resync_max_body,
+           .learn_version = label_.capture},
           [&decoder](const FrameHeader& h, std::span<const std::byte> body) {
             return decoder.Decode(h, body);
           },

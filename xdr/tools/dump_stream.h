@@ -115,6 +115,8 @@ class DumpStream : public FrameStreamSink {
   void Finish(const char* cut, absl::Time time);
 
   bool stopped() const { return frames_.stopped(); }
+  // The connection's negotiated version: a search for the framing looks for it only.
+  void SetVersion(ProtocolVersion version) { frames_.SetVersion(version); }
   StreamLabel& label() { return label_; }
   const StreamSummary& summary() const { return summary_; }
   // Called for each negotiation frame (the connection learns roles and versions from them).

@@ -69,7 +69,7 @@ void FrameStream::Compact() {
 }
 
 bool FrameStream::PlausibleCandidate(const FrameHeader& h) const {
-  return h.type == MessageType::kNormal && IsSupported(h.version) &&
+  return h.type == MessageType::kNormal && IsSupported(h.version) && OfConnectionVersion(h) &&
          (h.tag == 0 || h.tag == kLaterNormalFrameTag) && h.unused == 0 &&
          h.length >= kMinResyncBody && h.length <= options_.max_body_size &&
          h.length <= options_.resync_max_body;
@@ -90,10 +90,10 @@ bool FrameStream::Synced() {
   const uint64_t frame_offset = base_ + start_;
   if (verify_next_) {
     // After a gap the header said where this frame starts; trust it only if it looks right.
-    const bool plausible =
-        h.type == MessageType::kNormal
-            ? IsSupported(h.version) && h.unused == 0 && h.length <= options_.max_body_size
-            : IsNegotiation(h.type) && h.length == 0;
+    const bool plausible = h.type == MessageType::kNormal
+                               ? IsSupported(h.version) && OfConnectionVersion(h) &&
+                                     h.unused == 0 && h.length <= options_.max_body_size
+                               : IsNegotiation(h.type) && h.length == 0;
     if (!plausible) {
       EnterSearch(ResyncCause::kAfterGap, frame_offset);
       return true;
@@ -127,6 +127,7 @@ bool FrameStream::Synced() {
   }
   verify_next_ = false;
   if (v.decoded) {
+    LearnVersion(h);
     sink_->OnFrame(h, frame_offset, v);
     start_ += need;
     return true;
@@ -156,6 +157,7 @@ bool FrameStream::Searching(bool no_more_bytes) {
         const uint64_t offset = base_ + start_;
         search_.resumed = offset;
         searching_ = false;
+        LearnVersion(h);
         sink_->OnResync(search_);
         sink_->OnFrame(h, offset, v);
         start_ += need;

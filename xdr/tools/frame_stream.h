@@ -15,6 +15,11 @@
 // next one starts is known (the header said how long it was), so the stream skips to it and
 // checks that a plausible frame starts there before trusting it (else it searches).
 //
+// The connection's version narrows the search: 8.0.18 drops a connection whose normal frames
+// carry another version than the one negotiated, so once the version is known (SetVersion(),
+// from a captured negotiation; else, with learn_version, the first normal frame's header) only
+// headers of that version are candidates.
+//
 // Bounds: the stream holds at most one frame (≤ max_body_size + 12 bytes); while searching,
 // a candidate announcing more than resync_max_body bytes is not waited for.
 //
@@ -37,6 +42,7 @@
 #include "xdr/frame_header.h"
 #include "xdr/json.h"
 #include "xdr/limits.h"
+#include "xdr/protocol_version.h"
 
 namespace uxcom::xdr::tools {
 
@@ -84,6 +90,9 @@ struct FrameStreamOptions {
   bool keep_going = false;
   // While searching, longer candidates are not waited for (they are not resync points).
   size_t resync_max_body = size_t{16} << 20;
+  // The stream is one TCP connection's: its version is the first normal frame's (a raw file
+  // may hold frames of several versions, so it does not learn).
+  bool learn_version = false;
 };
 
 // The smallest body a resync candidate may announce: a pax_msg of any version is longer.
@@ -117,6 +126,10 @@ class FrameStream {
   };
   std::optional<Incomplete> Finish(bool truncation_is_error);
 
+  // The connection's protocol version (negotiated): resync candidates must carry it.
+  void SetVersion(ProtocolVersion version) { version_ = version; }
+  std::optional<ProtocolVersion> version() const { return version_; }
+
   // An error stopped the stream (no --keep_going): later bytes are ignored.
   bool stopped() const { return stopped_; }
   bool searching() const { return searching_; }
@@ -133,6 +146,15 @@ class FrameStream {
   void ScanToEnd();
   void EnterSearch(ResyncCause cause, uint64_t from);
   bool PlausibleCandidate(const FrameHeader& h) const;
+  bool OfConnectionVersion(const FrameHeader& h) const {
+    return !version_ || h.version == *version_;
+  }
+  // A normal frame decoded: the connection's version, if not known yet, is its header's.
+  void LearnVersion(const FrameHeader& h) {
+    if (options_.learn_version && !version_ && h.type == MessageType::kNormal) {
+      version_ = h.version;
+    }
+  }
   void Compact();
   size_t available() const { return buffer_.size() - start_; }
   std::span<const std::byte> At(size_t n) const {
@@ -150,6 +172,7 @@ class FrameStream {
   bool verify_next_ = false;  // after a gap at a known boundary: check before trusting
   bool stopped_ = false;
   Resync search_;
+  std::optional<ProtocolVersion> version_;
 };
 
 }  // namespace uxcom::xdr::tools

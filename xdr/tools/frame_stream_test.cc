@@ -175,6 +175,62 @@ TEST_CASE("a gap whose far side is not a frame after all: the stream searches, n
   CHECK(r.frames.back() == s.starts.back());
 }
 
+// A connection's frames all carry its version (8.0.18 drops it otherwise), so a frame of
+// another version, however well it decodes, is not where that connection's framing resumes.
+Stream OneConnectionAndAStranger() {
+  Stream s;
+  for (const char* f : {"v1_6/007_op_learn_op.bin", "v1_6/015_op_i_am_alive_op.bin",
+                        "v1_4/035_unified_boot_type_nodes_1.bin", "v1_6/000_op_client_msg.bin"}) {
+    s.Add(f);
+  }
+  return s;
+}
+
+TEST_CASE("the negotiated version narrows the search: a frame of another version is skipped") {
+  const Stream s = OneConnectionAndAStranger();
+  const uint64_t cut = s.starts[2] - 7;  // the end of an x_1_6 frame, then the x_1_4 one
+  for (const bool negotiated : {false, true}) {
+    CAPTURE(negotiated);
+    Recorder r;
+    FrameStream fs({}, DecodeForTest, &r, /*at_frame_boundary=*/false);
+    if (negotiated) fs.SetVersion(ProtocolVersion::kX1_6);
+    fs.Push(std::span<const std::byte>(s.bytes).subspan(cut));
+    fs.Finish(true);
+    REQUIRE(r.resyncs.size() == 1);
+    // Unknown version: the next frame of any version; x_1_6: past the x_1_4 frame.
+    const uint64_t resume = negotiated ? s.starts[3] : s.starts[2];
+    CHECK(r.resyncs[0].resumed == resume - cut);
+    CHECK(r.resyncs[0].skipped == resume - cut);
+    CHECK(r.errors.empty());
+  }
+}
+
+TEST_CASE("learn_version: the first frame's version, then a gap; the stranger is not trusted") {
+  const Stream s = OneConnectionAndAStranger();
+  // The gap ends exactly where the x_1_4 frame starts, so the lost frame's length points at it.
+  for (const bool learn : {false, true}) {
+    CAPTURE(learn);
+    Recorder r;
+    FrameStream fs({.learn_version = learn}, DecodeForTest, &r, true);
+    fs.Push(std::span<const std::byte>(s.bytes).first(s.starts[1] + 20));
+    CHECK(fs.Gap(s.starts[2] - s.starts[1] - 20).boundary_known);
+    fs.Push(std::span<const std::byte>(s.bytes).subspan(s.starts[2]));
+    fs.Finish(true);
+    CHECK(r.errors.empty());
+    if (!learn) {
+      CHECK(r.resyncs.empty());
+      CHECK(r.frames == std::vector<uint64_t>{s.starts[0], s.starts[2], s.starts[3]});
+    } else {
+      CHECK(fs.version() == ProtocolVersion::kX1_6);
+      REQUIRE(r.resyncs.size() == 1);
+      CHECK(r.resyncs[0].cause == ResyncCause::kAfterGap);
+      CHECK(r.resyncs[0].resumed == s.starts[3]);
+      CHECK(r.resyncs[0].skipped == s.starts[3] - s.starts[2]);
+      CHECK(r.frames == std::vector<uint64_t>{s.starts[0], s.starts[3]});
+    }
+  }
+}
+
 TEST_CASE("without --keep_going an error stops the stream; with it, the search goes on") {
   Stream s = Sample();
   s.bytes[s.starts[1]] = std::byte(0x7F);  // version 0x7F000001: no layout
