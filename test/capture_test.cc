@@ -80,12 +80,14 @@ struct GroupOptions {
   std::string interface = "lo";
   std::vector<std::string> prefix;  // e.g. {"/usr/sbin/ip", "netns", "exec", "ns"}
   int large_bytes = 300000;         // payload of the kLarge messages
+  bool live_xcomdump = false;       // capture with `xcomdump -i` instead of tcpdump
 };
 
 struct GroupCapture {
   std::string pcap;
-  std::vector<Json> stopped;  // each node's final event, with its statistics
-  uint64_t sent_frames = 0;   // client_msg frames the nodes report writing to sockets
+  std::vector<Json> live_records;  // what `xcomdump -i` printed (live_xcomdump)
+  std::vector<Json> stopped;       // each node's final event, with its statistics
+  uint64_t sent_frames = 0;        // client_msg frames the nodes report writing to sockets
   uint64_t sent_bytes = 0;
 };
 
@@ -103,20 +105,35 @@ GroupCapture RunGroup(const std::string& name, const GroupOptions& o) {
     filter += (i ? " or " : "") + std::string("tcp port ") + std::to_string(ports[i]);
   }
   std::string error;
-  std::vector<std::string> tcpdump = o.prefix;
-  for (const std::string& a :
-       {std::string("/usr/bin/tcpdump"), std::string("-i"), o.interface, std::string("-U"),
-        std::string("-s"), std::string("0"), std::string("-B"), std::string("65536"),
-        std::string("-Z"), std::string("root"), std::string("-w"), g.pcap, filter}) {
-    tcpdump.push_back(a);
-  }
-  std::unique_ptr<Process> td = Process::Start("tcpdump", tcpdump, &error);
-  REQUIRE_MESSAGE(td != nullptr, error);
-  // tcpdump writes the file header once it listens.
-  for (int i = 0; i < 100; ++i) {
-    struct stat st;
-    if (stat(g.pcap.c_str(), &st) == 0 && st.st_size >= 24) break;
-    std::this_thread::sleep_for(50ms);
+  std::unique_ptr<Process> td;
+  if (o.live_xcomdump) {
+    std::vector<std::string> argv = o.prefix;
+    for (const std::string& a : {Runfile("xdr/tools/xcomdump"), std::string("-i"), o.interface,
+                                 std::string("--snaplen=262144"), filter}) {
+      argv.push_back(a);
+    }
+    td = Process::Start("xcomdump", argv, &error);
+    REQUIRE_MESSAGE(td != nullptr, error);
+    for (int i = 0; i < 100 && td->Transcript().find("capturing on") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+    REQUIRE_MESSAGE(td->Transcript().find("capturing on") != std::string::npos, td->Transcript());
+  } else {
+    std::vector<std::string> tcpdump = o.prefix;
+    for (const std::string& a :
+         {std::string("/usr/bin/tcpdump"), std::string("-i"), o.interface, std::string("-U"),
+          std::string("-s"), std::string("0"), std::string("-B"), std::string("65536"),
+          std::string("-Z"), std::string("root"), std::string("-w"), g.pcap, filter}) {
+      tcpdump.push_back(a);
+    }
+    td = Process::Start("tcpdump", tcpdump, &error);
+    REQUIRE_MESSAGE(td != nullptr, error);
+    // tcpdump writes the file header once it listens.
+    for (int i = 0; i < 100; ++i) {
+      struct stat st;
+      if (stat(g.pcap.c_str(), &st) == 0 && st.st_size >= 24) break;
+      std::this_thread::sleep_for(50ms);
+    }
   }
   std::this_thread::sleep_for(300ms);
 
@@ -162,6 +179,11 @@ GroupCapture RunGroup(const std::string& name, const GroupOptions& o) {
   }
   std::this_thread::sleep_for(500ms);  // the FINs and last ACKs
   td->Kill(SIGINT);
+  if (o.live_xcomdump) {
+    while (std::optional<std::string> line = td->ReadLine(Clock::now() + 20s)) {
+      g.live_records.push_back(Json::parse(*line));
+    }
+  }
   REQUIRE_MESSAGE(DescribeStatus(td->Wait(Clock::now() + 10s)) == "exit 0", td->Transcript());
   return g;
 }
@@ -252,6 +274,23 @@ TEST_CASE("a 3-node group captured by tcpdump on lo decodes frame for frame") {
       CHECK(Kind(loss, "error").empty());
     }
   }
+}
+
+TEST_CASE("xcomdump -i lo: a live capture of a group decodes frame for frame") {
+  if (!CanCapture("xcomdump -i lo")) return;
+  const GroupCapture g = RunGroup("live", {.live_xcomdump = true});
+  std::vector<Json> records = g.live_records;
+  REQUIRE_FALSE(records.empty());
+  // The last records: the capture's counters, then the stopped record of the SIGINT.
+  const Json stopped = records.back();
+  records.pop_back();
+  CHECK(stopped["stopped"]["signal"] == "SIGINT");
+  CHECK(stopped["stopped"]["errors"] == 0);
+  CheckFrameForFrame(g.sent_frames, g.sent_bytes, kPerNode, records);
+  const std::vector<Json> capture = Kind(records, "capture");
+  REQUIRE(capture.size() == 1);
+  CHECK(capture[0]["link_type"] == "EN10MB");
+  CHECK(Kind(records, "gap").empty());
 }
 
 TEST_CASE("tcpdump -i any (Linux cooked v2) of a group on IPv6 loopback") {
