@@ -68,11 +68,7 @@ bool CanCapture(std::string_view what) {
 }
 
 std::optional<std::string> WaitForLine(Process& p, std::string_view text) {
-  const Clock::time_point deadline = Clock::now() + 30s;
-  while (std::optional<std::string> line = p.ReadLine(deadline)) {
-    if (line->find(text) != std::string::npos) return line;
-  }
-  return std::nullopt;
+  return p.ReadLineContaining(text, Clock::now() + 30s);
 }
 
 struct GroupOptions {

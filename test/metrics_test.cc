@@ -60,11 +60,7 @@ HttpReply Get(const std::string& host, uint16_t port, const std::string& path) {
 }
 
 std::optional<std::string> WaitForLine(Process& p, std::string_view text) {
-  const Clock::time_point deadline = Clock::now() + 20s;
-  while (std::optional<std::string> line = p.ReadLine(deadline)) {
-    if (line->find(text) != std::string::npos) return line;
-  }
-  return std::nullopt;
+  return p.ReadLineContaining(text, Clock::now() + 20s);
 }
 
 TEST_CASE("xcom_node --metrics: a strict Prometheus exposition of the node's statistics") {

@@ -56,11 +56,7 @@ Result RunTool(std::vector<std::string> argv, std::chrono::seconds limit = 20s) 
 // Reads lines until one contains `text`; the line, or nullopt at the deadline.
 std::optional<std::string> WaitForLine(Process& p, std::string_view text,
                                        std::chrono::seconds limit = 20s) {
-  const Clock::time_point deadline = Clock::now() + limit;
-  while (std::optional<std::string> line = p.ReadLine(deadline)) {
-    if (line->find(text) != std::string::npos) return line;
-  }
-  return std::nullopt;
+  return p.ReadLineContaining(text, Clock::now() + limit);
 }
 
 const char* kTools[] = {"xcom/tools/xcom_node", "xcom/tools/xcom_probe", "xcom/tools/xcom_cluster",

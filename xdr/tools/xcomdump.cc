@@ -227,22 +227,30 @@ int OpenFailure(const absl::Status& s) {
   return absl::IsPermissionDenied(s) ? kExitNoPermission : kExitNoInput;
 }
 
+// The input named `name`: `in` for "-", else `file` opened on it. nullptr (and the message
+// on `err`, the exit status in `exit`) when it cannot be read.
+std::istream* OpenInput(const std::string& name, std::istream& in, std::ifstream& file,
+                        std::ostream& err, int* exit) {
+  if (name == "-") return &in;
+  file.open(name, std::ios::binary);
+  if (!file) {
+    const int saved = errno;
+    err << "xcomdump: cannot read " << name << ": " << std::strerror(saved) << "\n";
+    *exit = saved == EACCES ? kExitNoPermission : kExitNoInput;
+    return nullptr;
+  }
+  return &file;
+}
+
 // Reads and dumps one input (a file, or `in` for "-").
 int DumpInput(const std::string& name, std::istream& in, const XcomdumpOptions& o,
               RecordPrinter& printer, FrameDecoder& decoder, std::ostream& err,
               const cli::StopSignals* stop, bool& warned_peer) {
   std::ifstream file;
-  std::istream* source = &in;
+  int exit = kExitOk;
+  std::istream* source = OpenInput(name, in, file, err, &exit);
+  if (source == nullptr) return exit;
   const std::string label = name == "-" ? "<stdin>" : name;
-  if (name != "-") {
-    file.open(name, std::ios::binary);
-    if (!file) {
-      const int saved = errno;
-      err << "xcomdump: cannot read " << name << ": " << std::strerror(saved) << "\n";
-      return saved == EACCES ? kExitNoPermission : kExitNoInput;
-    }
-    source = &file;
-  }
   std::array<std::byte, 4> first{};
   source->read(reinterpret_cast<char*>(first.data()), first.size());
   const size_t got = static_cast<size_t>(source->gcount());
@@ -314,16 +322,9 @@ int XcomdumpMain(const std::vector<std::string>& args, std::istream& in, std::os
     bool clean = true;
     for (const std::string& name : o.files) {
       std::ifstream file;
-      std::istream* source = &in;
-      if (name != "-") {
-        file.open(name, std::ios::binary);
-        if (!file) {
-          const int saved = errno;
-          err << "xcomdump: cannot read " << name << ": " << std::strerror(saved) << "\n";
-          return saved == EACCES ? kExitNoPermission : kExitNoInput;
-        }
-        source = &file;
-      }
+      int exit = kExitOk;
+      std::istream* source = OpenInput(name, in, file, err, &exit);
+      if (source == nullptr) return exit;
       const bool ok = encoder.Source(*source, name == "-" ? "<stdin>" : name);
       clean = clean && ok;
       if (!ok && !o.keep_going) break;
