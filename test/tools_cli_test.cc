@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +59,24 @@ Result RunTool(std::vector<std::string> argv, std::chrono::seconds limit = 20s) 
 std::optional<std::string> WaitForLine(Process& p, std::string_view text,
                                        std::chrono::seconds limit = 20s) {
   return p.ReadLineContaining(text, Clock::now() + limit);
+}
+
+// Waits until `p` blocks SIGINT and SIGTERM (its StopSignals is installed: a signal now asks
+// it to stop rather than killing it). Startup may be slow (sanitizers, a loaded machine).
+bool WaitUntilStoppable(Process& p, std::chrono::seconds limit = 20s) {
+  const Clock::time_point deadline = Clock::now() + limit;
+  const uint64_t wanted = (uint64_t{1} << (SIGINT - 1)) | (uint64_t{1} << (SIGTERM - 1));
+  while (Clock::now() < deadline) {
+    std::ifstream status("/proc/" + std::to_string(p.pid()) + "/status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.starts_with("SigBlk:") &&
+          (std::stoull(line.substr(7), nullptr, 16) & wanted) == wanted) {
+        return true;
+      }
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
 }
 
 const char* kTools[] = {"xcom/tools/xcom_node", "xcom/tools/xcom_probe", "xcom/tools/xcom_cluster",
@@ -328,7 +348,8 @@ TEST_CASE("xcom_probe: SIGINT while a target hangs prints what answered and exit
   std::unique_ptr<Process> p = Process::Start(
       "xcom_probe", {Tool("xcom/tools/xcom_probe"), "--timeout=60s", silent.address()}, &error);
   REQUIRE(p != nullptr);
-  std::this_thread::sleep_for(500ms);
+  REQUIRE(WaitUntilStoppable(*p));
+  std::this_thread::sleep_for(300ms);  // connected, waiting for the answer
   p->Kill(SIGINT);
   std::optional<std::string> stopped = WaitForLine(*p, "stopped by SIGINT");
   CHECK_MESSAGE(stopped, p->Transcript());
@@ -395,7 +416,8 @@ TEST_CASE("xcomdump: SIGINT while it waits on a silent pipe ends with a stopped 
   std::string error;
   std::unique_ptr<Process> p = Process::Start("xcomdump", {Tool("xdr/tools/xcomdump")}, &error);
   REQUIRE(p != nullptr);
-  std::this_thread::sleep_for(300ms);
+  REQUIRE(WaitUntilStoppable(*p));
+  std::this_thread::sleep_for(100ms);  // and blocked reading its silent stdin
   p->Kill(SIGINT);
   std::optional<std::string> stopped = WaitForLine(*p, "\"stopped\"", 10s);
   REQUIRE_MESSAGE(stopped, p->Transcript());
