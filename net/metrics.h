@@ -39,6 +39,13 @@ class ExecutorMetrics {
     uint64_t tasks_finished = 0;
     uint64_t timers_fired = 0;
     uint64_t posted = 0;  // closures posted from other threads
+    // Listeners (see Listener::Counters): connections handed to Accept()'s callers; lost
+    // between the kernel's handshake and Accept() (each cost only itself); reset at once for
+    // lack of descriptors; errors of a listener itself that Accept() returned.
+    uint64_t accepts = 0;
+    uint64_t accept_connections_lost = 0;
+    uint64_t accepts_shed = 0;
+    uint64_t accept_errors = 0;
     std::array<uint64_t, kBatchBuckets> batch_histogram{};
 
     // (SQEs submitted + CQEs or epoll events reaped + direct socket syscalls) per
@@ -71,6 +78,10 @@ class ExecutorMetrics {
   std::atomic<uint64_t> tasks_finished{0};
   std::atomic<uint64_t> timers_fired{0};
   std::atomic<uint64_t> posted{0};
+  std::atomic<uint64_t> accepts{0};
+  std::atomic<uint64_t> accept_connections_lost{0};
+  std::atomic<uint64_t> accepts_shed{0};
+  std::atomic<uint64_t> accept_errors{0};
   std::array<std::atomic<uint64_t>, kBatchBuckets> batch_histogram{};
 };
 

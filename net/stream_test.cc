@@ -9,6 +9,7 @@
 #include <cstring>
 #include <numeric>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "net/buffered_reader.h"
@@ -580,6 +581,102 @@ TEST_CASE("name resolution runs off the executor and prefers IPv4") {
     CHECK(absl::IsInvalidArgument(empty_host.status()));
   };
   ex->BlockOn(body());
+}
+
+// Sends on `s`'s socket without blocking until the kernel takes no more; the bytes sent.
+size_t FillSocket(Stream& s) {
+  std::vector<char> junk(64 * 1024, 'x');
+  size_t total = 0;
+  for (;;) {
+    ssize_t n = ::send(s.fd(), junk.data(), junk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n <= 0) return total;
+    total += static_cast<size_t>(n);
+  }
+}
+
+// Both ends' queues once they stop changing (loopback: ACKs and window updates are quick).
+Task<std::pair<Stream::QueuedBytes, Stream::QueuedBytes>> SettledQueues(Stream& a, Stream& b) {
+  std::pair<Stream::QueuedBytes, Stream::QueuedBytes> last{};
+  int same = 0;
+  for (int round = 0; round < 200 && same < 3; ++round) {
+    absl::Status slept = co_await Sleep(10ms);
+    if (!slept.ok()) break;
+    absl::StatusOr<Stream::QueuedBytes> qa = a.Queued();
+    absl::StatusOr<Stream::QueuedBytes> qb = b.Queued();
+    if (!qa.ok() || !qb.ok()) break;
+    const bool unchanged = qa->unacknowledged == last.first.unacknowledged &&
+                           qa->unsent == last.first.unsent && qb->unread == last.second.unread;
+    same = unchanged ? same + 1 : 0;
+    last = {*qa, *qb};
+  }
+  co_return last;
+}
+
+TEST_CASE(
+    "Queued tells what a close would lose: bytes never sent, bytes not acknowledged, and "
+    "received bytes nobody read") {
+  auto ex = NewExecutor();
+  auto body = [&]() -> Task<void> {
+    auto pair = co_await ConnectedPair(*ex);
+    REQUIRE(pair.ok());
+    auto& [writer, reader] = *pair;
+    REQUIRE(reader.SetReceiveBufferSize(8 * 1024).ok());
+    REQUIRE(writer.SetSendBufferSize(64 * 1024).ok());
+
+    // A reader that reads nothing: whatever was sent is either still queued at the writer
+    // (not acknowledged) or acknowledged and waiting in the reader's kernel.
+    size_t sent = FillSocket(writer);
+    auto [w, r] = co_await SettledQueues(writer, reader);
+    MESSAGE("sent ", sent, ": writer unacknowledged ", w.unacknowledged, " (unsent ", w.unsent,
+            "), reader unread ", r.unread);
+    CHECK(sent > 0);
+    CHECK(w.unacknowledged > 0);  // the reader's window is full
+    CHECK(w.unsent > 0);          // so the rest cannot even be transmitted
+    CHECK(w.unsent <= w.unacknowledged);
+    CHECK(r.unread > 0);
+    CHECK(w.unacknowledged + r.unread == sent);
+
+    // The reader consumes a little; under io_uring its multishot receive then pulls more into
+    // provided buffers, which count as unread too.
+    std::vector<std::byte> some(1000);
+    absl::StatusOr<size_t> got = co_await reader.ReadSome(Bytes(some));
+    REQUIRE(got.ok());
+    sent += FillSocket(writer);
+    std::tie(w, r) = co_await SettledQueues(writer, reader);
+    CHECK(w.unacknowledged + r.unread + *got == sent);
+    CHECK(reader.Queued()->unacknowledged == 0);  // the reader wrote nothing
+
+    // The reader dies with data unread (RST): the writer still learns what never got there.
+    REQUIRE(reader.SetLinger(true, 0).ok());
+    reader.Close();
+    absl::Status slept = co_await Sleep(20ms);
+    CHECK(slept.ok());
+    absl::Status dead = co_await writer.Write(Bytes(std::string("x")));
+    CHECK(absl::IsUnavailable(dead));  // the writer has seen the reset
+    absl::StatusOr<Stream::QueuedBytes> after = writer.Queued();
+    REQUIRE(after.ok());
+    CHECK(after->unacknowledged == w.unacknowledged);
+    MESSAGE("after the reader's reset: writer unacknowledged ", after->unacknowledged,
+            " bytes (lost for certain: ", after->unsent, "); the ", r.unread,
+            " bytes the reader's kernel had acknowledged are lost and no sender can tell");
+    writer.Close();
+    CHECK(absl::IsFailedPrecondition(writer.Queued().status()));
+    CHECK(absl::IsFailedPrecondition(reader.Queued().status()));
+  };
+  ex->BlockOn(body());
+}
+
+TEST_CASE("Queued on a socket that is not TCP says so") {
+  auto ex = NewExecutor();
+  int sv[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  absl::StatusOr<Stream> a = Stream::Adopt(*ex, Socket(sv[0]));
+  absl::StatusOr<Stream> b = Stream::Adopt(*ex, Socket(sv[1]));
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  absl::StatusOr<Stream::QueuedBytes> q = a->Queued();
+  INFO(q.status().ToString());
+  CHECK(absl::IsInvalidArgument(q.status()));
 }
 
 }  // namespace

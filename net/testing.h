@@ -3,13 +3,21 @@
 #define UXCOM_NET_TESTING_H_
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
+#include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "net/address.h"
 #include "net/executor.h"
 #include "net/listener.h"
 #include "net/scope.h"
@@ -84,6 +92,96 @@ Task<void> ServeEcho(Listener& listener, Scope& scope);
 // One round trip through a listener, its accept loop and a client on `executor`: `bytes` of
 // Pattern data written and read back. OK, or what failed (connect, write, read, a changed byte).
 Task<absl::Status> EchoRoundTrip(Executor& executor, size_t bytes);
+
+// --- clients on their own threads, measured apart from the executor under test ---------------
+
+using WallClock = std::chrono::steady_clock;
+
+// A TCP connect to `target` that gives up after `timeout`: the connected socket (blocking
+// again) or -errno (-ETIMEDOUT when the timeout passed). `took`: how long the connect took
+// (until it failed, or the whole timeout). -ECONNRESET means that the handshake completed and
+// the listener reset the connection before connect() returned.
+int TimedConnect(const SocketAddress& target, std::chrono::milliseconds timeout,
+                 std::chrono::nanoseconds* took);
+
+// A thread that connects to `target` `per_second` times a second and resets each connection
+// as soon as connect() returns (SO_LINGER 0, then close: RST), like a scanner or an attacker.
+// A connect still pending after 200 ms is abandoned, so the rate holds whatever the listener
+// does. Runs until Stop() or destruction.
+class ResetStorm {
+ public:
+  ResetStorm(SocketAddress target, int per_second);
+  ~ResetStorm() { Stop(); }
+  void Stop();  // RequestStop() and wait for the thread
+  // Asks the thread to stop after its current connection, without waiting (a test whose
+  // server runs on the calling thread must keep serving meanwhile, then Stop()).
+  void RequestStop() { stop_ = true; }
+  uint64_t connected() const { return connected_.load(); }  // connects completed, then reset
+  uint64_t abandoned() const { return abandoned_.load(); }  // connects that did not complete
+
+ private:
+  void Run(SocketAddress target, std::chrono::nanoseconds period);
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> connected_{0};
+  std::atomic<uint64_t> abandoned_{0};
+  std::thread thread_;
+};
+
+// What a healthy client's exchange with a server came to.
+enum class Outcome {
+  kServed,    // the server answered as it should
+  kRefused,   // the server closed or reset the connection: the client knows at once
+  kTimedOut,  // no answer in time (e.g. the connection sits in an overflowing backlog)
+};
+
+// A thread that behaves as a healthy client every `period`: connects (giving up after 3 s),
+// runs `exchange` on the connected blocking socket, closes it. Each attempt is one Sample,
+// timed from the start of the connect to its answer, until Stop() or destruction.
+class Prober {
+ public:
+  struct Sample {
+    WallClock::time_point at;          // when the connect started
+    std::chrono::nanoseconds connect;  // the connect (3 s when it timed out)
+    std::chrono::nanoseconds answer;   // until the outcome was known (connect + exchange)
+    Outcome outcome = Outcome::kTimedOut;
+    int connect_error = 0;  // connect's errno, if it failed
+  };
+  Prober(SocketAddress target, std::chrono::milliseconds period,
+         std::function<Outcome(int fd)> exchange);
+  ~Prober() { Stop(); }
+  void Stop();  // RequestStop() and wait for the thread
+  void RequestStop() { stop_ = true; }
+  // The thread stopped (after RequestStop(), once its current client is done).
+  bool finished() const { return finished_.load(); }
+  std::vector<Sample> samples() const;
+
+ private:
+  void Run(SocketAddress target, std::chrono::milliseconds period);
+  std::function<Outcome(int fd)> exchange_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> finished_{false};
+  mutable std::mutex mu_;
+  std::vector<Sample> samples_;
+  std::thread thread_;
+};
+
+// Writes `request` on a blocking socket and waits up to `timeout` for reply.size() bytes,
+// which it stores in `reply` (kServed once they are all there, whatever they are).
+Outcome RoundTrip(int fd, std::span<const std::byte> request, std::span<std::byte> reply,
+                  std::chrono::milliseconds timeout);
+// A RoundTrip whose reply must be the request itself: an echo. For Prober.
+Outcome EchoRoundTrip(int fd, std::chrono::milliseconds timeout);
+
+// Samples' durations: the connects, or the answers.
+std::vector<std::chrono::nanoseconds> ConnectTimes(const std::vector<Prober::Sample>& samples);
+std::vector<std::chrono::nanoseconds> AnswerTimes(const std::vector<Prober::Sample>& samples);
+// "60 healthy clients: 60 served, 0 refused, 0 timed out; connect p50 … p99 … ms; answer
+// p50 … p99 … max … ms", for test messages.
+std::string Summarize(const std::vector<Prober::Sample>& samples);
+
+// The p-quantile (0 < p <= 1) of `values` by nearest rank: p = 0.99 of 200 values is the
+// second largest. Zero for no values.
+std::chrono::nanoseconds Percentile(std::vector<std::chrono::nanoseconds> values, double p);
 
 }  // namespace uxcom::net::testing
 

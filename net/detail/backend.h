@@ -162,6 +162,8 @@ class StreamCore : public IoObject {
   // The owning Stream is gone: Close() and free this object when the kernel is done.
   virtual void Release() = 0;
   virtual bool closed() const = 0;
+  // Received bytes this object holds (taken from the socket) that no read has consumed yet.
+  virtual size_t buffered() const = 0;
   int fd() const { return fd_; }
 
  protected:

@@ -42,6 +42,7 @@ class EpollStream final : public StreamCore, public EpollHandler {
   void Close() override;
   void Release() override;
   bool closed() const override { return closed_; }
+  size_t buffered() const override { return chunk_tail_ - chunk_head_; }
   void OnEvents(uint32_t events) override;
 
  private:
@@ -308,9 +309,9 @@ bool EpollListener::TryAccept(AcceptOp* op) {
       op->result = fd;
       return true;
     }
-    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-    op->result = -errno;
+    op->result = -errno;  // the Listener tells one connection's errors from its own
     return true;
   }
 }

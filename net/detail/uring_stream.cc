@@ -32,6 +32,12 @@ size_t UringStream::HeadLength() const {
   return 0;
 }
 
+size_t UringStream::buffered() const {
+  size_t n = fallback_tail_ - fallback_head_;
+  for (size_t i = 0; i < chunks_.size(); ++i) n += chunks_.at(i).length - chunks_.at(i).offset;
+  return n;
+}
+
 size_t UringStream::CopyOut(std::span<std::byte> dst) {
   size_t n = 0;
   while (n < dst.size()) {

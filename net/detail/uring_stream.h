@@ -35,6 +35,7 @@ class UringStream final : public StreamCore {
   void Close() override;
   void Release() override;
   bool closed() const override { return closed_; }
+  size_t buffered() const override;
 
  private:
   enum class RecvState { kIdle, kMultishot, kOneShot, kCancelling };

@@ -12,6 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/timer.h"
+#include "xcom/message_defaults.h"
+#include "xdr/copy.h"
+#include "xdr/encode.h"
 
 namespace uxcom::xcom::testing {
 
@@ -186,6 +189,35 @@ std::vector<std::byte> Bytes(std::string_view s) {
   std::vector<std::byte> out(s.size());
   std::memcpy(out.data(), s.data(), s.size());
   return out;
+}
+
+std::vector<std::byte> EncodeFrame(xdr::ProtocolVersion version, const xdr::PaxMsg& msg) {
+  xdr::Arena arena;
+  xdr::PaxMsg* copy = xdr::CopyToArena(msg, arena);
+  ApplyCarriedDefaults(*copy);
+  std::vector<std::byte> frame;
+  absl::StatusOr<size_t> n = xdr::AppendFrame(version, *copy, frame);
+  if (!n.ok()) {
+    std::fprintf(stderr, "EncodeFrame: %s\n", n.status().ToString().c_str());
+    std::abort();
+  }
+  return frame;
+}
+
+DialingNode::DialingNode(net::Executor& ex, const std::string& peer,
+                         std::function<void(TransportOptions&)> customize) {
+  TransportOptions o = LoopbackOptions(ReservePort(), logs, "node0");
+  if (customize) customize(o);
+  absl::StatusOr<std::unique_ptr<Transport>> created = Transport::Create(ex, o);
+  if (!created.ok() || !(*created)->Start().ok()) {
+    std::fprintf(stderr, "DialingNode: cannot start a transport\n");
+    std::abort();
+  }
+  t = *std::move(created);
+  absl::StatusOr<SiteId> id = t->InstallSite(Site{
+      .group_id = kGroup, .nodeno = 0, .nodes = {{.address = o.self_address}, {.address = peer}}});
+  if (!id.ok()) std::abort();
+  site = *id;
 }
 
 }  // namespace uxcom::xcom::testing

@@ -111,6 +111,21 @@ class RawListener {
 
 std::vector<std::byte> Bytes(std::string_view s);
 
+// The normal frame a peer speaking `version` sends for `msg` (absent fields XCom's C struct
+// always has get their defaults). Aborts the test if `msg` cannot be encoded at `version`.
+std::vector<std::byte> EncodeFrame(xdr::ProtocolVersion version, const xdr::PaxMsg& msg);
+
+// A started transport (node 0, logging into `logs`) whose site lists `peer` as node 1: the
+// transport dials the peer (a RawListener) as soon as the site is installed.
+struct DialingNode {
+  DialingNode(net::Executor& ex, const std::string& peer,
+              std::function<void(TransportOptions&)> customize = {});
+  LogCapture logs;
+  std::unique_ptr<Transport> t;
+  SiteId site = 0;
+  static constexpr uint32_t kGroup = 7;
+};
+
 }  // namespace uxcom::xcom::testing
 
 #endif  // UXCOM_XCOM_TESTING_TESTING_H_
