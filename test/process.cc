@@ -270,6 +270,14 @@ std::optional<std::string> Process::ReadLine(Clock::time_point deadline) {
   return line;
 }
 
+std::optional<std::string> Process::ReadLineContaining(std::string_view text,
+                                                       Clock::time_point deadline) {
+  while (std::optional<std::string> line = ReadLine(deadline)) {
+    if (line->find(text) != std::string::npos) return line;
+  }
+  return std::nullopt;
+}
+
 bool Process::StdoutClosed() const {
   std::lock_guard<std::mutex> lock(mu_);
   return stdout_eof_ && lines_.empty();

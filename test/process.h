@@ -63,6 +63,9 @@ class Process {
   // deadline passes first, or when stdout is closed and every line was read.
   std::optional<std::string> ReadLine(Clock::time_point deadline);
   std::optional<std::string> TryReadLine() { return ReadLine(Clock::time_point::min()); }
+  // Reads lines until one contains `text` (earlier ones are dropped): that line, or nullopt as
+  // ReadLine.
+  std::optional<std::string> ReadLineContaining(std::string_view text, Clock::time_point deadline);
   bool StdoutClosed() const;  // EOF seen and every line read
 
   // Sends `signal` (SIGKILL by default) unless the child was already reaped.

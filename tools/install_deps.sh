@@ -20,6 +20,10 @@ packages=(
   libclang-rt-14-dev   # libFuzzer and sanitizer runtimes for clang-14
   clang-format         # tools/format.sh
   iproute2             # `ip netns` for the no-sandbox network tests
+  libpcap-dev          # libpcap 1.10: xcomdump reads pcap/pcapng files and live interfaces
+  tcpdump              # capture_test records real XCom traffic with it
+  nftables             # capture_test drops segments in a namespace to cause retransmissions
+  python3-prometheus-client  # metrics_test parses /metrics with the reference parser too
   git
 )
 

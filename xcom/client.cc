@@ -24,10 +24,21 @@ std::string Hex(std::span<const std::byte> bytes) {
   return out;
 }
 
-// Names the step in a timeout (WithTimeout reports kDeadlineExceeded).
+constexpr char kFailurePayload[] = "type.uxcom/xcom.client.failure";
+
+absl::Status Failed(ClientFailure failure, std::string message) {
+  absl::Status s = absl::FailedPreconditionError(std::move(message));
+  s.SetPayload(kFailurePayload, absl::Cord(ClientFailureName(failure)));
+  return s;
+}
+
+// Names the step in a timeout (WithTimeout reports kDeadlineExceeded); keeps the payloads.
 absl::Status Step(const absl::Status& s, const char* step, const std::string& address) {
   if (s.ok()) return s;
-  return absl::Status(s.code(), absl::StrCat(step, " ", address, ": ", s.message()));
+  absl::Status out(s.code(), absl::StrCat(step, " ", address, ": ", s.message()));
+  s.ForEachPayload(
+      [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
 }
 
 // The stream stays put (the reader refers to it) while the session is moved around.
@@ -42,10 +53,12 @@ net::Task<absl::StatusOr<xdr::FrameHeader>> ReadHeader(net::BufferedReader& in) 
   absl::Status s = co_await in.Fill(xdr::kFrameHeaderSize);
   if (!s.ok()) {
     if (absl::IsOutOfRange(s)) {
-      co_return absl::FailedPreconditionError(absl::StrCat(
-          "the peer closed the connection after ", in.size(), " bytes",
-          in.size() == 0 ? " without answering (refused by an allowlist or the IPv6 gate?)"
-                         : absl::StrCat(" (", Hex(in.buffered()), "): not an XCom endpoint")));
+      co_return Failed(
+          in.size() == 0 ? ClientFailure::kClosedWithoutAnswer : ClientFailure::kNotXcom,
+          absl::StrCat("the peer closed the connection after ", in.size(), " bytes",
+                       in.size() == 0
+                           ? " without answering (refused by an allowlist or the IPv6 gate?)"
+                           : absl::StrCat(" (", Hex(in.buffered()), "): not an XCom endpoint")));
     }
     co_return s;
   }
@@ -73,17 +86,28 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
   };
   absl::StatusOr<xdr::FrameHeader> reply =
       co_await net::WithTimeout(o.timeout, handshake(session, request));
+  if (absl::IsUnavailable(reply.status())) {
+    // Connected, then reset before answering: refused after accept (an allowlist, the IPv6
+    // gate), not unreachable.
+    co_return Failed(ClientFailure::kClosedWithoutAnswer,
+                     absl::StrCat("negotiation with ", address,
+                                  ": the peer reset the connection without answering (",
+                                  reply.status().message(), ")"));
+  }
   if (!reply.ok()) co_return Step(reply.status(), "negotiation with", address);
   session.result.negotiation_rtt = std::chrono::steady_clock::now() - sent;
   if (reply->type != xdr::MessageType::kVersionReply || reply->tag != o.tag || reply->length != 0) {
-    co_return absl::FailedPreconditionError(absl::StrCat(
-        address, " is not an XCom endpoint: expected a version reply with tag ", o.tag,
-        ", got header ", Hex(session.reader->buffered().first<xdr::kFrameHeaderSize>())));
+    co_return Failed(
+        ClientFailure::kNotXcom,
+        absl::StrCat(address, " is not an XCom endpoint: expected a version reply with tag ", o.tag,
+                     ", got header ",
+                     Hex(session.reader->buffered().first<xdr::kFrameHeaderSize>())));
   }
   session.reader->Consume(xdr::kFrameHeaderSize);
   if (reply->version == xdr::ProtocolVersion::kUnknown || reply->version > o.max_version ||
       reply->version < o.min_version) {
-    co_return absl::FailedPreconditionError(
+    co_return Failed(
+        ClientFailure::kNoCommonVersion,
         absl::StrCat("no protocol version in common with ", address, ": it answered ",
                      xdr::DescribeProtocolVersion(reply->version), ", this client speaks ",
                      xdr::DescribeProtocolVersion(o.min_version), " to ",
@@ -94,6 +118,47 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
 }
 
 }  // namespace
+
+const char* ClientFailureName(ClientFailure failure) {
+  switch (failure) {
+    case ClientFailure::kBadAddress:
+      return "bad_address";
+    case ClientFailure::kUnreachable:
+      return "unreachable";
+    case ClientFailure::kTimeout:
+      return "timeout";
+    case ClientFailure::kClosedWithoutAnswer:
+      return "closed_without_answer";
+    case ClientFailure::kNotXcom:
+      return "not_xcom";
+    case ClientFailure::kNoCommonVersion:
+      return "no_common_version";
+    case ClientFailure::kOther:
+      return "other";
+  }
+  return "other";
+}
+
+ClientFailure ClassifyClientFailure(const absl::Status& s) {
+  if (absl::optional<absl::Cord> p = s.GetPayload(kFailurePayload)) {
+    for (ClientFailure f : {ClientFailure::kClosedWithoutAnswer, ClientFailure::kNotXcom,
+                            ClientFailure::kNoCommonVersion}) {
+      if (*p == ClientFailureName(f)) return f;
+    }
+  }
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return ClientFailure::kBadAddress;
+    case absl::StatusCode::kDeadlineExceeded:
+      return ClientFailure::kTimeout;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kOutOfRange:  // closed while we wrote
+      return ClientFailure::kUnreachable;
+    default:
+      return ClientFailure::kOther;
+  }
+}
 
 net::Task<absl::StatusOr<ClientResult>> Negotiate(net::Executor& executor, std::string address,
                                                   ClientOptions options) {

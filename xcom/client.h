@@ -61,6 +61,20 @@ struct ClientResult {
   std::optional<xdr::OwnedPaxMsg> reply;
 };
 
+// What a failed Negotiate()/SendOnce() ran into, for tools that report one outcome per peer
+// (xcom_probe). The kFailedPrecondition cases carry a status payload saying which they are.
+enum class ClientFailure {
+  kBadAddress,           // kInvalidArgument: the address does not parse
+  kUnreachable,          // refused, reset, unreachable, unknown host
+  kTimeout,              // a step took longer than its timeout
+  kClosedWithoutAnswer,  // closed before answering: an allowlist, the IPv6 gate
+  kNotXcom,              // answered, but not with a version reply to our request
+  kNoCommonVersion,      // answered x_unknown_proto or a version outside ours
+  kOther,
+};
+const char* ClientFailureName(ClientFailure failure);
+ClientFailure ClassifyClientFailure(const absl::Status& status);
+
 net::Task<absl::StatusOr<ClientResult>> Negotiate(net::Executor& executor, std::string address,
                                                   ClientOptions options = {});
 

@@ -45,6 +45,7 @@
 #include "net/executor.h"
 #include "xcom/log.h"
 #include "xdr/limits.h"
+#include "xdr/profile.h"
 #include "xdr/protocol_version.h"
 
 namespace uxcom::xcom {

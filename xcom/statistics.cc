@@ -131,21 +131,21 @@ uint64_t TransportStatistics::Snapshot::drops_total() const {
   return total;
 }
 
-namespace {
-
-std::string OpName(size_t slot) {
+std::string OpSlotName(size_t slot) {
   if (slot == kOpSlots - 1) return "other_op";
   std::optional<std::string_view> name =
       xdr::EnumName(static_cast<xdr::PaxOp>(static_cast<int32_t>(slot)));
   return name ? std::string(*name) : absl::StrCat("op_", slot);
 }
 
+namespace {
+
 void AppendOps(std::string& out, const char* key, const std::array<OpCount, kOpSlots>& ops) {
   absl::StrAppend(&out, "\"", key, "\":{");
   bool first = true;
   for (size_t i = 0; i < kOpSlots; ++i) {
     if (ops[i].count == 0) continue;
-    absl::StrAppend(&out, first ? "" : ",", "\"", OpName(i), "\":{\"count\":", ops[i].count,
+    absl::StrAppend(&out, first ? "" : ",", "\"", OpSlotName(i), "\":{\"count\":", ops[i].count,
                     ",\"bytes\":", ops[i].bytes, "}");
     first = false;
   }

@@ -70,6 +70,8 @@ const char* CloseReasonName(CloseReason reason);
 // for every other value (the codec accepts any op).
 inline constexpr size_t kOpSlots = 27;
 size_t OpSlot(xdr::PaxOp op);
+// The pax_op name of a slot ("learn_op"), "other_op" for the last one.
+std::string OpSlotName(size_t slot);
 
 // A counter written by one thread and read by any.
 class Counter {

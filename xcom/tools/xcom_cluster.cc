@@ -1,12 +1,21 @@
 // xcom_cluster: a local XCom group on loopback, every node broadcasting, everything checked.
 //
 // Starts N nodes in this process (by default each on its own thread and executor, like N
-// XCom processes), installs one site on each, and has every node broadcast M messages with
-// send_to_all (itself included). Every node checks that it receives every message of every
-// sender exactly once and in that sender's order. It then prints the protocol version each
-// node negotiated with each other node, the throughput, the send-to-delivery latency
-// percentiles and the transport's drop counters, and ends with `delivered X/Y`. Exit status 0
-// only if X == Y with no duplicate, gap or reordering.
+// XCom processes), installs one site on each, and runs two phases in which every node
+// broadcasts with send_to_all (itself included):
+//
+//   1. saturated: every node sends --messages as fast as it can. Its duration gives the
+//      saturated throughput (the most the group delivers). Latency in this phase is mostly
+//      queueing behind the burst, so it grows with --messages and is not a latency figure.
+//   2. paced: every node sends at a fixed offered rate, --rate_fraction (default half) of the
+//      measured maximum, for --paced_seconds. Send-to-delivery latency here is the figure to
+//      read as "latency".
+//
+// Every node checks that it receives every message of every sender exactly once and in that
+// sender's order. It then prints the protocol version each node negotiated with each other
+// node, both figures labelled, the drop counters, and ends with `delivered X/Y`. Exit status:
+// 0 only if X == Y with no duplicate, gap or reordering; 1 otherwise (or a node cannot
+// start); 64 usage error; 130/143 interrupted by SIGINT/SIGTERM (totals printed first).
 //
 //   xcom_cluster                                   3 nodes, 20 000 messages each, 100 B
 //   xcom_cluster --nodes=5 --max_versions=7,7,5,3,1 --messages=5000 --payload=1024
@@ -20,27 +29,18 @@
 #include <thread>
 #include <vector>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "net/executor.h"
 #include "net/listener.h"
 #include "net/timer.h"
+#include "tools/cli/flags.h"
+#include "tools/cli/stop_signals.h"
+#include "xcom/tools/tool_flags.h"
 #include "xcom/transport.h"
-
-ABSL_FLAG(int, nodes, 3, "group size (1 to 9 is typical; at most 100)");
-ABSL_FLAG(int, messages, 20000, "messages each node broadcasts");
-ABSL_FLAG(int, payload, 100, "payload bytes per message (at least 24)");
-ABSL_FLAG(std::string, max_versions, "",
-          "per-node highest protocol versions, wire values or names: 7,5,1 = x_1_6,x_1_4,x_1_0 "
-          "(the last one repeats; default x_1_6)");
-ABSL_FLAG(bool, single_thread, false, "run every node on one executor thread");
-ABSL_FLAG(std::string, backend, "auto", "executor backend: auto, io_uring or epoll");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(60), "give up after this long");
-ABSL_FLAG(bool, verbose, false, "print the transports' INFO log lines");
 
 namespace uxcom::xcom {
 namespace {
@@ -49,25 +49,45 @@ using Clock = std::chrono::steady_clock;
 
 // Payload: sender (u32), sequence (u64), send time (i64 ns), then padding.
 constexpr size_t kHeaderBytes = 4 + 8 + 8;
+// Phase 2 sends at most this many messages per node, whatever the measured rate.
+constexpr uint64_t kMaxPacedMessages = 1000000;
+
+struct Settings {
+  int nodes = 3;
+  int messages = 20000;
+  int payload = 100;
+  std::vector<int> max_versions;  // per node, filled to `nodes`
+  bool single_thread = false;
+  net::BackendKind backend = net::BackendKind::kAuto;
+  absl::Duration timeout = absl::Seconds(60);
+  double rate_fraction = 0.5;
+  absl::Duration paced_seconds = absl::Seconds(2);
+  bool verbose = false;
+};
 
 struct Shared {
   int n = 0;
-  int messages = 0;
   int payload = 0;
+  // Messages each node sends in phase 0 (saturated) and phase 1 (paced).
+  uint64_t count[2] = {0, 0};
   std::atomic<int> listening{0};
-  std::atomic<int> received_all{0};
+  std::atomic<int> phase_done[2] = {0, 0};
   std::atomic<int> reported{0};
   std::atomic<bool> give_up{false};
+  std::atomic<bool> paced_ready{false};
+  std::atomic<int64_t> paced_interval_ns{0};
   Clock::time_point start;
+  Clock::time_point phase_end[2];
+  Settings settings;
 };
 
 struct NodeReport {
   uint64_t delivered = 0;
   uint64_t violations = 0;  // duplicates, gaps, reordering
-  std::vector<uint32_t> latencies_us;
+  std::vector<uint32_t> latencies_us[2];
   std::vector<xdr::ProtocolVersion> versions;  // of this node's connection to each node
   TransportStatistics::Snapshot stats;
-  Clock::time_point finished;
+  Clock::time_point finished[2];
   std::string error;
 };
 
@@ -80,11 +100,20 @@ net::Task<void> WaitFor(Shared& shared, std::atomic<int>& counter) {
   }
 }
 
-net::Task<void> Receive(Shared& shared, Transport& t, NodeReport& report) {
-  std::vector<uint64_t> next(shared.n, 0);
-  uint64_t expected = static_cast<uint64_t>(shared.n) * shared.messages;
-  report.latencies_us.reserve(expected);
-  while (report.delivered < expected) {
+net::Task<void> WaitForRate(Shared& shared) {
+  while (!shared.paced_ready.load() && !shared.give_up.load()) {
+    absl::Status slept = co_await net::Sleep(std::chrono::milliseconds(1));
+    if (!slept.ok()) co_return;
+  }
+}
+
+// Receives one phase's messages: count[phase] from every node, each sender's in order.
+net::Task<void> Receive(Shared& shared, Transport& t, NodeReport& report, int phase,
+                        std::vector<uint64_t>& next) {
+  const uint64_t expected = static_cast<uint64_t>(shared.n) * shared.count[phase];
+  std::vector<uint32_t>& latencies = report.latencies_us[phase];
+  latencies.reserve(expected);
+  for (uint64_t got = 0; got < expected;) {
     absl::StatusOr<IncomingMessage> in = co_await t.Receive();
     if (!in.ok()) co_return;
     const xdr::PaxMsg& m = in->msg();
@@ -104,33 +133,50 @@ net::Task<void> Receive(Shared& shared, Transport& t, NodeReport& report) {
     } else {
       ++next[sender];
     }
+    ++got;
     ++report.delivered;
     auto now = Clock::now().time_since_epoch().count();
-    report.latencies_us.push_back(static_cast<uint32_t>((now - sent_ns) / 1000));
+    latencies.push_back(static_cast<uint32_t>((now - sent_ns) / 1000));
   }
-  report.finished = Clock::now();
+  report.finished[phase] = Clock::now();
 }
 
 net::Task<void> RunNode(Shared& shared, int self, Transport& t, SiteId site, NodeReport& report) {
   shared.listening.fetch_add(1);
   co_await WaitFor(shared, shared.listening);
   net::Executor& executor = co_await net::CurrentExecutor();
-  net::Scope receiver(executor);
-  receiver.Spawn(Receive(shared, t, report));
   std::string payload(shared.payload, '.');
   uint32_t me = static_cast<uint32_t>(self);
   std::memcpy(payload.data(), &me, 4);
-  for (uint64_t seq = 0; seq < static_cast<uint64_t>(shared.messages) && !shared.give_up; ++seq) {
-    int64_t now = Clock::now().time_since_epoch().count();
-    std::memcpy(payload.data() + 4, &seq, 8);
-    std::memcpy(payload.data() + 12, &now, 8);
-    xdr::PaxMsg msg{.op = xdr::PaxOp::kClientMsg, .a = {{.body = xdr::AppU::App(payload)}}};
-    SendReport r = co_await t.SendToAll(site, msg);
-    if (!r.status.ok() && report.error.empty()) report.error = std::string(r.status.message());
+  std::vector<uint64_t> next(shared.n, 0);
+  uint64_t seq = 0;
+  for (int phase = 0; phase < 2; ++phase) {
+    net::Duration interval{0};
+    if (phase == 1) {
+      co_await WaitForRate(shared);
+      interval = net::Duration(shared.paced_interval_ns.load());
+    }
+    net::Scope receiver(executor);
+    receiver.Spawn(Receive(shared, t, report, phase, next));
+    const Clock::time_point begin = Clock::now();
+    for (uint64_t i = 0; i < shared.count[phase] && !shared.give_up; ++i, ++seq) {
+      if (phase == 1) {
+        // A fixed offered rate: message i leaves at begin + i × interval, whatever came before.
+        absl::Status slept = co_await net::SleepUntil(begin + i * interval);
+        if (!slept.ok()) break;
+      }
+      int64_t now = Clock::now().time_since_epoch().count();
+      std::memcpy(payload.data() + 4, &seq, 8);
+      std::memcpy(payload.data() + 12, &now, 8);
+      xdr::PaxMsg msg{.op = xdr::PaxOp::kClientMsg, .a = {{.body = xdr::AppU::App(payload)}}};
+      SendReport r = co_await t.SendToAll(site, msg);
+      if (!r.status.ok() && report.error.empty()) report.error = std::string(r.status.message());
+    }
+    co_await receiver.Join();
+    shared.phase_done[phase].fetch_add(1);
+    co_await WaitFor(shared, shared.phase_done[phase]);  // keep serving until every node is done
+    co_await receiver.Close();
   }
-  co_await receiver.Join();
-  shared.received_all.fetch_add(1);
-  co_await WaitFor(shared, shared.received_all);  // keep serving until every node is done
   for (int j = 0; j < shared.n; ++j) {
     std::optional<PeerInfo> p = t.peer(t.site(site)->nodes[j].address);
     report.versions.push_back(p ? p->version : xdr::ProtocolVersion::kUnknown);
@@ -138,21 +184,7 @@ net::Task<void> RunNode(Shared& shared, int self, Transport& t, SiteId site, Nod
   report.stats = t.statistics();
   shared.reported.fetch_add(1);
   co_await WaitFor(shared, shared.reported);
-  co_await receiver.Close();
   co_await t.Stop();
-}
-
-std::vector<int> ParseVersions(const std::string& text, int n) {
-  std::vector<int> out;
-  for (absl::string_view piece : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    std::optional<xdr::ProtocolVersion> v = xdr::ParseProtocolVersion(std::string(piece));
-    if (!v || !xdr::IsSupported(*v)) return {};
-    out.push_back(static_cast<int>(*v));
-  }
-  if (out.empty()) out.push_back(static_cast<int>(xdr::kMaxProtocolVersion));
-  while (static_cast<int>(out.size()) < n) out.push_back(out.back());
-  out.resize(n);
-  return out;
 }
 
 double Percentile(std::vector<uint32_t>& v, double q) {
@@ -162,29 +194,45 @@ double Percentile(std::vector<uint32_t>& v, double q) {
   return v[k];
 }
 
-int Run() {
-  Shared shared;
-  shared.n = absl::GetFlag(FLAGS_nodes);
-  shared.messages = absl::GetFlag(FLAGS_messages);
-  shared.payload = absl::GetFlag(FLAGS_payload);
-  std::vector<int> max_versions = ParseVersions(absl::GetFlag(FLAGS_max_versions), shared.n);
-  net::BackendKind backend = net::BackendKind::kAuto;
-  std::string backend_flag = absl::GetFlag(FLAGS_backend);
-  if (backend_flag == "io_uring") backend = net::BackendKind::kIoUring;
-  if (backend_flag == "epoll") backend = net::BackendKind::kEpoll;
-  if (shared.n < 1 || shared.n > 100 || shared.messages < 0 ||
-      shared.payload < static_cast<int>(kHeaderBytes) || max_versions.empty() ||
-      (backend_flag != "auto" && backend_flag != "io_uring" && backend_flag != "epoll")) {
-    std::fprintf(stderr, "xcom_cluster: bad flags (see --help)\n");
-    return 64;
+std::string Percentiles(std::vector<uint32_t>& v) {
+  return absl::StrFormat("p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us", Percentile(v, 0.50),
+                         Percentile(v, 0.90), Percentile(v, 0.99), Percentile(v, 1.0));
+}
+
+// Between the phases: the saturated rate, and the interval that offers `fraction` of it.
+void StartPacedPhase(Shared& shared, const std::vector<NodeReport>& reports) {
+  Clock::time_point end = shared.start;
+  for (const NodeReport& r : reports) end = std::max(end, r.finished[0]);
+  shared.phase_end[0] = end;
+  const double seconds = std::chrono::duration<double>(end - shared.start).count();
+  const double sends_per_node = seconds > 0 ? static_cast<double>(shared.count[0]) / seconds : 0;
+  const double offered = sends_per_node * shared.settings.rate_fraction;
+  if (offered <= 0) {
+    shared.count[1] = 0;
+  } else {
+    shared.count[1] = std::min<uint64_t>(
+        kMaxPacedMessages,
+        static_cast<uint64_t>(offered * absl::ToDoubleSeconds(shared.settings.paced_seconds)));
+    shared.paced_interval_ns = static_cast<int64_t>(1e9 / offered);
   }
-  bool single = absl::GetFlag(FLAGS_single_thread);
-  bool verbose = absl::GetFlag(FLAGS_verbose);
-  int executors = single ? 1 : shared.n;
+  shared.paced_ready = true;
+}
+
+int Run(const Settings& settings, cli::StopSignals* stop, std::atomic<bool>& interrupted) {
+  Shared shared;
+  shared.settings = settings;
+  shared.n = settings.nodes;
+  shared.payload = settings.payload;
+  shared.count[0] = static_cast<uint64_t>(settings.messages);
+  const bool single = settings.single_thread;
+  const bool verbose = settings.verbose;
+  const int executors = single ? 1 : shared.n;
 
   std::vector<std::unique_ptr<net::Executor>> ex;
   for (int i = 0; i < executors; ++i) {
-    absl::StatusOr<std::unique_ptr<net::Executor>> e = net::Executor::Create({.backend = backend});
+    net::ExecutorOptions options = tools::ToolExecutorOptions(verbose);
+    options.backend = settings.backend;
+    absl::StatusOr<std::unique_ptr<net::Executor>> e = net::Executor::Create(std::move(options));
     if (!e.ok()) {
       std::fprintf(stderr, "xcom_cluster: %s\n", e.status().ToString().c_str());
       return 1;
@@ -199,7 +247,7 @@ int Run() {
     o.self_address = "127.0.0.1:1";  // replaced below, once the port is known
     o.listen_address = net::SocketAddress::Loopback4(0);
     o.listen_port = 1;
-    o.max_version = static_cast<xdr::ProtocolVersion>(max_versions[i]);
+    o.max_version = static_cast<xdr::ProtocolVersion>(settings.max_versions[i]);
     o.overflow_policy = QueueOverflowPolicy::kWait;  // every message must arrive
     o.log = [verbose, i](LogLevel level, std::string_view line) {
       if (level >= LogLevel::kWarning || (verbose && level >= LogLevel::kInfo)) {
@@ -237,25 +285,29 @@ int Run() {
     for (int j = 0; j < shared.n; ++j) {
       site.nodes.push_back({.address = addresses[j],
                             .uuid = absl::StrCat("node", j),
-                            .proto = {xdr::kMinProtocolVersion,
-                                      static_cast<xdr::ProtocolVersion>(max_versions[j])}});
+                            .proto = {xdr::kMinProtocolVersion, static_cast<xdr::ProtocolVersion>(
+                                                                    settings.max_versions[j])}});
     }
     sites.push_back(*nodes[i]->InstallSite(site));
   }
 
   std::printf(
       "uxcom xcom_cluster: %d nodes on loopback (%s, %s), %d messages x %d B from every "
-      "node\n",
+      "node, then %.0f%% of the saturated rate for %s\n",
       shared.n, ex[0]->backend_description().c_str(),
-      single ? "all on one thread" : "one thread per node", shared.messages, shared.payload);
+      single ? "all on one thread" : "one thread per node", settings.messages, shared.payload,
+      settings.rate_fraction * 100, absl::FormatDuration(settings.paced_seconds).c_str());
   std::fflush(stdout);
 
   std::vector<NodeReport> reports(shared.n);
   shared.start = Clock::now();
-  auto deadline = shared.start + absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_timeout));
+  auto deadline = shared.start + absl::ToChronoNanoseconds(settings.timeout);
   std::thread watchdog([&] {
-    while (shared.reported.load() < shared.n && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (shared.reported.load() < shared.n && Clock::now() < deadline && !interrupted.load()) {
+      if (!shared.paced_ready.load() && shared.phase_done[0].load() >= shared.n) {
+        StartPacedPhase(shared, reports);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (shared.reported.load() < shared.n) {
       shared.give_up = true;
@@ -286,16 +338,19 @@ int Run() {
   }
 
   // --- report ---------------------------------------------------------------------------------
-  uint64_t expected = static_cast<uint64_t>(shared.n) * shared.n * shared.messages;
+  const uint64_t expected =
+      static_cast<uint64_t>(shared.n) * shared.n * (shared.count[0] + shared.count[1]);
   uint64_t delivered = 0, violations = 0, drops = 0;
   Clock::time_point last = shared.start;
-  std::vector<uint32_t> latencies;
+  std::vector<uint32_t> latencies[2];
   for (NodeReport& r : reports) {
     delivered += r.delivered;
     violations += r.violations;
     drops += r.stats.drops_total();
-    if (r.finished > last) last = r.finished;
-    latencies.insert(latencies.end(), r.latencies_us.begin(), r.latencies_us.end());
+    if (r.finished[0] > last) last = r.finished[0];
+    for (int p = 0; p < 2; ++p) {
+      latencies[p].insert(latencies[p].end(), r.latencies_us[p].begin(), r.latencies_us[p].end());
+    }
   }
   std::printf("\nnegotiated protocol versions (row = node that dialled, column = peer):\n       ");
   for (int j = 0; j < shared.n; ++j) std::printf("  node%-3d", j);
@@ -310,40 +365,121 @@ int Run() {
       }
       std::printf("  %-7s", v.c_str());
     }
-    std::printf(
-        "   (max %s)\n",
-        std::string(*xdr::ProtocolVersionName(static_cast<xdr::ProtocolVersion>(max_versions[i])))
-            .c_str());
+    std::printf("   (max %s)\n",
+                std::string(*xdr::ProtocolVersionName(
+                                static_cast<xdr::ProtocolVersion>(settings.max_versions[i])))
+                    .c_str());
   }
-  double seconds = std::chrono::duration<double>(last - shared.start).count();
-  std::printf("\nthroughput: %llu deliveries in %.3f s = %.0f msg/s (%.1f MB/s of payload)\n",
-              static_cast<unsigned long long>(delivered), seconds,
-              seconds > 0 ? static_cast<double>(delivered) / seconds : 0,
-              seconds > 0 ? static_cast<double>(delivered) * shared.payload / seconds / 1e6 : 0);
+  const double seconds = std::chrono::duration<double>(last - shared.start).count();
+  const uint64_t saturated = static_cast<uint64_t>(shared.n) * shared.n * shared.count[0];
+  const double rate = seconds > 0 ? static_cast<double>(saturated) / seconds : 0;
   std::printf(
-      "latency, send to delivery (queueing included: every node sends as fast as it can): p50 %.0f "
-      "us, p90 %.0f us, p99 %.0f us, max %.0f us\n",
-      Percentile(latencies, 0.50), Percentile(latencies, 0.90), Percentile(latencies, 0.99),
-      Percentile(latencies, 1.0));
+      "\nsaturated throughput: %.0f broadcasts/s = %.0f deliveries/s (%.1f MB/s of payload): "
+      "%llu deliveries in %.3f s, every node sending as fast as it can\n",
+      rate / shared.n, rate, rate * shared.payload / 1e6,
+      static_cast<unsigned long long>(saturated), seconds);
+  std::printf("  latency while saturated (queueing behind the burst; grows with --messages): %s\n",
+              Percentiles(latencies[0]).c_str());
+  if (shared.count[1] > 0) {
+    const double offered = 1e9 / static_cast<double>(shared.paced_interval_ns.load()) * shared.n;
+    std::printf(
+        "latency at a fixed offered rate of %.0f broadcasts/s (%.0f%% of the saturated rate), "
+        "%llu per node: %s\n",
+        offered, settings.rate_fraction * 100, static_cast<unsigned long long>(shared.count[1]),
+        Percentiles(latencies[1]).c_str());
+  } else {
+    std::printf("latency at a fixed offered rate: not measured (no saturated rate)\n");
+  }
   std::printf("drops %llu, duplicates/gaps/reorderings %llu\n",
               static_cast<unsigned long long>(drops), static_cast<unsigned long long>(violations));
   for (int i = 0; i < shared.n; ++i) {
     if (!reports[i].error.empty()) std::printf("node%d: %s\n", i, reports[i].error.c_str());
   }
-  if (shared.give_up)
-    std::printf("timed out after %s\n", absl::FormatDuration(absl::GetFlag(FLAGS_timeout)).c_str());
+  if (interrupted.load()) {
+    const int signo = stop != nullptr ? stop->signal() : 0;
+    std::printf("stopped by %s: delivered %llu/%llu\n", cli::SignalName(signo),
+                static_cast<unsigned long long>(delivered),
+                static_cast<unsigned long long>(expected));
+    std::fflush(stdout);
+    return cli::ExitStatusForSignal(signo);
+  }
+  if (shared.give_up) {
+    std::printf("timed out after %s\n", absl::FormatDuration(settings.timeout).c_str());
+  }
   std::printf("delivered %llu/%llu\n", static_cast<unsigned long long>(delivered),
               static_cast<unsigned long long>(expected));
   return delivered == expected && violations == 0 ? 0 : 1;
 }
 
+int Main(int argc, char** argv) {
+  std::atomic<bool> interrupted{false};
+  std::unique_ptr<cli::StopSignals> stop =
+      cli::StopSignals::Install([&interrupted](int) { interrupted = true; });
+  cli::FlagSet flags(
+      "xcom_cluster", "[OPTIONS]",
+      "A local XCom group on loopback: every node broadcasts, every delivery is checked.\n"
+      "Reports the saturated throughput (every node sending as fast as it can) and the\n"
+      "send-to-delivery latency at a fixed offered rate below it.");
+  Settings s;
+  std::string max_versions, backend = "auto";
+  flags.Int("nodes", &s.nodes, "group size (1 to 9 is typical)", 1, 100);
+  flags.Int("messages", &s.messages, "messages each node broadcasts in the saturated phase", 0,
+            100000000);
+  flags.Int("payload", &s.payload,
+            absl::StrCat("payload bytes per message (at least ", kHeaderBytes, ")"),
+            static_cast<int>(kHeaderBytes), 64 << 20);
+  flags.String("max_versions", &max_versions,
+               "per-node highest protocol versions, wire values or names: 7,5,1 = "
+               "x_1_6,x_1_4,x_1_0\n(the last one repeats; default: the newest uxcom speaks)");
+  flags.Bool("single_thread", &s.single_thread, "run every node on one executor thread");
+  flags.String("backend", &backend, "executor backend: auto, io_uring or epoll");
+  flags.Duration("timeout", &s.timeout, "give up after this long (default 60s)");
+  flags.Custom("rate_fraction", "F",
+               "the paced phase offers F times the saturated rate (default 0.5; 0 skips it)",
+               [&s](std::string_view v) {
+                 double f = 0;
+                 if (!absl::SimpleAtod(std::string(v), &f) || !(f >= 0 && f <= 1)) {
+                   return absl::InvalidArgumentError(
+                       absl::StrCat("'", std::string(v), "' is not a number in [0, 1]"));
+                 }
+                 s.rate_fraction = f;
+                 return absl::OkStatus();
+               });
+  flags.Duration("paced_seconds", &s.paced_seconds,
+                 "how long the paced phase offers its rate (default 2s)");
+  flags.Bool("verbose", &s.verbose, "print the transports' INFO log lines and the backend chosen");
+  flags.Epilog(
+      "Exit status: 0 every message delivered exactly once and in order; 1 otherwise, or a\n"
+      "node cannot start; 64 usage error; 130/143 interrupted by SIGINT/SIGTERM.");
+  if (std::optional<int> exit = flags.ParseOrExit(argc, argv, nullptr)) return *exit;
+  if (backend == "io_uring") {
+    s.backend = net::BackendKind::kIoUring;
+  } else if (backend == "epoll") {
+    s.backend = net::BackendKind::kEpoll;
+  } else if (backend != "auto") {
+    return flags.UsageError("--backend",
+                            absl::StrCat("'", backend, "' is not auto, io_uring or epoll"));
+  }
+  for (absl::string_view piece : absl::StrSplit(max_versions, ',', absl::SkipEmpty())) {
+    xdr::ProtocolVersion v;
+    if (absl::Status st = tools::ParseSupportedVersion(std::string(piece), &v); !st.ok()) {
+      return flags.UsageError("--max_versions", std::string(st.message()));
+    }
+    s.max_versions.push_back(static_cast<int>(v));
+  }
+  if (s.max_versions.size() > static_cast<size_t>(s.nodes)) {
+    return flags.UsageError("--max_versions", absl::StrCat("lists ", s.max_versions.size(),
+                                                           " versions for ", s.nodes, " nodes"));
+  }
+  if (s.max_versions.empty()) s.max_versions.push_back(static_cast<int>(xdr::kMaxProtocolVersion));
+  while (static_cast<int>(s.max_versions.size()) < s.nodes) {
+    s.max_versions.push_back(s.max_versions.back());
+  }
+  if (s.timeout <= absl::ZeroDuration()) return flags.UsageError("--timeout", "must be positive");
+  return Run(s, stop.get(), interrupted);
+}
+
 }  // namespace
 }  // namespace uxcom::xcom
 
-int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "xcom_cluster [--nodes=3] [--messages=20000] [--payload=100] [--max_versions=7,5,1]\n"
-      "A local XCom group on loopback: every node broadcasts, every delivery is checked.");
-  absl::ParseCommandLine(argc, argv);
-  return uxcom::xcom::Run();
-}
+int main(int argc, char** argv) { return uxcom::xcom::Main(argc, argv); }

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -21,159 +21,17 @@
 #include "xdr/frame_header.h"
 #include "xdr/json.h"
 #include "xdr/limits.h"
+#include "xdr/tools/capture_dump.h"
+#include "xdr/tools/dump_stream.h"
+#include "xdr/tools/frame_decoder.h"
+#include "xdr/tools/input_format.h"
+#include "xdr/tools/xcomdump_options.h"
 
 namespace uxcom::xdr::tools {
 namespace {
 
-constexpr std::string_view kUsage = R"(usage: xcomdump [OPTIONS] [FILE...]
-       xcomdump --encode [OPTIONS] [FILE...]
-
-Reads XCom frames (MySQL Group Replication, protocols x_1_0 … x_1_9) and prints one JSON
-object per frame, or with --encode reads such JSON objects, one per line, and writes the
-frames. FILE "-" or no FILE reads standard input; several files are read as one stream each.
-
-Dump output, one line per frame (the golden manifest's conventions, see xdr/README.md):
-  {"header": {...}, "pax_msg": {...}}       a normal frame
-  {"header": {...}}                         a negotiation frame (or an unknown type, which
-                                            MySQL skips without reading a body)
-  "trailing_bytes": "<hex>"                 added when bytes follow the pax_msg in its frame
-  "non_canonical": true                     added when re-encoding would not reproduce the body
-                                            (non-zero padding, booleans other than 0/1)
-  {"error": {"offset": N, "frame_offset": N, "field": "...", "reason": "...", "source": "..."}}
-                                            a frame that cannot be decoded; offsets count bytes
-                                            from the start of the source
-
-Options:
-  --encode              JSON lines in, frames out (to standard output, or -o). A header's
-                        "length" may be omitted: it is computed. Blank lines are skipped.
-  -o FILE, --output=FILE
-                        write to FILE instead of standard output
-  --pretty              indent the JSON (several lines per frame)
-  --with_offsets        add "offset": N, the frame's position in its source
-  --profile=RELEASE     the rules of the release that sent (or will receive) the frames, both
-                        directions: 8.0.39 (default) or 8.0.18. They differ only at x_1_0 …
-                        x_1_6: MAXBLOB (10000000 / 1024), configs (1024 / 100), cargo 3 (no
-                        arm / a repository), x_1_3's config and gcs_snapshot layout, enum names.
-                        8.0.39 is the default because its routines are those of every release a
-                        group runs today (8.0.2x … 8.4) and of every x_1_7+ frame; use 8.0.18 for
-                        captures of 8.0.18 groups (its x_1_3 frames, cargo 3 repositories)
-  --decode_as=VERSION   decode every body with VERSION (x_1_4, or 5) instead of the version in
-                        its header: for investigating a peer that mislabels its frames
-  --keep_going          after a frame that cannot be decoded, go on with the next one (the exit
-                        status is still 1)
-  --max_body_size=N     refuse frames announcing more than N body bytes (default 1073741824)
-  --max_blob_bytes=N    accept blobs up to N bytes (default: the profile's MAXBLOB)
-  --like_mysql          --encode: accept what the profile's release itself would send (cargo
-                        types newer than the frame's version, x_1_0 node addresses over 1024
-                        bytes with 8.0.18, fields the version does not carry are ignored);
-                        default: refuse them
-  --like_8018           --profile=8.0.18 --like_mysql
-  -h, --help            this text
-
-Exit status: 0 all frames processed, 1 malformed input (after printing what came before it),
-2 usage error or unreadable file.
-)";
-
 // Longest app_data chain printed as nested JSON (the JSON writer recurses per level).
 constexpr size_t kMaxPrintableChain = 10000;
-
-struct Options {
-  bool encode = false;
-  std::optional<std::string> output;
-  bool pretty = false;
-  bool with_offsets = false;
-  std::optional<ProtocolVersion> decode_as;
-  bool keep_going = false;
-  size_t max_body_size = kDefaultMaxBodySize;
-  std::optional<uint32_t> max_blob_bytes;
-  Profile profile = Profile::k8_0_39;
-  bool like_mysql = false;
-  std::vector<std::string> files;
-};
-
-template <typename T>
-bool ParseNumber(std::string_view text, T& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
-}
-
-// Parses flags; returns an error message, or "" on success (`help` set for -h).
-std::string ParseArgs(const std::vector<std::string>& args, Options& o, bool& help) {
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&](std::string_view flag) -> std::optional<std::string> {
-      if (arg.starts_with(std::string(flag) + "=")) return arg.substr(flag.size() + 1);
-      if (arg == flag && i + 1 < args.size()) return args[++i];
-      return std::nullopt;
-    };
-    if (arg == "-h" || arg == "--help") {
-      help = true;
-    } else if (arg == "--encode") {
-      o.encode = true;
-    } else if (arg == "--pretty") {
-      o.pretty = true;
-    } else if (arg == "--with_offsets") {
-      o.with_offsets = true;
-    } else if (arg == "--keep_going") {
-      o.keep_going = true;
-    } else if (arg == "--like_mysql") {
-      o.like_mysql = true;
-    } else if (arg == "--like_8018") {
-      o.like_mysql = true;
-      o.profile = Profile::k8_0_18;
-    } else if (arg.starts_with("--profile")) {
-      std::optional<std::string> v = value("--profile");
-      std::optional<Profile> p = v ? ParseProfile(*v) : std::nullopt;
-      if (!p) return "--profile needs 8.0.18 or 8.0.39";
-      o.profile = *p;
-    } else if (arg == "-o" || arg.starts_with("--output")) {
-      std::optional<std::string> v = arg == "-o" ? value("-o") : value("--output");
-      if (!v || v->empty()) return "-o/--output needs a file name";
-      o.output = *v;
-    } else if (arg.starts_with("--decode_as")) {
-      std::optional<std::string> v = value("--decode_as");
-      std::optional<ProtocolVersion> version = v ? ParseProtocolVersion(*v) : std::nullopt;
-      if (!version || !IsSupported(*version)) {
-        return "--decode_as needs a version x_1_0 … x_1_9 (or 1 … 10)";
-      }
-      o.decode_as = version;
-    } else if (arg.starts_with("--max_body_size")) {
-      std::optional<std::string> v = value("--max_body_size");
-      if (!v || !ParseNumber(*v, o.max_body_size)) return "--max_body_size needs a byte count";
-    } else if (arg.starts_with("--max_blob_bytes")) {
-      std::optional<std::string> v = value("--max_blob_bytes");
-      uint32_t n = 0;
-      if (!v || !ParseNumber(*v, n)) return "--max_blob_bytes needs a byte count";
-      o.max_blob_bytes = n;
-    } else if (arg == "-" || !arg.starts_with("-")) {
-      o.files.push_back(arg);
-    } else {
-      return "unknown option " + arg;
-    }
-  }
-  if (o.files.empty()) o.files.push_back("-");
-  return "";
-}
-
-// Reads up to n bytes; returns how many were read (< n only at end of input).
-size_t ReadUpTo(std::istream& in, std::byte* dst, size_t n) {
-  in.read(reinterpret_cast<char*>(dst), static_cast<std::streamsize>(n));
-  return static_cast<size_t>(in.gcount());
-}
-
-// Discards n bytes; returns how many there were.
-size_t Skip(std::istream& in, uint64_t n) {
-  char chunk[65536];
-  uint64_t done = 0;
-  while (done < n) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(sizeof chunk, n - done));
-    in.read(chunk, static_cast<std::streamsize>(want));
-    const size_t got = static_cast<size_t>(in.gcount());
-    done += got;
-    if (got < want) break;
-  }
-  return static_cast<size_t>(done);
-}
 
 size_t LongestChain(const PaxMsg& m) {
   size_t longest = m.a.size();
@@ -183,141 +41,10 @@ size_t LongestChain(const PaxMsg& m) {
   return longest;
 }
 
-class Dumper {
- public:
-  Dumper(const Options& o, std::ostream& out, std::ostream& err) : o_(o), out_(out), err_(err) {}
-
-  // Dumps one source; returns false if it had a malformed frame.
-  bool Source(std::istream& in, const std::string& name) {
-    bool clean = true;
-    uint64_t offset = 0;
-    std::array<std::byte, kFrameHeaderSize> raw;
-    for (;;) {
-      const size_t got = ReadUpTo(in, raw.data(), raw.size());
-      if (got == 0) break;
-      if (got < raw.size()) {
-        Error(name, offset, offset, "",
-              "truncated frame header: " + std::to_string(got) + " of 12 bytes");
-        return false;
-      }
-      const FrameHeader header = LoadFrameHeader(raw);
-      if (header.type != MessageType::kNormal) {
-        // MySQL reads no body for any other type, whatever the length says.
-        Json j = Json::object();
-        j["header"] = FrameHeaderToJson(header);
-        Print(std::move(j), offset);
-        offset += kFrameHeaderSize;
-        continue;
-      }
-      if (header.length > o_.max_body_size) {
-        Error(name, offset + 4, offset, "header.length",
-              "frame announces " + std::to_string(header.length) + " body bytes, more than " +
-                  "--max_body_size " + std::to_string(o_.max_body_size));
-        clean = false;
-        if (!o_.keep_going) return false;
-        const size_t skipped = Skip(in, header.length);
-        offset += kFrameHeaderSize + skipped;
-        if (skipped < header.length) return false;
-        continue;
-      }
-      body_.Clear();
-      std::byte* dst = body_.AppendUninitialized(header.length);
-      const size_t body_got = ReadUpTo(in, dst, header.length);
-      if (body_got < header.length) {
-        Error(name, offset + kFrameHeaderSize + body_got, offset, "",
-              "truncated body: " + std::to_string(body_got) + " of " +
-                  std::to_string(header.length) + " bytes");
-        return false;
-      }
-      if (!Frame(name, header, offset)) {
-        clean = false;
-        if (!o_.keep_going) return false;
-      }
-      offset += kFrameHeaderSize + header.length;
-    }
-    return clean;
-  }
-
- private:
-  bool Frame(const std::string& name, const FrameHeader& header, uint64_t offset) {
-    const ProtocolVersion version = o_.decode_as.value_or(header.version);
-    const uint64_t body_offset = offset + kFrameHeaderSize;
-    arena_.Reset();
-    absl::StatusOr<Decoded> d = Decode(version, body_.span(), arena_,
-                                       {.max_body_size = o_.max_body_size,
-                                        .zero_copy = true,
-                                        .max_blob_bytes = o_.max_blob_bytes,
-                                        .profile = o_.profile});
-    if (!d.ok()) {
-      if (std::optional<CodecError> e = GetCodecError(d.status())) {
-        Error(name, body_offset + e->offset.value_or(0), offset, e->field, e->reason);
-      } else {
-        Error(name, offset, offset, "header.version", std::string(d.status().message()));
-      }
-      return false;
-    }
-    if (const size_t chain = LongestChain(*d->msg); chain > kMaxPrintableChain) {
-      Error(name, body_offset, offset, "a",
-            "app_data chain of " + std::to_string(chain) + " elements is too long to print as " +
-                "nested JSON (limit " + std::to_string(kMaxPrintableChain) + ")");
-      return false;
-    }
-    Json j = Json::object();
-    j["header"] = FrameHeaderToJson(header);
-    j["pax_msg"] = PaxMsgToJson(*d->msg, version, o_.profile);
-    const std::span<const std::byte> body = body_.span();
-    if (d->trailing_bytes != 0) {
-      j["trailing_bytes"] = HexEncode(AsBytes(body.subspan(d->consumed)));
-    }
-    if (!Canonical(version, *d->msg, body.first(d->consumed))) j["non_canonical"] = true;
-    Print(std::move(j), offset);
-    return true;
-  }
-
-  // Whether encoding the message again gives exactly the bytes it was decoded from.
-  bool Canonical(ProtocolVersion v, const PaxMsg& m, std::span<const std::byte> consumed) {
-    reencoded_.Clear();
-    absl::StatusOr<size_t> n = AppendBody(v, m, reencoded_, EncodeOptions::LikeMySql(o_.profile));
-    return n.ok() && *n == consumed.size() &&
-           std::memcmp(reencoded_.data(), consumed.data(), consumed.size()) == 0;
-  }
-
-  void Print(Json j, uint64_t offset) {
-    if (o_.with_offsets) {
-      Json with = Json::object();
-      with["offset"] = offset;
-      for (auto& [k, v] : j.items()) with[k] = std::move(v);
-      j = std::move(with);
-    }
-    out_ << j.dump(o_.pretty ? 2 : -1) << '\n';
-  }
-
-  void Error(const std::string& source, uint64_t offset, uint64_t frame_offset,
-             const std::string& field, const std::string& reason) {
-    Json e = Json::object();
-    e["offset"] = offset;
-    e["frame_offset"] = frame_offset;
-    e["field"] = field;
-    e["reason"] = reason;
-    e["source"] = source;
-    Json j = Json::object();
-    j["error"] = std::move(e);
-    out_ << j.dump(o_.pretty ? 2 : -1) << '\n';
-    err_ << "xcomdump: " << source << ": offset " << offset << ": "
-         << (field.empty() ? "" : field + ": ") << reason << '\n';
-  }
-
-  const Options& o_;
-  std::ostream& out_;
-  std::ostream& err_;
-  Arena arena_;
-  Buffer body_;
-  Buffer reencoded_;
-};
-
 class Encoder {
  public:
-  Encoder(const Options& o, std::ostream& out, std::ostream& err) : o_(o), out_(out), err_(err) {}
+  Encoder(const XcomdumpOptions& o, std::ostream& out, std::ostream& err)
+      : o_(o), out_(out), err_(err) {}
 
   bool Source(std::istream& in, const std::string& name) {
     std::string line;
@@ -431,7 +158,7 @@ class Encoder {
     err_ << j.dump() << '\n';
   }
 
-  const Options& o_;
+  const XcomdumpOptions& o_;
   std::ostream& out_;
   std::ostream& err_;
   Arena arena_;
@@ -440,49 +167,225 @@ class Encoder {
 
 }  // namespace
 
-int XcomdumpMain(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
-                 std::ostream& err) {
-  Options o;
-  bool help = false;
-  if (std::string problem = ParseArgs(args, o, help); !problem.empty()) {
-    err << "xcomdump: " << problem << "\n(xcomdump --help for usage)\n";
-    return kExitUsage;
+// The per-frame decode: every input path calls this one function (frame_decoder.h).
+FrameVerdict FrameDecoder::Decode(const FrameHeader& header, std::span<const std::byte> body) {
+  FrameVerdict v;
+  if (header.type != MessageType::kNormal) {
+    // MySQL reads no body for any other type, whatever the length says.
+    v.decoded = true;
+    v.json = Json::object();
+    v.json["header"] = FrameHeaderToJson(header);
+    return v;
   }
-  if (help) {
-    out << kUsage;
+  const ProtocolVersion version = o_.decode_as.value_or(header.version);
+  arena_.Reset();
+  absl::StatusOr<Decoded> d = xdr::Decode(version, body, arena_,
+                                          {.max_body_size = o_.max_body_size,
+                                           .zero_copy = true,
+                                           .max_blob_bytes = o_.max_blob_bytes,
+                                           .profile = o_.profile});
+  if (!d.ok()) {
+    if (std::optional<CodecError> e = GetCodecError(d.status())) {
+      v.error_offset = e->offset.value_or(0);
+      v.field = e->field;
+      v.reason = e->reason;
+    } else {
+      v.error_offset = 0;
+      v.field = "header.version";
+      v.reason = std::string(d.status().message());
+    }
+    return v;
+  }
+  if (const size_t chain = LongestChain(*d->msg); chain > kMaxPrintableChain) {
+    v.field = "a";
+    v.reason = "app_data chain of " + std::to_string(chain) +
+               " elements is too long to print as nested JSON (limit " +
+               std::to_string(kMaxPrintableChain) + ")";
+    return v;
+  }
+  v.decoded = true;
+  v.trailing_bytes = d->trailing_bytes != 0;
+  v.json = Json::object();
+  v.json["header"] = FrameHeaderToJson(header);
+  v.json["pax_msg"] = PaxMsgToJson(*d->msg, version, o_.profile);
+  if (d->trailing_bytes != 0) {
+    v.json["trailing_bytes"] = HexEncode(AsBytes(body.subspan(d->consumed)));
+  }
+  if (!Canonical(version, *d->msg, body.first(d->consumed))) v.json["non_canonical"] = true;
+  return v;
+}
+
+bool FrameDecoder::Canonical(ProtocolVersion v, const PaxMsg& m,
+                             std::span<const std::byte> consumed) {
+  reencoded_.Clear();
+  absl::StatusOr<size_t> n = AppendBody(v, m, reencoded_, EncodeOptions::LikeMySql(o_.profile));
+  return n.ok() && *n == consumed.size() &&
+         std::memcmp(reencoded_.data(), consumed.data(), consumed.size()) == 0;
+}
+
+namespace {
+
+// Exit status for an input that cannot be opened.
+int OpenFailure(const absl::Status& s) {
+  return absl::IsPermissionDenied(s) ? kExitNoPermission : kExitNoInput;
+}
+
+// The input named `name`: `in` for "-", else `file` opened on it. nullptr (and the message
+// on `err`, the exit status in `exit`) when it cannot be read.
+std::istream* OpenInput(const std::string& name, std::istream& in, std::ifstream& file,
+                        std::ostream& err, int* exit) {
+  if (name == "-") return &in;
+  file.open(name, std::ios::binary);
+  if (!file) {
+    const int saved = errno;
+    err << "xcomdump: cannot read " << name << ": " << std::strerror(saved) << "\n";
+    *exit = saved == EACCES ? kExitNoPermission : kExitNoInput;
+    return nullptr;
+  }
+  return &file;
+}
+
+// Reads and dumps one input (a file, or `in` for "-").
+int DumpInput(const std::string& name, std::istream& in, const XcomdumpOptions& o,
+              RecordPrinter& printer, FrameDecoder& decoder, std::ostream& err,
+              const cli::StopSignals* stop, bool& warned_peer) {
+  std::ifstream file;
+  int exit = kExitOk;
+  std::istream* source = OpenInput(name, in, file, err, &exit);
+  if (source == nullptr) return exit;
+  const std::string label = name == "-" ? "<stdin>" : name;
+  std::array<std::byte, 4> first{};
+  source->read(reinterpret_cast<char*>(first.data()), first.size());
+  const size_t got = static_cast<size_t>(source->gcount());
+  const std::span<const std::byte> prefix(first.data(), got);
+  if (SniffInput(prefix) == InputFormat::kCapture) {
+    absl::StatusOr<std::unique_ptr<capture::PcapSource>> pcap;
+    if (name == "-") {
+      FILE* f = ReplayAsFile(prefix, *source);
+      if (f == nullptr) {
+        err << "xcomdump: <stdin>: cannot read a capture from a stream here\n";
+        return kExitNoInput;
+      }
+      pcap = capture::PcapSource::OpenStream(f, label);
+    } else {
+      file.close();
+      pcap = capture::PcapSource::OpenFile(name);
+    }
+    if (!pcap.ok()) {
+      err << "xcomdump: " << pcap.status().message() << "\n";
+      return absl::IsInvalidArgument(pcap.status()) ? kExitMalformedInput
+                                                    : OpenFailure(pcap.status());
+    }
+    if (!o.filter.empty()) {
+      if (absl::Status s = (*pcap)->SetFilter(o.filter); !s.ok()) {
+        err << "xcomdump: --filter: " << s.message() << "\n(xcomdump --help for usage)\n";
+        return kExitUsage;
+      }
+    }
+    absl::Status s = DumpCapture(**pcap, label, o, printer, decoder, stop);
+    if (!s.ok()) {
+      err << "xcomdump: " << s.message() << "\n";
+      return kExitMalformedInput;
+    }
     return kExitOk;
   }
+  if (!o.filter.empty()) {
+    err << "xcomdump: --filter: " << label
+        << " holds raw frames, not a capture: a BPF filter does not apply\n"
+           "(xcomdump --help for usage)\n";
+    return kExitUsage;
+  }
+  if (!o.peers.empty() && !warned_peer) {
+    warned_peer = true;
+    err << "xcomdump: --peer: " << label
+        << " holds raw frames, which name no peer: nothing of it is printed\n";
+  }
+  const bool clean = DumpRawStream(*source, prefix, label, o, printer, decoder, stop);
+  return clean ? kExitOk : kExitMalformedInput;
+}
+
+}  // namespace
+
+int XcomdumpMain(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
+                 std::ostream& err, const cli::StopSignals* stop) {
+  XcomdumpOptions o;
+  if (std::optional<int> exit = ParseXcomdumpArgs(args, o, out, err)) return *exit;
   std::ofstream file_out;
   std::ostream* sink = &out;
   if (o.output) {
     file_out.open(*o.output, std::ios::binary | std::ios::trunc);
     if (!file_out) {
-      err << "xcomdump: cannot write " << *o.output << "\n";
-      return kExitUsage;
+      err << "xcomdump: cannot write " << *o.output << ": " << std::strerror(errno) << "\n";
+      return kExitCannotCreate;
     }
     sink = &file_out;
   }
-  Dumper dumper(o, *sink, err);
-  Encoder encoder(o, *sink, err);
-  bool clean = true;
-  for (const std::string& name : o.files) {
-    std::ifstream file;
-    std::istream* source = &in;
-    if (name != "-") {
-      file.open(name, std::ios::binary);
-      if (!file) {
-        err << "xcomdump: cannot read " << name << "\n";
+  if (o.encode) {
+    Encoder encoder(o, *sink, err);
+    bool clean = true;
+    for (const std::string& name : o.files) {
+      std::ifstream file;
+      int exit = kExitOk;
+      std::istream* source = OpenInput(name, in, file, err, &exit);
+      if (source == nullptr) return exit;
+      const bool ok = encoder.Source(*source, name == "-" ? "<stdin>" : name);
+      clean = clean && ok;
+      if (!ok && !o.keep_going) break;
+    }
+    sink->flush();
+    return clean ? kExitOk : kExitMalformedInput;
+  }
+
+  RecordPrinter printer(o, *sink, err);
+  FrameDecoder decoder(o);
+  int status = kExitOk;
+  if (o.interface) {
+    absl::StatusOr<std::unique_ptr<capture::PcapSource>> live =
+        capture::PcapSource::OpenLive(*o.interface, {.snapshot_length = o.snapshot_length});
+    if (!live.ok()) {
+      err << "xcomdump: -i " << *o.interface << ": " << live.status().message() << "\n";
+      return OpenFailure(live.status());
+    }
+    if (!o.filter.empty()) {
+      if (absl::Status s = (*live)->SetFilter(o.filter); !s.ok()) {
+        err << "xcomdump: filter: " << s.message() << "\n(xcomdump --help for usage)\n";
         return kExitUsage;
       }
-      source = &file;
     }
-    const std::string label = name == "-" ? "<stdin>" : name;
-    const bool ok = o.encode ? encoder.Source(*source, label) : dumper.Source(*source, label);
-    clean = clean && ok;
-    if (!ok && !o.keep_going) break;
+    err << "xcomdump: capturing on " << *o.interface << " (" << (*live)->link_type_name()
+        << (o.filter.empty() ? "" : ", filter '" + o.filter + "'") << "); Ctrl-C stops\n";
+    absl::Status s = DumpCapture(**live, *o.interface, o, printer, decoder, stop);
+    if (!s.ok()) {
+      err << "xcomdump: " << s.message() << "\n";
+      status = kExitMalformedInput;
+    }
+  } else {
+    bool warned_peer = false;
+    for (const std::string& name : o.files) {
+      const int s = DumpInput(name, in, o, printer, decoder, err, stop, warned_peer);
+      if (s == kExitUsage || s == kExitNoInput || s == kExitNoPermission) {
+        sink->flush();
+        return s;
+      }
+      if (s != kExitOk) status = s;
+      if (s != kExitOk && !o.keep_going) break;
+      if (stop != nullptr && stop->signal() != 0) break;
+    }
+  }
+  if (printer.totals().errors > 0) status = kExitMalformedInput;
+  if (stop != nullptr && stop->signal() != 0) {
+    Json stopped = Json::object();
+    stopped["signal"] = cli::SignalName(stop->signal());
+    stopped["frames"] = printer.totals().frames;
+    stopped["gaps"] = printer.totals().gaps;
+    stopped["resyncs"] = printer.totals().resyncs;
+    stopped["errors"] = printer.totals().errors;
+    Json record = Json::object();
+    record["stopped"] = std::move(stopped);
+    printer.Print(record);
   }
   sink->flush();
-  return clean ? kExitOk : kExitMalformedInput;
+  return status;
 }
 
 }  // namespace uxcom::xdr::tools

@@ -1,12 +1,16 @@
-// xcomdump: XCom frames to JSON lines and back, for operators reading captured XCom traffic.
+// xcomdump: XCom traffic to JSON lines and back, for operators reading captured XCom traffic.
 //
-//   xcomdump capture.bin                 one JSON object per frame
+//   xcomdump group.pcapng                one JSON object per frame, gap, resync, error
+//   xcomdump -i any tcp port 33061       live capture (root)
+//   xcomdump frames.bin                  raw frames, as one connection carried them
 //   xcomdump --encode frames.jsonl > out.bin
 //
-// The JSON is the golden manifest's (see xdr/json.h): {"header": {...}, "pax_msg": {...}},
-// negotiation frames header only. A malformed frame or line produces a JSON error object naming
-// the offset and the reason, after every frame before it; the exit status is then 1. The whole
-// interface is documented by `xcomdump --help` and in xdr/README.md.
+// Inputs (capture_dump.h, dump_stream.h): pcap/pcapng files and live interfaces through
+// libpcap, with TCP reassembly per connection and direction (//capture); raw frame streams.
+// Every frame goes through one decode (FrameDecoder, frame_decoder.h). The JSON of a frame is
+// the golden manifest's (see xdr/json.h): {"header": {...}, "pax_msg": {...}}, negotiation
+// frames header only; captures add time, connection, endpoints and direction. `xcomdump
+// --help` documents the whole interface, its record kinds and exit statuses.
 //
 // The tool is a function over streams so that tests can run it without processes:
 //
@@ -20,18 +24,25 @@
 #include <string>
 #include <vector>
 
+#include "tools/cli/flags.h"
+#include "tools/cli/stop_signals.h"
+
 namespace uxcom::xdr::tools {
 
-// Exit statuses.
+// Exit statuses (sysexits.h values where one fits).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitMalformedInput = 1;  // a frame or JSON line could not be processed
-inline constexpr int kExitUsage = 2;           // bad flags, unreadable files
+inline constexpr int kExitMalformedInput = 1;  // a frame did not decode; a damaged capture file
+inline constexpr int kExitUsage = cli::kExitUsage;  // 64: bad flags, a bad BPF filter
+inline constexpr int kExitNoInput = 66;             // no such file or interface
+inline constexpr int kExitCannotCreate = 73;        // -o FILE cannot be written
+inline constexpr int kExitNoPermission = 77;        // capture rights, an unreadable file
 
 // Runs xcomdump with `args` (args[0] is the program name). `in` is read for "-" or when no file
 // is named; `out` receives JSON lines (dump) or frames (--encode, unless -o); `err` receives
-// human-readable diagnostics.
+// human-readable diagnostics. `stop` (may be null): reading stops once it has seen a signal,
+// and a final {"stopped": …} record is printed.
 int XcomdumpMain(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
-                 std::ostream& err);
+                 std::ostream& err, const cli::StopSignals* stop = nullptr);
 
 }  // namespace uxcom::xdr::tools
 

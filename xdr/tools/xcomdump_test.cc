@@ -159,13 +159,19 @@ TEST_CASE("a malformed frame yields an error object after the frames before it, 
   CHECK(e["source"] == "<stdin>");
   CHECK(r.err.find("count 101 > 100") != std::string::npos);
 
-  SUBCASE("--keep_going prints the frames after it too") {
+  SUBCASE("--keep_going finds the next frame after it and goes on") {
     const Run k = Xcomdump({"--keep_going"}, good + bad + good);
     CHECK(k.status == kExitMalformedInput);
     const std::vector<Json> all = Lines(k.out);
-    REQUIRE(all.size() == 3);
+    REQUIRE(all.size() == 4);
     CHECK(all[1].contains("error"));
-    CHECK(all[2].contains("pax_msg"));
+    // The search starts one byte into the bad frame and resumes where the good one starts.
+    const Json& r = all[2]["resync"];
+    CHECK(r["cause"] == "after_error");
+    CHECK(r["from"] == good.size() + 1);
+    CHECK(r["resumed_at"] == good.size() + bad.size());
+    CHECK(r["skipped"] == bad.size() - 1);
+    CHECK(all[3].contains("pax_msg"));
   }
 }
 
@@ -297,8 +303,15 @@ TEST_CASE("usage: --help, unknown options and unreadable files") {
   CHECK(help.status == kExitOk);
   CHECK(help.out.starts_with("usage: xcomdump"));
   CHECK(Xcomdump({"--frobnicate"}, "").status == kExitUsage);
-  CHECK(Xcomdump({"/no/such/file"}, "").status == kExitUsage);
-  CHECK(Xcomdump({}, "").status == kExitOk);  // an empty capture is a valid one
+  CHECK(Xcomdump({"/no/such/file"}, "").status == kExitNoInput);
+  CHECK(kExitUsage == 64);
+  const Run bad_flag = Xcomdump({"--max_body_size=lots"}, "");
+  CHECK(bad_flag.status == kExitUsage);
+  CHECK(bad_flag.err.starts_with("xcomdump: --max_body_size: 'lots' is not an integer"));
+  CHECK(Xcomdump({"--op=no_such_op"}, "").err.find("'no_such_op' is not one of client_msg") !=
+        std::string::npos);
+  CHECK(Xcomdump({"--filter=tcp"}, "").status == kExitUsage);  // raw frames: no BPF filter
+  CHECK(Xcomdump({}, "").status == kExitOk);                   // an empty capture is a valid one
 }
 
 // --- the binary itself ------------------------------------------------------------------------
