@@ -158,8 +158,9 @@ TEST_CASE("with kernel.io_uring_disabled=2 executors and xcom_probe run on epoll
   CHECK(DescribeStatus(probe_status) == "exit 0");
   std::optional<std::string> line = probe->ReadLine(Clock::now() + 5s);
   REQUIRE(line.has_value());
-  CHECK(line->rfind(address + ": ok: x_1_6 (7) agreed; the peer speaks x_1_6 or newer; round trip ",
-                    0) == 0);
+  CHECK(line->rfind(
+            address + ": ok: x_1_6 (7) agreed; the peer's highest version is x_1_6; round trip ",
+            0) == 0);
   node->Send("quit");
   std::optional<int> node_status = node->Wait(Clock::now() + 20s);
   CHECK_MESSAGE(DescribeStatus(node_status) == "exit 0", node->Transcript());

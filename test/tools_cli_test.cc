@@ -293,7 +293,7 @@ class FakeServer {
 };
 
 TEST_CASE("xcom_probe: one exit status per outcome, the worst of several targets wins") {
-  NodeProcess node = StartNode({"--stdin=false"});
+  NodeProcess node = StartNode({"--stdin=false", "--max_version=x_1_9"});
   NodeProcess old = StartNode({"--stdin=false", "--max_version=x_1_4"});
   const std::string ok = "127.0.0.1:" + std::to_string(node.port);
   const std::string older = "127.0.0.1:" + std::to_string(old.port);
@@ -308,8 +308,8 @@ TEST_CASE("xcom_probe: one exit status per outcome, the worst of several targets
   REQUIRE(r.lines.size() == 2);
   const Json a = Json::parse(r.lines[0]), b = Json::parse(r.lines[1]);
   CHECK(a["outcome"] == "ok");
-  CHECK(a["agreed"] == "x_1_6");
-  CHECK(a["peer_max"].is_null());  // x_1_6 or newer: we offered our newest
+  CHECK(a["agreed"] == "x_1_9");
+  CHECK(a["peer_max"].is_null());  // x_1_9 or newer: we offered our newest
   CHECK(b["agreed"] == "x_1_4");
   CHECK(b["peer_max"] == "x_1_4");
   CHECK(b["peer_speaks"] == "the peer's highest version is x_1_4");

@@ -8,7 +8,7 @@
 // peer speaks that version or newer. Then the round trip of the negotiation.
 //
 //   $ xcom_probe 10.0.0.5:33061 10.0.0.6:33061 10.0.0.7:33061
-//   10.0.0.5:33061: ok: x_1_6 (7) agreed; the peer speaks x_1_6 or newer; round trip 0.213 ms
+//   10.0.0.5:33061: ok: x_1_9 (10) agreed; the peer speaks x_1_9 or newer; round trip 0.213 ms
 //   10.0.0.6:33061: ok: x_1_4 (5) agreed; the peer's highest version is x_1_4; round trip …
 //   10.0.0.7:33061: unreachable: connect 10.0.0.7:33061: Connection refused
 //
