@@ -302,11 +302,24 @@ TEST_CASE("xcomdump -i lo: a live capture of a group decodes frame for frame") {
   records.pop_back();
   CHECK(stopped["stopped"]["signal"] == "SIGINT");
   CHECK(stopped["stopped"]["errors"] == 0);
-  CheckFrameForFrame(g.sent_frames, g.sent_bytes, kPerNode, records);
   const std::vector<Json> capture = Kind(records, "capture");
   REQUIRE(capture.size() == 1);
+  INFO("capture record: ", capture[0].dump());
   CHECK(capture[0]["link_type"] == "EN10MB");
-  CHECK(Kind(records, "gap").empty());
+  // A live capture on a loaded machine can lose packets in the kernel before xcomdump reads
+  // them (counted by libpcap). Then the frame-for-frame comparison cannot hold, and what must
+  // hold instead is that the loss is reported as gaps, never decoded over.
+  const uint64_t dropped = capture[0].value("kernel_dropped", uint64_t{0}) +
+                           capture[0].value("interface_dropped", uint64_t{0});
+  if (dropped > 0) {
+    MESSAGE("the kernel dropped ", dropped,
+            " packets before xcomdump read them (a loaded machine): checking that the loss is "
+            "reported as gaps instead of frame for frame");
+    CHECK_FALSE(Kind(records, "gap").empty());
+    CHECK(Kind(records, "error").empty());
+    return;
+  }
+  CheckFrameForFrame(g.sent_frames, g.sent_bytes, kPerNode, records);
 }
 
 TEST_CASE("tcpdump -i any (Linux cooked v2) of a group on IPv6 loopback") {
