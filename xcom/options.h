@@ -10,11 +10,13 @@
 //   | --------------------------- | -------- | ------------------------------------------------ |
 //   | max_frame_body              | 1 GiB    | the connection is closed before allocating       |
 //   | peer_queue_limit            | 65 536   | the message is dropped for that peer (counted)   |
+//   | peer_queue_bytes            | 64 MiB   | the same (kWait: the sender waits for room)      |
 //   | disconnected_message_ttl    | 2 s      | messages queued for an unreachable peer expire   |
 //   | negotiation_timeout         | 10 s     | the connection is closed (both directions)       |
 //   | write_stall_timeout         | 10 s     | a write making no progress closes the connection |
 //   | read_stall_timeout          | 10 s     | a frame that stops arriving closes the connection|
 //   | inbox_limit                 | 16 384   | readers pause (TCP backpressure), nothing lost   |
+//   | inbox_bytes                 | 256 MiB  | the same                                         |
 //   | server_table_capacity       | 200      | InstallSite fails with kResourceExhausted        |
 //   | max_inbound_connections     | 1 024    | the new connection is closed at once             |
 //   | max_inbound_per_address     | 64       | the new connection is closed at once             |
@@ -163,9 +165,22 @@ struct TransportOptions {
   std::optional<uint32_t> max_blob_bytes{};
   // New: messages queued per peer (8.0.18: unbounded).
   size_t peer_queue_limit = 65536;
+  // New: bytes queued per peer: each message counts what it holds (its copy and the frames
+  // encoded so far, about 1 KB for a 100 B payload; PeerInfo::queued_bytes). A message that
+  // does not fit is treated as one over peer_queue_limit (overflow_policy); an empty queue
+  // takes one message of any size. Group Replication sends at most 10 MiB per message
+  // (group_replication_communication_max_message_size), so the default holds several of its
+  // largest ones and never trips while the peer keeps up.
+  size_t peer_queue_bytes = size_t{64} << 20;
   QueueOverflowPolicy overflow_policy = QueueOverflowPolicy::kDropNewest;
   // New: decoded messages waiting for Receive(); when full, readers stop reading.
   size_t inbox_limit = 16384;
+  // New: bytes held by delivered messages, from delivery until the application releases its
+  // IncomingMessage (each counts its decoded copy; a message to self, the sender's copy).
+  // When reached, readers stop reading (TCP backpressure), nothing lost; one message of any
+  // size is taken when nothing is held. An application that keeps more than this many bytes of
+  // received messages stops its own deliveries: copy what you keep.
+  size_t inbox_bytes = size_t{256} << 20;
   // Server objects (SERVER_MAX = 2 × NSERVERS in 8.0.18, where exceeding it is an assert).
   size_t server_table_capacity = 200;
   // Fairness: a reader hands back to the executor after this many messages in a row.

@@ -134,6 +134,9 @@ std::string PrometheusText(const TransportStatistics::Snapshot& s,
     e.Sample(Label("peer", p.address), uint64_t{xdr::ToWire(p.version)});
   e.Family("peer_queued_messages", "gauge", "Messages queued for the peer.");
   for (const PeerInfo& p : peers) e.Sample(Label("peer", p.address), uint64_t{p.queued});
+  e.Family("peer_queued_bytes", "gauge",
+           "Bytes held by the messages queued for the peer (bounded by peer_queue_bytes).");
+  for (const PeerInfo& p : peers) e.Sample(Label("peer", p.address), uint64_t{p.queued_bytes});
   const std::pair<const char*, uint64_t PeerInfo::*> counters[] = {
       {"messages_sent", &PeerInfo::messages_sent},       {"sent_bytes", &PeerInfo::bytes_sent},
       {"messages_dropped", &PeerInfo::messages_dropped}, {"connects", &PeerInfo::connects},

@@ -80,8 +80,12 @@ absl::Status Validate(TransportOptions& o) {
   if (o.max_frame_body == 0 || o.max_frame_body > xdr::kMaxBodySize) {
     return bad("max_frame_body must be in [1, ", xdr::kMaxBodySize, "]");
   }
-  if (o.peer_queue_limit == 0) return bad("peer_queue_limit must be positive");
-  if (o.inbox_limit == 0) return bad("inbox_limit must be positive");
+  if (o.peer_queue_limit == 0 || o.peer_queue_bytes == 0) {
+    return bad("peer_queue_limit and peer_queue_bytes must be positive");
+  }
+  if (o.inbox_limit == 0 || o.inbox_bytes == 0) {
+    return bad("inbox_limit and inbox_bytes must be positive");
+  }
   if (o.server_table_capacity == 0) return bad("server_table_capacity must be positive");
   if (o.max_messages_per_turn <= 0) return bad("max_messages_per_turn must be positive");
   if (o.max_inbound_connections == 0 || o.max_inbound_per_address == 0) {
@@ -259,7 +263,7 @@ std::shared_ptr<Server> Localize(TransportState& st, std::shared_ptr<Server> old
   for (InstalledSite& s : st.sites) std::replace(s.servers.begin(), s.servers.end(), old, local);
   std::replace(installing.servers.begin(), installing.servers.end(), old, local);
   for (QueuedMessage& m : old->peer.queue().Drain()) {
-    if (local->peer.queue().TryPush(std::move(m)).ok()) {
+    if (local->peer.TryPush(m).ok()) {
       local->drained.Reset();
     } else {
       st.CountDrop(local.get(), DropReason::kQueueFull, nullptr, absl::OkStatus());
@@ -433,7 +437,7 @@ net::Task<SendReport> WaitForRoom(std::shared_ptr<TransportState> state, SendRep
                                   PendingEntries pending) {
   while (std::pair<std::shared_ptr<Server>, QueuedMessage>* entry = pending.Take()) {
     Server& server = *entry->first;
-    absl::Status s = co_await server.peer.queue().Push(std::move(entry->second));
+    absl::Status s = co_await server.peer.Push(std::move(entry->second));
     if (s.ok()) {
       server.drained.Reset();
       ++report.queued;
@@ -479,6 +483,9 @@ SendAwaiter Fanout(const std::shared_ptr<TransportState>& state, SiteId id, cons
     return SendAwaiter(std::move(report));
   }
   OutgoingRef message = st.NewMessage(*site, msg);
+  // Queued for another node: keep only its frame at the members' common version (a message
+  // only to self is never encoded).
+  if (targets != Targets::kOne || one != self) message->Compact(site->common_version, st.stats);
   Waiting waiting;
   Waiting* wait = st.options.overflow_policy == QueueOverflowPolicy::kWait ? &waiting : nullptr;
   for (NodeNo i = 0; i < n; ++i) {
@@ -574,7 +581,7 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
     }
     absl::StatusOr<std::span<const std::byte>> frame = m->Frame(conn->version(), st.stats);
     if (!frame.ok()) co_return frame.status();
-    st.stats.CountSent(m->msg().op, frame->size());
+    st.stats.CountSent(m->op(), frame->size());
     std::span<const std::byte> buffers[] = {*frame};
     absl::Status w = co_await conn->Write(buffers);  // a failure closes the connection
     co_return w;
@@ -582,7 +589,9 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
   // Through our own connection to the sender (its server's queue), or to ourselves locally.
   SendReport report;
   if (f->server == nullptr) co_return absl::FailedPreconditionError("the sender has no server");
-  st.Enqueue(f->server, m, m->msg().to, report, nullptr);
+  const NodeNo to = m->msg().to;
+  if (!f->server->local) m->Compact(f->server->peer.version(), st.stats);
+  st.Enqueue(f->server, m, to, report, nullptr);
   co_return report.status;
 }
 
@@ -629,6 +638,7 @@ PeerInfo InfoOf(const std::shared_ptr<Server>& s) {
   p.last_tag = s->peer.last_tag();
   p.liveness = {s->active, s->detected};
   p.queued = s->peer.waiting();
+  p.queued_bytes = s->peer.waiting_bytes();
   p.messages_sent = s->peer.messages_sent();
   p.bytes_sent = s->peer.bytes_sent();
   p.messages_dropped = s->messages_dropped;

@@ -95,6 +95,7 @@ struct PeerInfo {
   uint16_t last_tag = 0;  // tag of the latest x_version_req (0: none sent yet)
   Liveness liveness;
   size_t queued = 0;
+  size_t queued_bytes = 0;  // what they hold, counted against peer_queue_bytes
   uint64_t messages_sent = 0;
   uint64_t bytes_sent = 0;
   uint64_t messages_dropped = 0;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "xcom/incoming_message.h"
+#include "xcom/internal/byte_budget.h"
 #include "xcom/internal/connection.h"
 #include "xcom/internal/object_pool.h"
 #include "xcom/internal/outgoing_message.h"
@@ -22,9 +23,13 @@ namespace uxcom::xcom::internal {
 class Server;
 
 struct InboundFrame : Pooled<InboundFrame> {
-  static constexpr size_t kMaxRetainedBytes = 1 << 20;
+  // Recycled frames give back arenas above this size (the pool never pins large buffers).
+  static constexpr size_t kMaxRetainedBytes = 64 << 10;
 
-  std::unique_ptr<xdr::Arena> arena = std::make_unique<xdr::Arena>();
+  // A small first block: a delivered message waiting in the inbox holds this arena, and most
+  // messages decode into less (a 100 B payload into about 900 B); larger ones grow it.
+  static constexpr size_t kFirstBlockBytes = 1024;
+  std::unique_ptr<xdr::Arena> arena = std::make_unique<xdr::Arena>(kFirstBlockBytes);
   const xdr::PaxMsg* msg = nullptr;
   MessageOrigin origin = MessageOrigin::kSelf;
   xdr::ProtocolVersion version = xdr::ProtocolVersion::kUnknown;
@@ -34,16 +39,19 @@ struct InboundFrame : Pooled<InboundFrame> {
   std::shared_ptr<Connection> inbound;  // kInbound: where Reply() writes
   std::shared_ptr<Server> server;       // kOutbound, kSelf: the peer's server
   std::string_view peer;                // points into the connection or server, kept alive above
+  // Its bytes in inbox_bytes, given back when the application releases the message.
+  ByteBudget::Charge inbox_charge;
 
   void Recycle() {
     msg = nullptr;
+    inbox_charge.Release();
     self.Release();
     inbound.reset();
     server.reset();
     peer = {};
     wire_size = trailing_bytes = 0;
     if (arena->capacity() > kMaxRetainedBytes) {
-      arena = std::make_unique<xdr::Arena>();
+      arena = std::make_unique<xdr::Arena>(kFirstBlockBytes);
     } else {
       arena->Reset();
     }

@@ -1,7 +1,8 @@
 // LocalSender: XCom's local_sender_task. Delivers this node's messages to itself without a
 // socket, asynchronously (on a later turn, never inside the send call) and in FIFO order with
-// its other self-messages. The message is not encoded: the receiver gets the sender's copy,
-// with `to` set to this node.
+// its other self-messages. The receiver gets the sender's copy, with `to` set to this node, or,
+// when the message was compacted to its frame for its other destinations, that frame decoded
+// (which is exactly the copy: OutgoingMessage::Compact).
 #include "xcom/internal/transport_state.h"
 
 namespace uxcom::xcom::internal {
@@ -13,10 +14,16 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
     server->NoteIfDrained();
     absl::StatusOr<QueuedMessage> m = co_await server->peer.queue().Pop();
     if (!m.ok()) co_return;  // cancelled, or the queue closed
-    xdr::PaxMsg& msg = m->message->msg();
-    msg.to = m->to;
     PoolRef<InboundFrame> f = st.self_frames.Acquire();
-    f->msg = &msg;
+    // The sender's copy, or (compacted) its frame decoded into this frame's arena.
+    absl::StatusOr<xdr::PaxMsg*> msg = m->message->Expand(*f->arena);
+    if (!msg.ok()) {  // cannot happen: a frame is kept only if it decoded to the copy
+      st.CountDrop(server.get(), DropReason::kEncodeRefused, nullptr, absl::OkStatus());
+      st.Log(LogLevel::kError, "Not delivering to self: ", msg.status().message());
+      continue;
+    }
+    (*msg)->to = m->to;
+    f->msg = *msg;
     f->origin = MessageOrigin::kSelf;
     f->self = std::move(m->message);
     f->server = server;
@@ -25,7 +32,13 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
     server->detected = now;  // dispatch_op notes every message, its own included
     server->peer.OnDeliveredLocally();
     st.stats.self_deliveries.Add();
-    absl::Status pushed = co_await st.Deliver(std::move(f));
+    const size_t cost = TransportState::InboxCost(*f);
+    while (!st.inbox_bytes->HasRoom(cost)) {
+      st.inbox_bytes->room().Reset();
+      absl::Status room = co_await st.inbox_bytes->room().Wait();
+      if (!room.ok()) co_return;
+    }
+    absl::Status pushed = co_await st.Deliver(std::move(f), cost);
     if (!pushed.ok()) co_return;
   }
 }

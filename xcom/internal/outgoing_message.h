@@ -6,13 +6,23 @@
 // with its own negotiated version when the sender takes the message), but happens at most once
 // per version: the frame is cached, and each sender stamps its destination's `to` into its own
 // copy of the bytes (xdr::SetFrameTo). An encoding error is cached too.
+//
+// Memory: a message is copied into an arena sized to fit it. Compact(v), called once the
+// message is stamped, encodes it at v (the version its site's members have in common) and,
+// when decoding that frame gives back exactly the copy, keeps only the frame: a queued 100 B
+// message then costs about its encoded size (~200 B) plus this object, instead of the copy's
+// ~1 KB of structs. Any other version, and delivery to self, decode that frame again (a
+// decode equal to the copy, checked, so every encoding is what the copy would give). Large
+// messages, whose copy is mostly their payload, keep the copy (no decode per version).
+// footprint() says what the message holds. A recycled object keeps its memory only while it
+// is small, so the pool never pins large buffers.
 #ifndef UXCOM_XCOM_INTERNAL_OUTGOING_MESSAGE_H_
 #define UXCOM_XCOM_INTERNAL_OUTGOING_MESSAGE_H_
 
-#include <array>
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,32 +44,50 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
   // built without them still encodes at every version.
   void Assign(const xdr::PaxMsg& msg, xdr::Profile profile);
 
+  // The copy, to stamp it: only before Compact().
   xdr::PaxMsg& msg() { return *msg_; }
-  const xdr::PaxMsg& msg() const { return *msg_; }
+  xdr::PaxOp op() const { return op_; }
+
+  // Keeps only the frame at `v` when it decodes to exactly the copy (see above).
+  void Compact(xdr::ProtocolVersion v, TransportStatistics& stats);
+  bool compact() const { return msg_ == nullptr; }
+  // The message: the copy, or (compacted) decoded into `arena`.
+  absl::StatusOr<xdr::PaxMsg*> Expand(xdr::Arena& arena) const;
 
   // The whole frame (header + body) at `v`, encoded on first use. `to` in the returned bytes
   // is whatever msg().to was then: stamp it with xdr::SetFrameTo on your copy.
   absl::StatusOr<std::span<const std::byte>> Frame(xdr::ProtocolVersion v,
                                                    TransportStatistics& stats);
 
+  // Bytes this message holds on the heap: the object, its copy's arena and its frames.
+  size_t footprint() const;
+
   // Pool hook: forget the message and the encodings, keep the memory (large buffers freed).
   void Recycle();
 
+  // Recycled objects give back buffers above this size, so a burst of large messages does not
+  // pin their memory in the pool (the pool keeps at most this much per idle object).
+  static constexpr size_t kMaxRetainedBytes = 16 << 10;
+
  private:
   struct Encoding {
-    bool done = false;
+    xdr::ProtocolVersion version = xdr::ProtocolVersion::kUnknown;  // kUnknown: unused
     absl::Status status;
     xdr::Buffer frame;
   };
-  // Recycled objects give back buffers above this size, so a burst of large messages does not
-  // pin their memory in the pool.
-  static constexpr size_t kMaxRetainedBytes = 1 << 20;
+  Encoding& EncodingFor(xdr::ProtocolVersion v);
+  const Encoding* Compacted() const;
+  // Compact only what copies to at most this many bytes: beyond it the payload dominates.
+  static constexpr size_t kMaxCompactedCopy = 64 << 10;
 
-  std::unique_ptr<xdr::Arena> arena_ = std::make_unique<xdr::Arena>();
+  std::unique_ptr<xdr::Arena> arena_;
   xdr::PaxMsg* msg_ = nullptr;
   xdr::Profile profile_ = xdr::kDefaultProfile;
-  // Indexed by protocol version 1 … 10.
-  std::array<Encoding, xdr::ToWire(xdr::kNewestProtocolVersion) + 1> encodings_;
+  xdr::PaxOp op_ = xdr::PaxOp::kClientMsg;
+  xdr::ProtocolVersion compacted_ = xdr::ProtocolVersion::kUnknown;  // the frame kept
+  // One per version encoded, in the order they were needed; a group whose members speak one
+  // version needs one. Kept (unused) across recycling with their buffers.
+  std::vector<Encoding> encodings_;
 };
 
 using OutgoingRef = PoolRef<OutgoingMessage>;

@@ -13,7 +13,8 @@
 //               OnConnected(now)             -> the tag to send in x_version_req
 //               OnNegotiated(version)
 //               OnConnectionEnded(now, why)  -> next_dial(now): kNow, kAt or kWhenQueued
-//   queue       queue() (the transport pushes, the sender pops), TakeNext(), Hold(m),
+//   queue       TryPush(m) / Push(m) (the transport; bounded in messages and in bytes),
+//               queue() (the sender pops), TakeNext(), Hold(m),
 //               Expire(now) -> dropped, NextExpiry(), DropAll() -> dropped
 //   writing     PlanFrame(gathered, frame, capacity) -> gather, flush first, write alone
 //               OnGathered(bytes), OnWritten(), OnWriteFailed() -> lost
@@ -29,10 +30,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "net/channel.h"
 #include "net/executor.h"
+#include "net/task.h"
+#include "xcom/internal/byte_budget.h"
 #include "xcom/internal/outgoing_message.h"
 #include "xcom/options.h"
 #include "xcom/site.h"
@@ -46,6 +50,9 @@ struct QueuedMessage {
   OutgoingRef message;
   NodeNo to = 0;
   net::TimePoint enqueued_at{};
+  // Its bytes in the peer's peer_queue_bytes, given back when the entry is gone (written,
+  // expired, dropped).
+  ByteBudget::Charge charge{};
 };
 
 // XCom's connection states: CON_NULL, CON_FD, CON_PROTO.
@@ -57,6 +64,7 @@ class PeerLogic {
     Backoff backoff{};
     Duration message_ttl = std::chrono::seconds(2);  // disconnected_message_ttl
     size_t queue_limit = 65536;                      // peer_queue_limit
+    size_t queue_bytes = size_t{64} << 20;           // peer_queue_bytes
   };
   static Config ConfigFrom(const TransportOptions& options);
 
@@ -69,6 +77,17 @@ class PeerLogic {
   net::Channel<QueuedMessage>& queue() { return queue_; }
   // Messages not yet taken by a write: queued, plus the one held back.
   size_t waiting() const { return queue_.size() + (held_ ? 1 : 0); }
+  // Their bytes (each message's footprint when it was queued), against peer_queue_bytes.
+  size_t waiting_bytes() const { return bytes_->used(); }
+  // What a message costs this queue: its footprint and its slot.
+  static size_t CostOf(const OutgoingMessage& m) { return m.footprint() + sizeof(QueuedMessage); }
+  // Room for `bytes` more under peer_queue_bytes (an empty queue admits any one message).
+  bool HasRoomFor(size_t bytes) const { return bytes_->HasRoom(bytes); }
+  // Queues `m` without waiting, charging its bytes: kResourceExhausted when either bound is
+  // reached (then `m` is left with the caller, uncharged), kFailedPrecondition once closed.
+  absl::Status TryPush(QueuedMessage& m);
+  // Queues `m`, waiting for room in count and in bytes; the channel's codes (net/channel.h).
+  net::Task<absl::Status> Push(QueuedMessage m);
   // The next message to write without waiting: the held one first, then the oldest queued.
   std::optional<QueuedMessage> TakeNext();
   // Gives back a message taken for writing that no write included: it is the first message
@@ -137,6 +156,8 @@ class PeerLogic {
   void ScheduleRedial(net::TimePoint now);
 
   const Config config_;
+  // Declared before the queue: the entries' charges give their bytes back to it.
+  std::shared_ptr<ByteBudget> bytes_;
   net::Channel<QueuedMessage> queue_;
   std::optional<QueuedMessage> held_;
 

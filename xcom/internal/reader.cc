@@ -35,7 +35,13 @@ net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr
           co_return;
         }
         if (!st.Attribute(*conn, *d.frame)) break;
-        absl::Status delivered = co_await st.Deliver(std::move(d.frame));
+        const size_t cost = TransportState::InboxCost(*d.frame);
+        while (!st.inbox_bytes->HasRoom(cost)) {  // inbox_bytes: the embedder's pace too
+          st.inbox_bytes->room().Reset();
+          absl::Status room = co_await st.inbox_bytes->room().Wait();
+          if (!room.ok()) co_return;
+        }
+        absl::Status delivered = co_await st.Deliver(std::move(d.frame), cost);
         if (!delivered.ok()) co_return;  // the transport is stopping
         break;
       }

@@ -10,8 +10,9 @@
 namespace uxcom::xcom::internal {
 
 namespace {
-// Recycled objects kept per pool: enough for a burst of fan-outs without pinning much memory.
-constexpr size_t kMaxIdlePooled = 4096;
+// Recycled objects kept per pool: enough for a burst of fan-outs without pinning much memory
+// (each keeps at most its kMaxRetainedBytes: see the memory bound in xcom/README.md).
+constexpr size_t kMaxIdlePooled = 1024;
 }  // namespace
 
 TransportState::TransportState(net::Executor& ex, TransportOptions opts)
@@ -22,7 +23,8 @@ TransportState::TransportState(net::Executor& ex, TransportOptions opts)
       messages(kMaxIdlePooled),
       frames(kMaxIdlePooled),
       self_frames(kMaxIdlePooled),
-      inbox(options.inbox_limit) {}
+      inbox(options.inbox_limit),
+      inbox_bytes(std::make_shared<ByteBudget>(options.inbox_bytes)) {}
 
 TransportState::~TransportState() = default;
 
@@ -127,7 +129,7 @@ void TransportState::Enqueue(
   net::TimePoint now = executor.Now();
   server.active = now;  // alive(): enqueueing counts as outbound activity, as in XCom
   QueuedMessage entry{message, to, now};
-  absl::Status s = server.peer.queue().TryPush(std::move(entry));
+  absl::Status s = server.peer.TryPush(entry);
   if (s.ok()) {
     server.drained.Reset();
     ++report.queued;
@@ -139,9 +141,11 @@ void TransportState::Enqueue(
       return;
     }
     CountDrop(&server, DropReason::kQueueFull, &report,
-              absl::ResourceExhaustedError(absl::StrCat("queue for node ", to, " (", server.address,
-                                                        ") is full: ", server.peer.queue().size(),
-                                                        " messages")));
+              absl::ResourceExhaustedError(absl::StrCat(
+                  "queue for node ", to, " (", server.address, ") is full: ",
+                  server.peer.queue().size(), " messages, ", server.peer.waiting_bytes(),
+                  " bytes (peer_queue_limit ", options.peer_queue_limit, ", peer_queue_bytes ",
+                  options.peer_queue_bytes, ")")));
     return;
   }
   CountDrop(&server, DropReason::kServerCollected, &report,
@@ -282,7 +286,15 @@ void TransportState::ForgetHeld(Connection& conn) {
   std::erase(holding, &conn);
 }
 
-net::Channel<IncomingMessage>::PushAwaiter TransportState::Deliver(PoolRef<InboundFrame> frame) {
+size_t TransportState::InboxCost(const InboundFrame& frame) {
+  size_t bytes = sizeof(InboundFrame) + frame.arena->capacity();
+  if (frame.self) bytes += frame.self->footprint();
+  return bytes;
+}
+
+net::Channel<IncomingMessage>::PushAwaiter TransportState::Deliver(PoolRef<InboundFrame> frame,
+                                                                   size_t cost) {
+  frame->inbox_charge = ByteBudget::Take(inbox_bytes, cost);
   return inbox.Push(IncomingMessage(std::move(frame)));
 }
 

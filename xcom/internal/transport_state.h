@@ -21,6 +21,7 @@
 #include "net/scope.h"
 #include "net/task.h"
 #include "xcom/incoming_message.h"
+#include "xcom/internal/byte_budget.h"
 #include "xcom/internal/connection.h"
 #include "xcom/internal/frame_buffer.h"
 #include "xcom/internal/frame_reader.h"
@@ -55,11 +56,13 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
 
   ObjectPool<OutgoingMessage> messages;
   // Decoded frames (their arenas stay grown to the messages decoded into them) and self
-  // deliveries (which never use their arena) are pooled apart, so that a frame recycled from a
-  // self delivery never has to grow an arena for a decode.
+  // deliveries (whose arena holds a compacted message decoded, or nothing) are pooled apart,
+  // so that a frame recycled from a self delivery seldom has to grow an arena for a decode.
   ObjectPool<InboundFrame> frames;
   ObjectPool<InboundFrame> self_frames;
   net::Channel<IncomingMessage> inbox;
+  // inbox_bytes: what delivered messages hold until the application releases them.
+  std::shared_ptr<ByteBudget> inbox_bytes;
 
   std::optional<net::Listener> listener;
   net::SocketAddress bound_address;
@@ -128,8 +131,13 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   // Says who sent a decoded frame (the server, and for Reply() the inbound connection); false
   // when it must not be delivered (read on our connection to an invalidated server).
   bool Attribute(Connection& conn, InboundFrame& frame);
-  // The one way into the inbox: waits for room (the embedder's pace, not a stalled peer).
-  net::Channel<IncomingMessage>::PushAwaiter Deliver(PoolRef<InboundFrame> frame);
+  // What a delivered frame holds, counted against inbox_bytes until the application releases
+  // it: the frame and its decoded copy (or, delivered to self, the shared message).
+  static size_t InboxCost(const InboundFrame& frame);
+  // The one way into the inbox: waits for room in count (the embedder's pace, not a stalled
+  // peer). The caller has waited for room in bytes first:
+  //   while (!st.inbox_bytes->HasRoom(cost)) { Reset room(), co_await room().Wait() }
+  net::Channel<IncomingMessage>::PushAwaiter Deliver(PoolRef<InboundFrame> frame, size_t cost);
   // Accounts for `conn`'s receive buffer after it grew or shrank; past max_partial_frame_bytes
   // closes the connections holding the most (kPartialFramesOverBudget) until the total fits.
   void NoteHeld(Connection& conn);

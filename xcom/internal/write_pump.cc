@@ -97,7 +97,7 @@ net::Task<void> RunWritePump(std::shared_ptr<TransportState> state, std::shared_
     absl::StatusOr<std::span<const std::byte>> frame = m->message->Frame(conn->version(), st.stats);
     if (!frame.ok()) {
       st.CountDrop(&s, DropReason::kEncodeRefused, nullptr, absl::OkStatus());
-      st.Log(LogLevel::kWarning, "Not sending ", xdr::EnumName(m->message->msg().op).value_or("op"),
+      st.Log(LogLevel::kWarning, "Not sending ", xdr::EnumName(m->message->op()).value_or("op"),
              " to ", s.address, ": ", frame.status().message());
       continue;
     }
@@ -111,7 +111,7 @@ net::Task<void> RunWritePump(std::shared_ptr<TransportState> state, std::shared_
       }
     }
     s.peer.OnGathered(frame->size());
-    st.stats.CountSent(m->message->msg().op, frame->size());
+    st.stats.CountSent(m->message->op(), frame->size());
     s.active = st.executor.Now();
     if (plan == Plan::kGather || plan == Plan::kFlushThenGather) {
       batch.Append(*frame, m->to);
