@@ -6,16 +6,17 @@
 // application), and whoever waits for room is woken then. An item larger than the whole limit
 // is admitted when nothing else is held, so that it can make progress alone.
 //
-//   auto budget = std::make_shared<ByteBudget>(/*limit=*/64 << 20);
-//   if (!budget->HasRoom(n)) { ...drop, or co_await budget->room().Wait() and look again... }
-//   item.charge = ByteBudget::Take(budget, n);   // given back when item.charge goes
+//   ByteBudget budget(/*limit=*/64 << 20);
+//   if (!budget.HasRoom(n)) { ...drop, or co_await budget.room().Wait() and look again... }
+//   item.charge = budget.Take(n);   // given back when item.charge goes
 //
-// Executor thread only.
+// A charge points at its budget (one pointer and a size: queues hold many), so the budget must
+// outlive every charge: its owner declares it before what holds charges, or keeps it alive
+// with a shared_ptr next to the charge. Executor thread only.
 #ifndef UXCOM_XCOM_INTERNAL_BYTE_BUDGET_H_
 #define UXCOM_XCOM_INTERNAL_BYTE_BUDGET_H_
 
 #include <cstddef>
-#include <memory>
 #include <utility>
 
 #include "net/event.h"
@@ -40,11 +41,11 @@ class ByteBudget {
    public:
     Charge() = default;
     Charge(Charge&& other) noexcept
-        : budget_(std::move(other.budget_)), bytes_(std::exchange(other.bytes_, 0)) {}
+        : budget_(std::exchange(other.budget_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
     Charge& operator=(Charge&& other) noexcept {
       if (this != &other) {
         Release();
-        budget_ = std::move(other.budget_);
+        budget_ = std::exchange(other.budget_, nullptr);
         bytes_ = std::exchange(other.bytes_, 0);
       }
       return *this;
@@ -55,22 +56,21 @@ class ByteBudget {
       if (budget_ == nullptr) return;
       budget_->used_ -= bytes_;
       budget_->room_.Set();
-      budget_.reset();
+      budget_ = nullptr;
       bytes_ = 0;
     }
 
    private:
     friend class ByteBudget;
-    Charge(std::shared_ptr<ByteBudget> budget, size_t bytes)
-        : budget_(std::move(budget)), bytes_(bytes) {}
-    std::shared_ptr<ByteBudget> budget_;
+    Charge(ByteBudget* budget, size_t bytes) : budget_(budget), bytes_(bytes) {}
+    ByteBudget* budget_ = nullptr;
     size_t bytes_ = 0;
   };
 
   // Takes `bytes` (whether or not there is room: check HasRoom first).
-  static Charge Take(const std::shared_ptr<ByteBudget>& budget, size_t bytes) {
-    budget->used_ += bytes;
-    return Charge(budget, bytes);
+  Charge Take(size_t bytes) {
+    used_ += bytes;
+    return Charge(this, bytes);
   }
 
  private:

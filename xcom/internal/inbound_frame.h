@@ -24,7 +24,7 @@ class Server;
 
 struct InboundFrame : Pooled<InboundFrame> {
   // Recycled frames give back arenas above this size (the pool never pins large buffers).
-  static constexpr size_t kMaxRetainedBytes = 64 << 10;
+  static constexpr size_t kMaxRetainedBytes = 16 << 10;
 
   // A small first block: a delivered message waiting in the inbox holds this arena, and most
   // messages decode into less (a 100 B payload into about 900 B); larger ones grow it.
@@ -39,12 +39,30 @@ struct InboundFrame : Pooled<InboundFrame> {
   std::shared_ptr<Connection> inbound;  // kInbound: where Reply() writes
   std::shared_ptr<Server> server;       // kOutbound, kSelf: the peer's server
   std::string_view peer;                // points into the connection or server, kept alive above
-  // Its bytes in inbox_bytes, given back when the application releases the message.
+  // Its bytes in inbox_bytes, given back when the application releases the message (which may
+  // be after the transport is gone: the frame keeps the budget alive, declared first).
+  std::shared_ptr<ByteBudget> inbox_budget;
   ByteBudget::Charge inbox_charge;
+
+  // Before decoding (or expanding) about `bytes` into the arena: a fresh or much larger arena
+  // is replaced by one whose first block fits, so a small message waiting in the inbox holds
+  // a small block.
+  // What decoding a body of `body_bytes` usually takes: the message, one app_data and the
+  // bytes (a longer chain grows the arena).
+  static size_t DecodedSizeHint(size_t body_bytes) {
+    return sizeof(xdr::PaxMsg) + sizeof(xdr::AppData) + body_bytes + 256;
+  }
+  void FitArena(size_t bytes) {
+    const size_t capacity = arena->capacity();
+    if (capacity < bytes || capacity > 2 * bytes + kFirstBlockBytes) {
+      arena = std::make_unique<xdr::Arena>(bytes);
+    }
+  }
 
   void Recycle() {
     msg = nullptr;
     inbox_charge.Release();
+    inbox_budget.reset();
     self.Release();
     inbound.reset();
     server.reset();

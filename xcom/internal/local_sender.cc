@@ -14,7 +14,17 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
     server->NoteIfDrained();
     absl::StatusOr<QueuedMessage> m = co_await server->peer.queue().Pop();
     if (!m.ok()) co_return;  // cancelled, or the queue closed
+    // Room in inbox_bytes first, for what the delivery will hold (the frame, the message).
+    const size_t estimate = sizeof(InboundFrame) + m->message->footprint();
+    while (!st.inbox_bytes->HasRoom(estimate)) {
+      st.inbox_bytes->room().Reset();
+      absl::Status room = co_await st.inbox_bytes->room().Wait();
+      if (!room.ok()) co_return;
+    }
     PoolRef<InboundFrame> f = st.self_frames.Acquire();
+    if (m->message->compact()) {
+      f->FitArena(InboundFrame::DecodedSizeHint(m->message->compact_frame_bytes()));
+    }
     // The sender's copy, or (compacted) its frame decoded into this frame's arena.
     absl::StatusOr<xdr::PaxMsg*> msg = m->message->Expand(*f->arena);
     if (!msg.ok()) {  // cannot happen: a frame is kept only if it decoded to the copy
@@ -33,11 +43,6 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
     server->peer.OnDeliveredLocally();
     st.stats.self_deliveries.Add();
     const size_t cost = TransportState::InboxCost(*f);
-    while (!st.inbox_bytes->HasRoom(cost)) {
-      st.inbox_bytes->room().Reset();
-      absl::Status room = co_await st.inbox_bytes->room().Wait();
-      if (!room.ok()) co_return;
-    }
     absl::Status pushed = co_await st.Deliver(std::move(f), cost);
     if (!pushed.ok()) co_return;
   }

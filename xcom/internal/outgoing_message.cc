@@ -86,6 +86,11 @@ const OutgoingMessage::Encoding* OutgoingMessage::Compacted() const {
   return nullptr;
 }
 
+size_t OutgoingMessage::compact_frame_bytes() const {
+  const Encoding* e = Compacted();
+  return e == nullptr ? 0 : e->frame.size();
+}
+
 absl::StatusOr<xdr::PaxMsg*> OutgoingMessage::Expand(xdr::Arena& arena) const {
   if (msg_ != nullptr) return msg_;
   const Encoding* e = Compacted();
@@ -119,8 +124,9 @@ absl::StatusOr<std::span<const std::byte>> OutgoingMessage::Frame(xdr::ProtocolV
     absl::StatusOr<size_t> n = xdr::AppendFrame(v, *msg, e.frame, {.profile = profile_});
     e.status = n.status();
     stats.encodes.Add();
-    // A recycled buffer much larger than this frame is not kept with it.
-    if (n.ok() && e.frame.capacity() > 2 * e.frame.size() + 256) {
+    // Kept while queued: a buffer larger than the frame (grown while encoding, or recycled)
+    // is replaced by an exact one.
+    if (n.ok() && e.frame.capacity() > e.frame.size() + e.frame.size() / 8 + 32) {
       xdr::Buffer fitted(e.frame.size());
       fitted.Append(e.frame.span());
       e.frame = std::move(fitted);
@@ -147,6 +153,9 @@ void OutgoingMessage::Recycle() {
       arena_->Reset();
     }
   }
+  // One encoding is kept for the next message (most need one), so an idle object holds at
+  // most two buffers of kMaxRetainedBytes.
+  if (encodings_.size() > 1) encodings_.resize(1);
   for (Encoding& e : encodings_) {
     e.version = xdr::ProtocolVersion::kUnknown;
     e.status = absl::OkStatus();

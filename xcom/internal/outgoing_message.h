@@ -51,6 +51,8 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
   // Keeps only the frame at `v` when it decodes to exactly the copy (see above).
   void Compact(xdr::ProtocolVersion v, TransportStatistics& stats);
   bool compact() const { return msg_ == nullptr; }
+  // The size of the frame a compacted message keeps (0 if not compacted).
+  size_t compact_frame_bytes() const;
   // The message: the copy, or (compacted) decoded into `arena`.
   absl::StatusOr<xdr::PaxMsg*> Expand(xdr::Arena& arena) const;
 

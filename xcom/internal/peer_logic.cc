@@ -15,7 +15,7 @@ PeerLogic::Config PeerLogic::ConfigFrom(const TransportOptions& options) {
 
 PeerLogic::PeerLogic(const Config& config)
     : config_(config),
-      bytes_(std::make_shared<ByteBudget>(config.queue_bytes)),
+      bytes_(config.queue_bytes),
       queue_(config.queue_limit),
       wait_(config.backoff.initial),
       next_tag_(xdr::kFirstNegotiationTag) {}
@@ -25,10 +25,10 @@ PeerLogic::PeerLogic(const Config& config)
 absl::Status PeerLogic::TryPush(QueuedMessage& m) {
   const size_t cost = CostOf(*m.message);
   if (queue_.closed()) return absl::FailedPreconditionError("channel closed");
-  if (!bytes_->HasRoom(cost)) {
+  if (!bytes_.HasRoom(cost)) {
     return absl::ResourceExhaustedError("peer_queue_bytes reached");
   }
-  m.charge = ByteBudget::Take(bytes_, cost);
+  m.charge = bytes_.Take(cost);
   absl::Status s = queue_.TryPush(std::move(m));
   if (!s.ok()) m.charge.Release();  // not moved from: left with the caller, uncharged
   return s;
@@ -38,12 +38,12 @@ net::Task<absl::Status> PeerLogic::Push(QueuedMessage m) {
   const size_t cost = CostOf(*m.message);
   // Room in bytes first (each release of bytes wakes every waiter to look again), then in
   // count (the channel's own wait).
-  while (!bytes_->HasRoom(cost) && !queue_.closed()) {
-    bytes_->room().Reset();
-    absl::Status woken = co_await bytes_->room().Wait();
+  while (!bytes_.HasRoom(cost) && !queue_.closed()) {
+    bytes_.room().Reset();
+    absl::Status woken = co_await bytes_.room().Wait();
     if (!woken.ok()) co_return woken;
   }
-  m.charge = ByteBudget::Take(bytes_, cost);
+  m.charge = bytes_.Take(cost);
   absl::Status pushed = co_await queue_.Push(std::move(m));
   co_return pushed;
 }

@@ -30,7 +30,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 
 #include "net/channel.h"
@@ -78,11 +77,11 @@ class PeerLogic {
   // Messages not yet taken by a write: queued, plus the one held back.
   size_t waiting() const { return queue_.size() + (held_ ? 1 : 0); }
   // Their bytes (each message's footprint when it was queued), against peer_queue_bytes.
-  size_t waiting_bytes() const { return bytes_->used(); }
+  size_t waiting_bytes() const { return bytes_.used(); }
   // What a message costs this queue: its footprint and its slot.
   static size_t CostOf(const OutgoingMessage& m) { return m.footprint() + sizeof(QueuedMessage); }
   // Room for `bytes` more under peer_queue_bytes (an empty queue admits any one message).
-  bool HasRoomFor(size_t bytes) const { return bytes_->HasRoom(bytes); }
+  bool HasRoomFor(size_t bytes) const { return bytes_.HasRoom(bytes); }
   // Queues `m` without waiting, charging its bytes: kResourceExhausted when either bound is
   // reached (then `m` is left with the caller, uncharged), kFailedPrecondition once closed.
   absl::Status TryPush(QueuedMessage& m);
@@ -157,7 +156,7 @@ class PeerLogic {
 
   const Config config_;
   // Declared before the queue: the entries' charges give their bytes back to it.
-  std::shared_ptr<ByteBudget> bytes_;
+  ByteBudget bytes_;
   net::Channel<QueuedMessage> queue_;
   std::optional<QueuedMessage> held_;
 

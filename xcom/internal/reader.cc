@@ -28,6 +28,13 @@ net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr
     }
     switch (f->header.type) {
       case xdr::MessageType::kNormal: {
+        // Room in inbox_bytes first (the embedder's pace too), so that a reader never holds a
+        // decoded message the inbox has no room for: the frame waits in the receive buffer.
+        while (!st.inbox_bytes->HasRoom(f->size)) {
+          st.inbox_bytes->room().Reset();
+          absl::Status room = co_await st.inbox_bytes->room().Wait();
+          if (!room.ok()) co_return;
+        }
         TransportState::Decoded d = st.DecodeNormalFrame(*conn, *f);
         in.Consume(*f);
         if (!d.frame) {
@@ -36,11 +43,6 @@ net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr
         }
         if (!st.Attribute(*conn, *d.frame)) break;
         const size_t cost = TransportState::InboxCost(*d.frame);
-        while (!st.inbox_bytes->HasRoom(cost)) {  // inbox_bytes: the embedder's pace too
-          st.inbox_bytes->room().Reset();
-          absl::Status room = co_await st.inbox_bytes->room().Wait();
-          if (!room.ok()) co_return;
-        }
         absl::Status delivered = co_await st.Deliver(std::move(d.frame), cost);
         if (!delivered.ok()) co_return;  // the transport is stopping
         break;

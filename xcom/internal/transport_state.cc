@@ -181,6 +181,7 @@ TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn
     return out;
   }
   PoolRef<InboundFrame> f = frames.Acquire();
+  f->FitArena(InboundFrame::DecodedSizeHint(frame.body.size()));
   absl::StatusOr<xdr::Decoded> d = xdr::Decode(conn.version(), frame.body, *f->arena,
                                                {.max_body_size = options.max_frame_body,
                                                 .max_blob_bytes = options.max_blob_bytes,
@@ -294,7 +295,8 @@ size_t TransportState::InboxCost(const InboundFrame& frame) {
 
 net::Channel<IncomingMessage>::PushAwaiter TransportState::Deliver(PoolRef<InboundFrame> frame,
                                                                    size_t cost) {
-  frame->inbox_charge = ByteBudget::Take(inbox_bytes, cost);
+  frame->inbox_budget = inbox_bytes;
+  frame->inbox_charge = inbox_bytes->Take(cost);
   return inbox.Push(IncomingMessage(std::move(frame)));
 }
 

@@ -62,7 +62,7 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   ObjectPool<InboundFrame> self_frames;
   net::Channel<IncomingMessage> inbox;
   // inbox_bytes: what delivered messages hold until the application releases them.
-  std::shared_ptr<ByteBudget> inbox_bytes;
+  std::shared_ptr<ByteBudget> inbox_bytes;  // shared: delivered frames may outlive the state
 
   std::optional<net::Listener> listener;
   net::SocketAddress bound_address;
