@@ -114,7 +114,7 @@ struct TlsInfo {
   uint64_t context_generation = 0;  // the TlsContext material the connection began with
 };
 
-class TlsContext {
+class TlsContext : public std::enable_shared_from_this<TlsContext> {
  public:
   // Reads every file and validates the config: kInvalidArgument naming the option and
   // OpenSSL's reason ("certificate_file node.pem: no such file", "key does not match the

@@ -8,6 +8,7 @@
 #include "net/buffered_reader.h"
 #include "net/stream.h"
 #include "net/timer.h"
+#include "net/tls_failure.h"
 #include "xcom/message_defaults.h"
 #include "xdr/copy.h"
 #include "xdr/encode.h"
@@ -26,7 +27,11 @@ std::string Hex(std::span<const std::byte> bytes) {
 // Names the step in a timeout (WithTimeout reports kDeadlineExceeded).
 absl::Status Step(const absl::Status& s, const char* step, const std::string& address) {
   if (s.ok()) return s;
-  return absl::Status(s.code(), absl::StrCat(step, " ", address, ": ", s.message()));
+  absl::Status named(s.code(), absl::StrCat(step, " ", address, ": ", s.message()));
+  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    named.SetPayload(url, payload);  // e.g. the TlsFailure category
+  });
+  return named;
 }
 
 // The stream stays put (the reader refers to it) while the session is moved around.
@@ -52,6 +57,33 @@ net::Task<absl::StatusOr<xdr::FrameHeader>> ReadHeader(net::BufferedReader& in) 
   co_return h;
 }
 
+constexpr char kSpeaksTlsUrl[] = "type.uxcom/xcom.PeerSpeaksTls";
+
+// A TLS handshake (no verification) on a new connection: does `hp` speak TLS? The version and
+// cipher it chose, or nullopt.
+net::Task<std::optional<std::string>> TryTls(net::Executor& ex, const net::HostPort& hp,
+                                             const ClientOptions& o) {
+  absl::StatusOr<std::shared_ptr<net::TlsContext>> ctx =
+      net::TlsContext::Create(net::TlsConfig{.verify_server = false});
+  if (!ctx.ok()) co_return std::nullopt;
+  absl::StatusOr<net::Stream> stream =
+      co_await net::Stream::Connect(ex, hp.host, hp.port, o.connect_timeout);
+  if (!stream.ok()) co_return std::nullopt;
+  net::TlsHandshakeOptions h;
+  h.timeout = o.timeout;
+  absl::Status s = co_await stream->StartTls(*ctx, h);
+  std::optional<net::TlsFailure> f = net::TlsFailureOf(s);
+  // A refusal of our (absent) certificate is still an answer in TLS.
+  if (!s.ok() && (!f || *f == net::TlsFailure::kNotTls || *f == net::TlsFailure::kPeerClosed ||
+                  *f == net::TlsFailure::kIoError || *f == net::TlsFailure::kTimeout)) {
+    co_return std::nullopt;
+  }
+  std::string what = s.ok() ? absl::StrCat(stream->tls()->version, ", ", stream->tls()->cipher)
+                            : std::string(s.message());
+  stream->Close();
+  co_return what;
+}
+
 net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& address,
                                         const ClientOptions& o) {
   absl::StatusOr<net::HostPort> hp = net::ParseHostPort(address);
@@ -62,6 +94,16 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
   Session session{.stream = std::make_unique<net::Stream>(*std::move(stream))};
   session.reader = std::make_unique<net::BufferedReader>(*session.stream);
   session.result.peer = session.stream->peer();
+  if (o.ssl_mode != SslMode::kDisabled) {
+    if (o.tls == nullptr) {
+      co_return absl::InvalidArgumentError("ClientOptions: ssl_mode is set but tls is null");
+    }
+    net::TlsHandshakeOptions h = DialHandshake(o.ssl_mode, hp->host, o.timeout);
+    absl::Status secured = co_await session.stream->StartTls(o.tls->shared_from_this(), h);
+    if (!secured.ok()) co_return Step(secured, "TLS with", address);
+    session.result.tls_version = session.stream->tls()->version;
+    session.result.tls_cipher = session.stream->tls()->cipher;
+  }
 
   auto request = xdr::FrameHeaderBytes(xdr::VersionRequest(o.max_version, o.tag));
   auto sent = std::chrono::steady_clock::now();
@@ -72,7 +114,22 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
   };
   absl::StatusOr<xdr::FrameHeader> reply =
       co_await net::WithTimeout(o.timeout, handshake(session, request));
-  if (!reply.ok()) co_return Step(reply.status(), "negotiation with", address);
+  if (!reply.ok()) {
+    if (o.ssl_mode == SslMode::kDisabled && o.detect_tls && session.reader->size() == 0 &&
+        absl::IsFailedPrecondition(reply.status())) {
+      std::optional<std::string> tls = co_await TryTls(ex, *hp, o);
+      if (tls.has_value()) {
+        absl::Status speaks = absl::FailedPreconditionError(
+            absl::StrCat(address,
+                         " closed the connection without answering the plaintext version request, "
+                         "and answers a TLS handshake (",
+                         *tls, "): the peer speaks TLS"));
+        speaks.SetPayload(kSpeaksTlsUrl, absl::Cord("1"));
+        co_return speaks;
+      }
+    }
+    co_return Step(reply.status(), "negotiation with", address);
+  }
   session.result.negotiation_rtt = std::chrono::steady_clock::now() - sent;
   if (reply->type != xdr::MessageType::kVersionReply || reply->tag != o.tag || reply->length != 0) {
     co_return absl::FailedPreconditionError(absl::StrCat(
@@ -93,6 +150,10 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
 }
 
 }  // namespace
+
+bool PeerSpeaksTls(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(kSpeaksTlsUrl).has_value();
+}
 
 net::Task<absl::StatusOr<ClientResult>> Negotiate(net::Executor& executor, std::string address,
                                                   ClientOptions options) {

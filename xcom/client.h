@@ -18,6 +18,11 @@
 //   if (r.ok()) Use(r->version, *r->reply);
 //
 // Negotiate() stops after the handshake (what xcom_probe does) and reports its round trip.
+//
+// TLS: with ssl_mode enabled the client runs the TLS handshake right after connecting, as a
+// Group Replication member dials (VERIFY_IDENTITY checks the host name of `address`). With TLS
+// off, a peer that closes without answering is tried once more with a TLS handshake; if it
+// answers one, the error says the peer speaks TLS (PeerSpeaksTls) instead of guessing.
 #ifndef UXCOM_XCOM_CLIENT_H_
 #define UXCOM_XCOM_CLIENT_H_
 
@@ -30,6 +35,7 @@
 #include "net/address.h"
 #include "net/executor.h"
 #include "net/task.h"
+#include "xcom/tls_options.h"
 #include "xdr/decode.h"
 #include "xdr/limits.h"
 #include "xdr/negotiation.h"
@@ -48,6 +54,12 @@ struct ClientOptions {
   // SendOnce waits for one normal frame back and decodes it.
   bool await_reply = false;
   size_t max_frame_body = xdr::kDefaultMaxBodySize;
+  // TLS: the mode, and the context holding the material (MakeTlsContext(tls, false); it must
+  // outlive the call). kDisabled: plaintext.
+  SslMode ssl_mode = SslMode::kDisabled;
+  net::TlsContext* tls = nullptr;
+  // With TLS off: when the peer closes without answering, find out whether it speaks TLS.
+  bool detect_tls = true;
 };
 
 struct ClientResult {
@@ -55,7 +67,12 @@ struct ClientResult {
   xdr::ProtocolVersion version = xdr::ProtocolVersion::kUnknown;  // negotiated
   net::Duration negotiation_rtt{};                                // request written → reply read
   std::optional<xdr::OwnedPaxMsg> reply;
+  std::string tls_version;  // "TLSv1.3" when TLS was used
+  std::string tls_cipher;
 };
+
+// True for the error of a plaintext attempt at a peer that answers a TLS handshake.
+bool PeerSpeaksTls(const absl::Status& status);
 
 net::Task<absl::StatusOr<ClientResult>> Negotiate(net::Executor& executor, std::string address,
                                                   ClientOptions options = {});

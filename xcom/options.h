@@ -38,6 +38,7 @@
 #include "net/address.h"
 #include "net/executor.h"
 #include "xcom/log.h"
+#include "xcom/tls_options.h"
 #include "xdr/limits.h"
 #include "xdr/protocol_version.h"
 
@@ -152,6 +153,13 @@ struct TransportOptions {
   size_t server_table_capacity = 200;
   // Fairness: a reader hands back to the executor after this many messages in a row.
   int max_messages_per_turn = 64;
+
+  // --- security --------------------------------------------------------------------------------
+  // TLS on every connection to and from peers (Group Replication's ssl_mode and ssl_* options,
+  // tls_options.h). The handshake runs where 8.0.18 runs it: right after the TCP connect on
+  // the dialling side, right after the accept callback on the accepting side, before any XCom
+  // byte; it is bounded by negotiation_timeout. Delivery to self never uses TLS.
+  TlsOptions tls{};
 
   // --- hooks ----------------------------------------------------------------------------------
   AcceptCallback accept_callback{};

@@ -63,6 +63,10 @@ const char* CloseReasonName(CloseReason reason) {
       return "server_collected";
     case CloseReason::kShutdown:
       return "shutdown";
+    case CloseReason::kTlsHandshakeFailed:
+      return "tls_handshake_failed";
+    case CloseReason::kTlsMismatch:
+      return "tls_mismatch";
     case CloseReason::kCount:
       break;
   }
@@ -103,6 +107,10 @@ TransportStatistics::Snapshot TransportStatistics::Take() const {
   s.trailing_byte_frames = trailing_byte_frames.Get();
   s.ignored_control_frames = ignored_control_frames.Get();
   s.ignored_from_invalid = ignored_from_invalid.Get();
+  s.tls_handshakes = tls_handshakes.Get();
+  for (size_t i = 0; i < s.tls_handshake_failures.size(); ++i) {
+    s.tls_handshake_failures[i] = tls_failures_[i].Get();
+  }
   for (size_t i = 0; i < s.drops.size(); ++i) s.drops[i] = drops_[i].Get();
   for (size_t i = 0; i < s.outbound_closes.size(); ++i) {
     s.outbound_closes[i] = outbound_closes_[i].Get();
@@ -164,7 +172,9 @@ std::string TransportStatistics::Snapshot::ToJson() const {
                   ",\"accepts_rejected\":", accepts_rejected, ",\"accept_errors\":", accept_errors,
                   ",\"trailing_byte_frames\":", trailing_byte_frames,
                   ",\"ignored_control_frames\":", ignored_control_frames,
-                  ",\"ignored_from_invalid\":", ignored_from_invalid);
+                  ",\"ignored_from_invalid\":", ignored_from_invalid,
+                  ",\"tls_handshakes\":", tls_handshakes);
+  AppendReasons(out, "tls_handshake_failures", tls_handshake_failures, &net::TlsFailureName);
   AppendReasons(out, "drops", drops, &DropReasonName);
   AppendReasons(out, "outbound_closes", outbound_closes, &CloseReasonName);
   AppendReasons(out, "inbound_closes", inbound_closes, &CloseReasonName);

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <string>
 
+#include "net/tls_failure.h"
 #include "xdr/enums.h"
 
 namespace uxcom::xcom {
@@ -54,6 +55,8 @@ enum class CloseReason : uint8_t {
   kIdle,                // the reaper: no outbound activity for reaper_idle_timeout
   kServerCollected,     // the server left every retained site
   kShutdown,            // the transport stopped
+  kTlsHandshakeFailed,  // TLS is on and the handshake failed (tls_handshake_failures says why)
+  kTlsMismatch,         // TLS is off here and the peer opened with a TLS ClientHello
   kCount,
 };
 const char* CloseReasonName(CloseReason reason);
@@ -95,6 +98,8 @@ class TransportStatistics {
     uint64_t trailing_byte_frames = 0;    // decoded with bytes left over (8.0.18 ignores them)
     uint64_t ignored_control_frames = 0;  // unknown frame types, stale or unsolicited replies
     uint64_t ignored_from_invalid = 0;    // read from an invalidated server: not delivered
+    uint64_t tls_handshakes = 0;          // completed, both directions
+    std::array<uint64_t, static_cast<size_t>(net::TlsFailure::kCount)> tls_handshake_failures{};
     std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> outbound_closes{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> inbound_closes{};
@@ -103,6 +108,9 @@ class TransportStatistics {
     uint64_t drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }
     uint64_t outbound_close(CloseReason r) const { return outbound_closes[static_cast<size_t>(r)]; }
     uint64_t inbound_close(CloseReason r) const { return inbound_closes[static_cast<size_t>(r)]; }
+    uint64_t tls_handshake_failure(net::TlsFailure f) const {
+      return tls_handshake_failures[static_cast<size_t>(f)];
+    }
     // {"sent": {"learn_op": {"count": 3, "bytes": 420}, …}, "drops": {…}, …}; zero entries
     // are left out.
     std::string ToJson() const;
@@ -115,6 +123,9 @@ class TransportStatistics {
     outbound_closes_[static_cast<size_t>(reason)].Add();
   }
   void CountInboundClose(CloseReason reason) { inbound_closes_[static_cast<size_t>(reason)].Add(); }
+  void CountTlsFailure(net::TlsFailure failure) {
+    tls_failures_[static_cast<size_t>(failure)].Add();
+  }
 
   Counter encodes;
   Counter self_deliveries;
@@ -127,6 +138,7 @@ class TransportStatistics {
   Counter trailing_byte_frames;
   Counter ignored_control_frames;
   Counter ignored_from_invalid;
+  Counter tls_handshakes;
 
   Snapshot Take() const;
 
@@ -140,6 +152,7 @@ class TransportStatistics {
   std::array<Counter, static_cast<size_t>(DropReason::kCount)> drops_;
   std::array<Counter, static_cast<size_t>(CloseReason::kCount)> outbound_closes_;
   std::array<Counter, static_cast<size_t>(CloseReason::kCount)> inbound_closes_;
+  std::array<Counter, static_cast<size_t>(net::TlsFailure::kCount)> tls_failures_;
 };
 
 }  // namespace uxcom::xcom

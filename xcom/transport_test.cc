@@ -33,40 +33,13 @@ std::string PayloadOf(const IncomingMessage& m) {
 void BroadcastAndVerify(int nodes, int per_node) {
   auto ex = net::testing::NewExecutor();
   Group g(*ex, nodes);
-  bool ok = ex->BlockOn([&]() -> net::Task<bool> {
-    for (int k = 0; k < per_node; ++k) {
-      for (int i = 0; i < g.size(); ++i) {
-        SendReport r = co_await g[i].SendToAll(g.sites[i], AppMessage(absl::StrCat(i, ":", k)));
-        CHECK(r.status.ok());
-        CHECK(r.queued == static_cast<uint32_t>(nodes));
-      }
-    }
-    bool all = true;
-    for (int j = 0; j < g.size(); ++j) {
-      std::map<int, int> next;  // sender -> next expected sequence number
-      for (int n = 0; n < nodes * per_node; ++n) {
-        absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[j], 10s);
-        if (!in.ok()) {
-          FAIL_CHECK("node ", j, " received ", n, " of ", nodes * per_node, ": ",
-                     in.status().ToString(), "\n", g.logs.Dump());
-          all = false;
-          break;
-        }
-        std::string p = PayloadOf(*in);
-        int sender = std::stoi(p.substr(0, p.find(':')));
-        int seq = std::stoi(p.substr(p.find(':') + 1));
-        CHECK(in->msg().from == static_cast<NodeNo>(sender));
-        CHECK(in->msg().to == static_cast<NodeNo>(j));
-        CHECK(seq == next[sender]);
-        next[sender] = seq + 1;
-        CHECK(in->origin() == (sender == j ? MessageOrigin::kSelf : MessageOrigin::kInbound));
-      }
-      CHECK(g[j].TryReceive() == std::nullopt);  // exactly once: nothing more
-    }
+  absl::Status s = ex->BlockOn([&]() -> net::Task<absl::Status> {
+    absl::Status exchanged = co_await testing::ExchangeExactlyOnce(g, per_node);
     co_await g.Stop();
-    co_return all;
+    co_return exchanged;
   }());
-  CHECK(ok);
+  INFO(s.ToString());
+  CHECK(s.ok());
 }
 
 TEST_CASE("every node of a 3-node group receives every broadcast once, in sender order") {

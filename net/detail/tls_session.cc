@@ -1,5 +1,6 @@
 #include "net/detail/tls_session.h"
 
+#include <arpa/inet.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -146,13 +147,12 @@ std::string AltNamesOf(X509* cert) {
                                             static_cast<size_t>(ASN1_STRING_length(s))));
     } else if (n->type == GEN_IPADD) {
       const ASN1_OCTET_STRING* s = n->d.iPAddress;
-      const unsigned char* b = ASN1_STRING_get0_data(s);
-      if (ASN1_STRING_length(s) == 4) {
-        item = absl::StrCat("IP:", b[0], ".", b[1], ".", b[2], ".", b[3]);
-      } else {
-        item = absl::StrCat(
-            "IP:", Hex(std::as_bytes(std::span(b, static_cast<size_t>(ASN1_STRING_length(s))))));
+      int len = ASN1_STRING_length(s);
+      char text[INET6_ADDRSTRLEN] = "?";
+      if (len == 4 || len == 16) {
+        inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(s), text, sizeof text);
       }
+      item = absl::StrCat("IP:", text);
     } else {
       continue;
     }

@@ -1,6 +1,8 @@
 // Acceptor: the transport half of XCom's acceptor_learner_task, one per inbound connection.
 //
-// The first frame must be a version request: it is answered with min(request, our maximum)
+// With TLS on, the connection is secured first (secure_connection.h). The first frame must be a
+// version request (a TLS ClientHello reaching this node with TLS off is named as such): it is
+// answered with min(request, our maximum)
 // (x_unknown_proto when nothing in common), after the IPv6 eligibility gate for older peers.
 // Every later normal frame must carry the negotiated version. Decoded messages go to the
 // inbox with the connection attached, so Transport::Reply() can answer on it. The peer's
@@ -9,6 +11,7 @@
 // a reference to it (8.0.18 caches the pointer without one).
 #include "absl/strings/str_cat.h"
 #include "xcom/internal/read_frames.h"
+#include "xcom/internal/secure_connection.h"
 
 namespace uxcom::xcom::internal {
 namespace {
@@ -26,6 +29,11 @@ class AcceptorPolicy {
   // bytes of another protocol) ends the connection as soon as its header is seen.
   FrameAction OnHeader(const xdr::FrameHeader& h) {
     if (conn_->negotiated || h.type == xdr::MessageType::kVersionReq) return {};
+    if (LooksLikeTlsRecord(h)) {
+      return FrameAction::Close(CloseReason::kTlsMismatch,
+                                "a TLS ClientHello where a version request was expected: the "
+                                "peer has TLS on (ssl_mode REQUIRED or stricter), this node off");
+    }
     return FrameAction::Close(CloseReason::kNotNegotiated,
                               absl::StrCat("the first frame must be a version request, got type ",
                                            static_cast<int>(h.type), " version ",
@@ -84,6 +92,16 @@ net::Task<void> RunAcceptor(std::shared_ptr<TransportState> state,
                             std::shared_ptr<InboundConnection> connection) {
   TransportState& st = *state;
   st.inbound_connections.push_back(connection.get());
+  // TLS (when on) before any frame, as 8.0.18's acceptor_learner_task runs SSL_accept.
+  absl::Status secured = co_await SecureInbound(st, connection->stream, connection->peer);
+  if (!secured.ok()) {
+    st.CloseConnection(
+        *connection, false,
+        absl::IsCancelled(secured) ? CloseReason::kShutdown : CloseReason::kTlsHandshakeFailed,
+        secured.message());
+    std::erase(st.inbound_connections, connection.get());
+    co_return;
+  }
   AcceptorPolicy policy(st, connection);
   co_await ReadFrames(state, *connection, /*outbound=*/false, policy);
   st.CloseConnection(*connection, false, CloseReason::kShutdown);

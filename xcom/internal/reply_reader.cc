@@ -96,6 +96,13 @@ net::Task<void> RunReplyReader(std::shared_ptr<TransportState> state,
   co_await ReadFrames(state, *connection, /*outbound=*/true, policy);
   state->CloseConnection(*connection, true, CloseReason::kShutdown);  // if the inbox closed
   connection->negotiation_done.Set();  // release a Sender still waiting for the reply
+  if (connection->close_reason == CloseReason::kPeerClosed && !connection->negotiated &&
+      state->tls == nullptr) {
+    // What a node requiring TLS does with a plaintext version request (8.0.18 as well).
+    state->Log(LogLevel::kWarning, server->address,
+               " closed the connection without answering the version request: does it require "
+               "TLS (ssl_mode REQUIRED or stricter) while this node has it off?");
+  }
   switch (connection->close_reason) {
     case CloseReason::kIdle:
     case CloseReason::kShutdown:

@@ -1,6 +1,7 @@
 // Sender: XCom's sender_task for one remote server.
 //
-//   connect:  dial (name resolved off the executor, 10 s timeout); on failure sleep the
+//   connect:  dial (name resolved off the executor, 10 s timeout; then the TLS handshake when
+//             TLS is on, secure_connection.h); on failure sleep the
 //             back-off, expiring queued messages older than disconnected_message_ttl;
 //   negotiate: spawn the connection's ReplyReader, send x_version_req (our maximum, the next
 //             tag), wait until the reader has the reply (the watchdog enforces
@@ -19,6 +20,7 @@
 
 #include "net/stream.h"
 #include "net/timer.h"
+#include "xcom/internal/secure_connection.h"
 #include "xcom/internal/transport_state.h"
 #include "xdr/frame_header.h"
 #include "xdr/negotiation.h"
@@ -97,8 +99,7 @@ net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr
     // --- connect ------------------------------------------------------------------------------
     st.stats.dials.Add();
     st.Log(LogLevel::kDebug, "Connecting to ", s.address);
-    absl::StatusOr<net::Stream> stream =
-        co_await net::Stream::Connect(ex, s.endpoint.host, s.endpoint.port, o.connect_timeout);
+    absl::StatusOr<net::Stream> stream = co_await DialServer(st, s);  // TCP, then TLS if on
     if (!stream.ok()) {
       if (absl::IsCancelled(stream.status())) break;
       st.stats.dial_failures.Add();

@@ -102,6 +102,48 @@ xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op) {
   };
 }
 
+net::Task<absl::Status> ExchangeExactlyOnce(Group& g, int per_node, net::Duration timeout) {
+  const int n = g.size();
+  for (int k = 0; k < per_node; ++k) {
+    for (int i = 0; i < n; ++i) {
+      SendReport r = co_await g[i].SendToAll(g.sites[i], AppMessage(absl::StrCat(i, ":", k)));
+      if (!r.status.ok() || r.queued != static_cast<uint32_t>(n)) {
+        co_return absl::InternalError(
+            absl::StrCat("node ", i, " queued ", r.queued, " of ", n, ": ", r.status.ToString()));
+      }
+    }
+  }
+  for (int j = 0; j < n; ++j) {
+    std::vector<int> next(static_cast<size_t>(n), 0);  // sender -> next expected sequence
+    for (int m = 0; m < n * per_node; ++m) {
+      absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[j], timeout);
+      if (!in.ok()) {
+        co_return absl::InternalError(absl::StrCat("node ", j, " received ", m, " of ",
+                                                   n * per_node, ": ", in.status().ToString(), "\n",
+                                                   g.logs.Dump()));
+      }
+      const xdr::PaxMsg& msg = in->msg();
+      std::string p = msg.a.empty() ? "" : std::string(std::get<xdr::Bytes>(msg.a[0].body.arm));
+      size_t colon = p.find(':');
+      int sender = colon == std::string::npos ? -1 : std::atoi(p.substr(0, colon).c_str());
+      int seq = colon == std::string::npos ? -1 : std::atoi(p.substr(colon + 1).c_str());
+      MessageOrigin want = sender == j ? MessageOrigin::kSelf : MessageOrigin::kInbound;
+      if (sender < 0 || sender >= n || seq != next[static_cast<size_t>(sender)] ||
+          msg.from != static_cast<NodeNo>(sender) || msg.to != static_cast<NodeNo>(j) ||
+          in->origin() != want) {
+        co_return absl::InternalError(absl::StrCat(
+            "node ", j, " got '", p, "' (from ", msg.from, " to ", msg.to, ") out of order: ",
+            "expected ", sender >= 0 && sender < n ? next[static_cast<size_t>(sender)] : -1));
+      }
+      ++next[static_cast<size_t>(sender)];
+    }
+    if (std::optional<IncomingMessage> extra = g[j].TryReceive()) {
+      co_return absl::InternalError(absl::StrCat("node ", j, " received a message too many"));
+    }
+  }
+  co_return absl::OkStatus();
+}
+
 net::Task<absl::StatusOr<IncomingMessage>> ReceiveWithin(Transport& t, net::Duration timeout) {
   auto receive = [](Transport& t) -> net::Task<absl::StatusOr<IncomingMessage>> {
     co_return co_await t.Receive();

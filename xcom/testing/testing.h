@@ -59,6 +59,12 @@ class Group {
   std::vector<SiteId> sites;
 };
 
+// Every node of `g` broadcasts `per_node` messages on its own site (SendToAll, self included);
+// every node must then receive every node's messages exactly once, in per-sender order, with
+// the right from/to and origin, and nothing else. OK, or the first discrepancy (with the logs).
+net::Task<absl::Status> ExchangeExactlyOnce(Group& g, int per_node,
+                                            net::Duration timeout = std::chrono::seconds(10));
+
 // A small app_type message carrying `payload`.
 xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op = xdr::PaxOp::kClientMsg);
 
