@@ -100,7 +100,7 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
     }
     net::TlsHandshakeOptions h = DialHandshake(o.ssl_mode, hp->host, o.timeout);
     absl::Status secured = co_await session.stream->StartTls(o.tls->shared_from_this(), h);
-    if (!secured.ok()) co_return Step(secured, "TLS with", address);
+    if (!secured.ok()) co_return Step(ExplainDialFailure(secured), "TLS with", address);
     session.result.tls_version = session.stream->tls()->version;
     session.result.tls_cipher = session.stream->tls()->cipher;
   }

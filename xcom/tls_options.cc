@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "absl/strings/str_cat.h"
+#include "net/tls_failure.h"
 
 namespace uxcom::xcom {
 
@@ -87,6 +88,19 @@ net::TlsHandshakeOptions DialHandshake(SslMode mode, const std::string& host,
   if (mode == SslMode::kVerifyIdentity) h.verify_name = host;
   h.timeout = timeout;
   return h;
+}
+
+absl::Status ExplainDialFailure(const absl::Status& failure) {
+  std::optional<net::TlsFailure> kind = net::TlsFailureOf(failure);
+  if (!kind || (*kind != net::TlsFailure::kPeerClosed && *kind != net::TlsFailure::kIoError)) {
+    return failure;
+  }
+  return net::WithTlsFailure(
+      absl::Status(failure.code(),
+                   absl::StrCat(failure.message(),
+                                " (a node with TLS off closes the connection on a ClientHello: is "
+                                "its ssl_mode DISABLED?)")),
+      *kind);
 }
 
 }  // namespace uxcom::xcom

@@ -79,6 +79,10 @@ absl::StatusOr<std::shared_ptr<net::TlsContext>> MakeTlsContext(const TlsOptions
 net::TlsHandshakeOptions DialHandshake(SslMode mode, const std::string& host,
                                        net::Duration timeout);
 
+// A dialling handshake's failure, with a hint when the peer hung up on the ClientHello (what a
+// node with TLS off does: "is its ssl_mode DISABLED?"). The TlsFailure payload is kept.
+absl::Status ExplainDialFailure(const absl::Status& failure);
+
 }  // namespace uxcom::xcom
 
 #endif  // UXCOM_XCOM_TLS_OPTIONS_H_

@@ -99,18 +99,11 @@ net::Task<absl::StatusOr<net::Stream>> DialServer(TransportState& st, const Serv
   }
   stream->Close();
   if (absl::IsCancelled(secured)) co_return secured;
-  TlsFailure kind = net::TlsFailureOf(secured).value_or(TlsFailure::kOther);
-  st.stats.CountTlsFailure(kind);
-  std::string hint;
-  if (kind == TlsFailure::kPeerClosed || kind == TlsFailure::kIoError) {
-    hint =
-        " (a node with TLS off closes the connection on a ClientHello: is its ssl_mode "
-        "DISABLED?)";
-  }
+  st.stats.CountTlsFailure(net::TlsFailureOf(secured).value_or(TlsFailure::kOther));
+  absl::Status explained = ExplainDialFailure(secured);
   st.Log(LogLevel::kWarning, "Could not secure the connection to ", server.address, ": ",
-         secured.message(), hint);
-  co_return net::WithTlsFailure(absl::Status(secured.code(), absl::StrCat(secured.message(), hint)),
-                                kind);
+         explained.message());
+  co_return explained;
 }
 
 net::Task<absl::Status> SecureInbound(TransportState& st, net::Stream& stream,

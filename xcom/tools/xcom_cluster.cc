@@ -10,12 +10,20 @@
 //
 //   xcom_cluster                                   3 nodes, 20 000 messages each, 100 B
 //   xcom_cluster --nodes=5 --max_versions=7,7,5,3,1 --messages=5000 --payload=1024
+//   xcom_cluster --tls                              the same over TLS (VERIFY_IDENTITY)
+//
+// --tls makes a throwaway CA and one certificate per node (CN nodeI, IP 127.0.0.1) in a
+// temporary directory removed on exit (nothing is written elsewhere), and runs every connection
+// over TLS in --ssl_mode (VERIFY_IDENTITY unless given). Without --tls, --ssl_mode with
+// --ssl_cert/--ssl_key/--ssl_ca (tls_flags.h) runs every node with that one key pair.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,7 +36,9 @@
 #include "absl/time/time.h"
 #include "net/executor.h"
 #include "net/listener.h"
+#include "net/throwaway_pki.h"
 #include "net/timer.h"
+#include "xcom/tools/tls_flags.h"
 #include "xcom/transport.h"
 
 ABSL_FLAG(int, nodes, 3, "group size (1 to 9 is typical; at most 100)");
@@ -41,6 +51,8 @@ ABSL_FLAG(bool, single_thread, false, "run every node on one executor thread");
 ABSL_FLAG(std::string, backend, "auto", "executor backend: auto, io_uring or epoll");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(60), "give up after this long");
 ABSL_FLAG(bool, verbose, false, "print the transports' INFO log lines");
+ABSL_FLAG(bool, tls, false,
+          "TLS with a throwaway CA and per-node certificates made in a temporary directory");
 
 namespace uxcom::xcom {
 namespace {
@@ -66,6 +78,7 @@ struct NodeReport {
   uint64_t violations = 0;  // duplicates, gaps, reordering
   std::vector<uint32_t> latencies_us;
   std::vector<xdr::ProtocolVersion> versions;  // of this node's connection to each node
+  std::vector<std::string> tls;                // "TLSv1.3 TLS_AES_256_GCM_SHA384", or empty
   TransportStatistics::Snapshot stats;
   Clock::time_point finished;
   std::string error;
@@ -134,6 +147,7 @@ net::Task<void> RunNode(Shared& shared, int self, Transport& t, SiteId site, Nod
   for (int j = 0; j < shared.n; ++j) {
     std::optional<PeerInfo> p = t.peer(t.site(site)->nodes[j].address);
     report.versions.push_back(p ? p->version : xdr::ProtocolVersion::kUnknown);
+    if (p && !p->tls_version.empty()) report.tls.push_back(p->tls_version + " " + p->tls_cipher);
   }
   report.stats = t.statistics();
   shared.reported.fetch_add(1);
@@ -152,6 +166,34 @@ std::vector<int> ParseVersions(const std::string& text, int n) {
   if (out.empty()) out.push_back(static_cast<int>(xdr::kMaxProtocolVersion));
   while (static_cast<int>(out.size()) < n) out.push_back(out.back());
   out.resize(n);
+  return out;
+}
+
+// --tls: a CA and one certificate per node, in a directory that lives as long as the run.
+struct ThrowawayTls {
+  net::TempDirectory directory;
+  std::vector<TlsOptions> nodes;
+};
+
+absl::StatusOr<ThrowawayTls> MakeThrowawayTls(int n, SslMode mode) {
+  absl::StatusOr<net::ThrowawayCa> ca = net::ThrowawayCa::Create("xcom_cluster throwaway CA");
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<net::TempDirectory> dir = net::TempDirectory::Create("xcom_cluster-tls");
+  if (!dir.ok()) return dir.status();
+  ThrowawayTls out{*std::move(dir), {}};
+  absl::StatusOr<std::string> ca_file = out.directory.Write("ca.pem", ca->certificate_pem());
+  if (!ca_file.ok()) return ca_file.status();
+  for (int i = 0; i < n; ++i) {
+    std::string name = absl::StrCat("node", i);
+    absl::StatusOr<net::PemPair> pem =
+        ca->Issue({.common_name = name, .dns_names = {name}, .ip_addresses = {"127.0.0.1"}});
+    if (!pem.ok()) return pem.status();
+    absl::StatusOr<std::string> cert = out.directory.Write(name + ".pem", pem->certificate);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = out.directory.Write(name + "-key.pem", pem->private_key);
+    if (!key.ok()) return key.status();
+    out.nodes.push_back({.mode = mode, .cert_file = *cert, .key_file = *key, .ca_file = *ca_file});
+  }
   return out;
 }
 
@@ -178,6 +220,30 @@ int Run() {
     std::fprintf(stderr, "xcom_cluster: bad flags (see --help)\n");
     return 64;
   }
+  absl::StatusOr<TlsOptions> tls_flags = TlsOptionsFromFlags();
+  if (!tls_flags.ok()) {
+    std::fprintf(stderr, "xcom_cluster: %s\n", std::string(tls_flags.status().message()).c_str());
+    return 64;
+  }
+  std::vector<TlsOptions> tls(shared.n, *tls_flags);
+  std::optional<ThrowawayTls> throwaway;
+  if (absl::GetFlag(FLAGS_tls)) {
+    SslMode mode = tls_flags->enabled() ? tls_flags->mode : SslMode::kVerifyIdentity;
+    absl::StatusOr<ThrowawayTls> made = MakeThrowawayTls(shared.n, mode);
+    if (!made.ok()) {
+      std::fprintf(stderr, "xcom_cluster: --tls: %s\n",
+                   std::string(made.status().message()).c_str());
+      return 1;
+    }
+    throwaway.emplace(*std::move(made));
+    for (int i = 0; i < shared.n; ++i) {
+      TlsOptions& t = tls[static_cast<size_t>(i)];
+      t.mode = mode;
+      t.cert_file = throwaway->nodes[static_cast<size_t>(i)].cert_file;
+      t.key_file = throwaway->nodes[static_cast<size_t>(i)].key_file;
+      t.ca_file = throwaway->nodes[static_cast<size_t>(i)].ca_file;
+    }
+  }
   bool single = absl::GetFlag(FLAGS_single_thread);
   bool verbose = absl::GetFlag(FLAGS_verbose);
   int executors = single ? 1 : shared.n;
@@ -201,6 +267,7 @@ int Run() {
     o.listen_port = 1;
     o.max_version = static_cast<xdr::ProtocolVersion>(max_versions[i]);
     o.overflow_policy = QueueOverflowPolicy::kWait;  // every message must arrive
+    o.tls = tls[static_cast<size_t>(i)];
     o.log = [verbose, i](LogLevel level, std::string_view line) {
       if (level >= LogLevel::kWarning || (verbose && level >= LogLevel::kInfo)) {
         std::fprintf(stderr, "node%d %s: %.*s\n", i, LogLevelName(level),
@@ -243,11 +310,19 @@ int Run() {
     sites.push_back(*nodes[i]->InstallSite(site));
   }
 
+  std::string security = "plaintext";
+  if (tls[0].enabled()) {
+    security =
+        absl::StrCat("TLS ", SslModeName(tls[0].mode),
+                     throwaway ? absl::StrCat(", throwaway CA in ", throwaway->directory.path())
+                               : std::string());
+  }
   std::printf(
-      "uxcom xcom_cluster: %d nodes on loopback (%s, %s), %d messages x %d B from every "
+      "uxcom xcom_cluster: %d nodes on loopback (%s, %s, %s), %d messages x %d B from every "
       "node\n",
       shared.n, ex[0]->backend_description().c_str(),
-      single ? "all on one thread" : "one thread per node", shared.messages, shared.payload);
+      single ? "all on one thread" : "one thread per node", security.c_str(), shared.messages,
+      shared.payload);
   std::fflush(stdout);
 
   std::vector<NodeReport> reports(shared.n);
@@ -315,6 +390,21 @@ int Run() {
         std::string(*xdr::ProtocolVersionName(static_cast<xdr::ProtocolVersion>(max_versions[i])))
             .c_str());
   }
+  if (tls[0].enabled()) {
+    // Every connection's TLS version and cipher, counted (one line when they all agree).
+    std::map<std::string, int> negotiated;
+    uint64_t handshakes = 0, failures = 0;
+    for (const NodeReport& r : reports) {
+      for (const std::string& t : r.tls) ++negotiated[t];
+      handshakes += r.stats.tls_handshakes;
+      for (uint64_t f : r.stats.tls_handshake_failures) failures += f;
+    }
+    std::printf("\nTLS: %llu handshakes, %llu failed; outbound connections:",
+                static_cast<unsigned long long>(handshakes),
+                static_cast<unsigned long long>(failures));
+    for (const auto& [what, count] : negotiated) std::printf(" %d x %s;", count, what.c_str());
+    std::printf("\n");
+  }
   double seconds = std::chrono::duration<double>(last - shared.start).count();
   std::printf("\nthroughput: %llu deliveries in %.3f s = %.0f msg/s (%.1f MB/s of payload)\n",
               static_cast<unsigned long long>(delivered), seconds,
@@ -342,8 +432,10 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "xcom_cluster [--nodes=3] [--messages=20000] [--payload=100] [--max_versions=7,5,1]\n"
+      "xcom_cluster [--nodes=3] [--messages=20000] [--payload=100] [--max_versions=7,5,1] "
+      "[--tls [--ssl_mode=VERIFY_CA]]\n"
       "A local XCom group on loopback: every node broadcasts, every delivery is checked.");
+  uxcom::xcom::NormalizeFlagSpelling(argc, argv);
   absl::ParseCommandLine(argc, argv);
   return uxcom::xcom::Run();
 }

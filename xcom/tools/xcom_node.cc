@@ -14,7 +14,12 @@
 //   sendto NODE N [B]  send N messages to one node
 //   stats              {"event":"stats","statistics":{…}}  (TransportStatistics::ToJson)
 //   peers              {"event":"peers","peers":[{"address":…,"state":…,"version":…,…}]}
+//                      (with TLS: "tls_version", "tls_cipher", "tls_peer_subject" per peer)
+//   reload_tls         re-read the TLS files (Transport::ReloadTls): {"event":"tls_reloaded"}
 //   quit               stop the transport and exit 0
+//
+// TLS: --ssl_mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY with --ssl_cert, --ssl_key, --ssl_ca, …
+// (tls_flags.h; Group Replication's option names; --ssl-mode spellings work too).
 // A payload carries "node=<sender>;seq=<n>;", so receivers can check order and duplicates.
 #include <unistd.h>
 
@@ -36,6 +41,7 @@
 #include "net/channel.h"
 #include "net/executor.h"
 #include "net/scope.h"
+#include "xcom/tools/tls_flags.h"
 #include "xcom/transport.h"
 
 ABSL_FLAG(std::string, self, "", "this node's address, HOST:PORT (also where it listens)");
@@ -80,7 +86,13 @@ std::string PeersJson(const std::vector<PeerInfo>& peers, net::TimePoint now) {
         ",\"connects\":", p.connects, ",\"dial_failures\":", p.dial_failures,
         ",\"queued\":", p.queued, ",\"sent\":", p.messages_sent,
         ",\"dropped\":", p.messages_dropped, ",\"active_age_ms\":", age_ms(p.liveness.active),
-        ",\"detected_age_ms\":", age_ms(p.liveness.detected), "}");
+        ",\"detected_age_ms\":", age_ms(p.liveness.detected));
+    if (!p.tls_version.empty()) {
+      absl::StrAppend(&out, ",\"tls_version\":", Quoted(p.tls_version),
+                      ",\"tls_cipher\":", Quoted(p.tls_cipher),
+                      ",\"tls_peer_subject\":", Quoted(p.tls_peer_subject));
+    }
+    out += "}";
   }
   return out + "]}";
 }
@@ -166,6 +178,12 @@ struct Node {
                           "}"));
       } else if (w[0] == "peers") {
         Emit(PeersJson(transport->peers(), ex.Now()));
+      } else if (w[0] == "reload_tls") {
+        absl::Status s = transport->ReloadTls();
+        Emit(s.ok()
+                 ? std::string("{\"event\":\"tls_reloaded\"}")
+                 : absl::StrCat(
+                       "{\"event\":\"error\",\"message\":", Quoted(std::string(s.message())), "}"));
       } else {
         Emit(absl::StrCat("{\"event\":\"error\",\"message\":", Quoted("unknown command: " + *line),
                           "}"));
@@ -193,12 +211,18 @@ int Run() {
     std::fprintf(stderr, "xcom_node: --min_version/--max_version must be x_1_0 … x_1_6\n");
     return 64;
   }
+  absl::StatusOr<TlsOptions> tls = TlsOptionsFromFlags();
+  if (!tls.ok()) {
+    std::fprintf(stderr, "xcom_node: %s\n", std::string(tls.status().message()).c_str());
+    return 64;
+  }
   absl::StatusOr<std::unique_ptr<net::Executor>> ex = net::Executor::Create();
   if (!ex.ok()) {
     std::fprintf(stderr, "xcom_node: %s\n", ex.status().ToString().c_str());
     return 1;
   }
   TransportOptions options{.self_address = self, .min_version = *min, .max_version = *max};
+  options.tls = *std::move(tls);
   bool verbose = absl::GetFlag(FLAGS_verbose);
   options.log = [verbose](LogLevel level, std::string_view line) {
     if (level >= LogLevel::kWarning || (verbose && level >= LogLevel::kInfo)) {
@@ -253,9 +277,12 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "xcom_node --self=HOST:PORT --members=A,B,C [--max_version=x_1_6]\n"
+      "          [--ssl_mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY --ssl_cert=… --ssl_key=… "
+      "--ssl_ca=…]\n"
       "One XCom node; commands on stdin (send N [BYTES], sendto NODE N [BYTES], stats, peers, "
-      "quit),\n"
+      "reload_tls, quit),\n"
       "events on stdout as JSON lines.");
+  uxcom::xcom::NormalizeFlagSpelling(argc, argv);
   absl::ParseCommandLine(argc, argv);
   return uxcom::xcom::Run();
 }
