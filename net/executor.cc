@@ -61,71 +61,73 @@ absl::Status ValidateOptions(const ExecutorOptions& o) {
   return absl::OkStatus();
 }
 
-void LogBackendOnce(const std::string& line) {
+// The backend kAuto and UXCOM_BACKEND ask for. `may_fall_back`: io_uring was chosen
+// automatically, so epoll may take over when io_uring is refused.
+absl::StatusOr<BackendKind> WantedBackend(BackendKind requested, bool* may_fall_back) {
+  *may_fall_back = false;
+  if (requested != BackendKind::kAuto) return requested;
+  const char* env = std::getenv("UXCOM_BACKEND");
+  if (env == nullptr || *env == '\0') {
+    *may_fall_back = true;
+    return BackendKind::kIoUring;
+  }
+  if (std::strcmp(env, "io_uring") == 0) return BackendKind::kIoUring;
+  if (std::strcmp(env, "epoll") == 0) return BackendKind::kEpoll;
+  return absl::InvalidArgumentError(
+      absl::StrCat("UXCOM_BACKEND must be \"io_uring\" or \"epoll\", got \"", env, "\""));
+}
+
+// The default report: a fallback is worth one line per process, a routine choice none.
+void ReportFallbackOnce(const BackendChoice& choice) {
+  if (!choice.fell_back()) return;
   static std::once_flag once;
-  std::call_once(once, [&] { std::fprintf(stderr, "uxcom/net: %s\n", line.c_str()); });
+  std::call_once(once, [&] { std::fprintf(stderr, "uxcom/net: %s\n", choice.ToString().c_str()); });
 }
 
 }  // namespace
 
+std::string BackendChoice::ToString() const {
+  if (!fell_back()) return absl::StrCat("backend ", description);
+  return absl::StrCat("backend ", description, "; io_uring unavailable: ", fallback_reason);
+}
+
 absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ExecutorOptions options) {
   if (absl::Status s = ValidateOptions(options); !s.ok()) return s;
-  BackendKind want = options.backend;
-  bool automatic = want == BackendKind::kAuto;
-  if (automatic) {
-    if (const char* env = std::getenv("UXCOM_BACKEND"); env != nullptr && *env != '\0') {
-      if (std::strcmp(env, "io_uring") == 0) {
-        want = BackendKind::kIoUring;
-      } else if (std::strcmp(env, "epoll") == 0) {
-        want = BackendKind::kEpoll;
-      } else {
-        return absl::InvalidArgumentError(
-            absl::StrCat("UXCOM_BACKEND must be \"io_uring\" or \"epoll\", got \"", env, "\""));
-      }
-    } else {
-      want = BackendKind::kIoUring;
+  bool may_fall_back = false;
+  absl::StatusOr<BackendKind> want = WantedBackend(options.backend, &may_fall_back);
+  if (!want.ok()) return want.status();
+  // The executor exists before its backend (the backend counts into its metrics); until one is
+  // attached it owns no kernel state, and destroying it on any error path below is safe.
+  std::unique_ptr<Executor> ex(new Executor(std::move(options)));
+  BackendChoice choice;
+  absl::StatusOr<std::unique_ptr<detail::Backend>> backend =
+      absl::UnavailableError("no backend tried");
+  if (*want == BackendKind::kIoUring) {
+    backend = detail::CreateUringBackend(ex->options_, &ex->metrics_);
+    if (!backend.ok() && may_fall_back) {
+      // Whatever refused io_uring (seccomp, io_uring_disabled, an old kernel, memory): epoll.
+      choice.fallback_reason = std::string(backend.status().message());
     }
   }
-  std::unique_ptr<Executor> ex;
-  std::string fallback_reason;
-  if (want == BackendKind::kIoUring) {
-    ex.reset(new Executor(options, nullptr));
-    absl::StatusOr<std::unique_ptr<detail::Backend>> b =
-        detail::CreateUringBackend(options, &ex->metrics_);
-    if (b.ok()) {
-      ex->backend_ = std::move(*b);
-      ex->kind_ = BackendKind::kIoUring;
-    } else if (!automatic || std::getenv("UXCOM_BACKEND") != nullptr) {
-      ex->shut_down_ = true;
-      return b.status();
-    } else {
-      fallback_reason = std::string(b.status().message());
-      ex.reset();
-    }
+  if (*want == BackendKind::kEpoll || choice.fell_back()) {
+    backend = detail::CreateEpollBackend(ex->options_, &ex->metrics_);
   }
-  if (ex == nullptr) {
-    ex.reset(new Executor(options, nullptr));
-    absl::StatusOr<std::unique_ptr<detail::Backend>> b =
-        detail::CreateEpollBackend(options, &ex->metrics_);
-    if (!b.ok()) {
-      ex->shut_down_ = true;
-      return b.status();
-    }
-    ex->backend_ = std::move(*b);
-    ex->kind_ = BackendKind::kEpoll;
-  }
+  if (!backend.ok()) return backend.status();
+  ex->backend_ = *std::move(backend);
+  ex->kind_ = choice.fell_back() ? BackendKind::kEpoll : *want;
   ex->description_ = ex->backend_->Describe();
-  if (automatic) {
-    LogBackendOnce(fallback_reason.empty()
-                       ? absl::StrCat("backend ", ex->description_)
-                       : absl::StrCat("backend ", ex->description_,
-                                      "; io_uring unavailable: ", fallback_reason));
+  choice.kind = ex->kind_;
+  choice.description = ex->description_;
+  if (ex->options_.on_backend) {
+    ex->options_.on_backend(choice);
+  } else {
+    ReportFallbackOnce(choice);
   }
   return ex;
 }
 
-Executor::Executor(ExecutorOptions options, std::unique_ptr<detail::Backend> backend)
-    : options_(options), kind_(options.backend), backend_(std::move(backend)), now_(Clock::now()) {
+Executor::Executor(ExecutorOptions options)
+    : options_(std::move(options)), kind_(options_.backend), now_(Clock::now()) {
   ready_.resize(256);
   root_scope_ = detail::NewScopeState(*this, nullptr);
 }
@@ -251,6 +253,14 @@ void RunUntil(Executor& ex, ScopeState* scope, const bool* done) {
 void Executor::Shutdown() {
   if (shut_down_) return;
   shutting_down_ = true;
+  if (backend_ == nullptr) {
+    // Create() failed before attaching a backend: nothing ever ran, no task, timer, posted
+    // closure or kernel operation exists; only the root scope does.
+    delete root_scope_;
+    root_scope_ = nullptr;
+    shut_down_ = true;
+    return;
+  }
   root_scope_->cancel.Cancel();
   auto tasks_alive = [this] {
     bool alive = false;

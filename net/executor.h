@@ -11,8 +11,10 @@
 // submits every queued SQE and reaps every CQE. kEpoll is a first-class edge-triggered epoll
 // reactor behind the same awaitables, for hosts where io_uring is blocked (Docker's and
 // containerd's default seccomp profiles, kernel.io_uring_disabled, gVisor). kAuto picks
-// io_uring when a probe succeeds, else epoll, and logs the choice once per process; the
-// environment variable UXCOM_BACKEND=io_uring|epoll overrides kAuto.
+// io_uring when every io_uring syscall uxcom needs works here (setup, register, enter: each is
+// tried, since a seccomp filter may refuse any of them), else epoll; a fallback is reported
+// through ExecutorOptions::on_backend (by default one line on stderr, once per process). The
+// environment variable UXCOM_BACKEND=io_uring|epoll overrides kAuto and disables the fallback.
 //
 // Threads. The thread that first runs an executor becomes its only submitter (io_uring
 // SINGLE_ISSUER); it may be another thread than the one that created it. Shut it down (or
@@ -36,6 +38,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -74,8 +77,27 @@ enum UringFeature : uint32_t {
   kUringRecvBundle = 1u << 5,       // multishot recv bundles: one recv, many buffers (6.10)
 };
 
+// The backend Create() chose, as ExecutorOptions::on_backend receives it.
+struct BackendChoice {
+  BackendKind kind = BackendKind::kAuto;  // kIoUring or kEpoll: what runs
+  std::string description;                // Executor::backend_description()
+  // Why io_uring was refused, when kAuto fell back to epoll (e.g. "io_uring_setup: Operation
+  // not permitted (errno 1)"); empty when the requested backend runs.
+  std::string fallback_reason;
+
+  bool fell_back() const { return !fallback_reason.empty(); }
+  // "backend io_uring (...)" or "backend epoll (...); io_uring unavailable: <reason>".
+  std::string ToString() const;
+};
+
 struct ExecutorOptions {
   BackendKind backend = BackendKind::kAuto;
+  // Called by Create() with the backend it chose, once per executor. Unset (the default): a
+  // fallback from io_uring to epoll prints ToString() to stderr, once per process, and a
+  // routine choice prints nothing. A tool's --verbose sets it to print every choice; an
+  // embedder routes it into its own log. Runs on the thread calling Create().
+  //   o.on_backend = [](const BackendChoice& c) { std::puts(c.ToString().c_str()); };
+  std::function<void(const BackendChoice&)> on_backend{};
   // Submission queue entries (power of two, 8..32768). The completion queue is sized
   // cq_multiplier times larger; overflow beyond that is still handled, and counted.
   uint32_t sq_entries = 512;
@@ -111,8 +133,8 @@ class ResolverPool;
 class Executor {
  public:
   // Creates an executor and its backend. Errors: kUnavailable when the requested backend is
-  // not available here, kInvalidArgument for bad options, kResourceExhausted when the kernel
-  // refuses the ring's memory.
+  // not available here (kIoUring, or UXCOM_BACKEND=io_uring, where io_uring is refused; kAuto
+  // fails only if epoll fails too), kInvalidArgument for bad options or a bad UXCOM_BACKEND.
   static absl::StatusOr<std::unique_ptr<Executor>> Create(ExecutorOptions options = {});
   ~Executor();
   Executor(const Executor&) = delete;
@@ -170,7 +192,8 @@ class Executor {
   void Turn(bool block);
 
  private:
-  Executor(ExecutorOptions options, std::unique_ptr<detail::Backend> backend);
+  // No backend yet: Create() attaches one. Destroyable at every point before that.
+  explicit Executor(ExecutorOptions options);
   bool RunReady();
   void RunPosted();
   void FireTimers();

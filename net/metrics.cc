@@ -17,10 +17,13 @@ double ExecutorMetrics::Snapshot::ops_per_enter() const {
 std::string ExecutorMetrics::Snapshot::ToString() const {
   std::string out = absl::StrFormat(
       "turns=%d enters=%d sqes=%d cqes=%d syscalls=%d ops/enter=%.2f enobufs=%d "
-      "cq_overflows=%d sent=%d received=%d tasks=%d/%d timers=%d posted=%d batch=[",
+      "rearms=%d bundles=%d feature_fallbacks=%d cq_overflows=%d sent=%d received=%d "
+      "tasks=%d/%d timers=%d posted=%d accepts=%d accept_lost=%d accept_shed=%d "
+      "accept_errors=%d batch=[",
       loop_turns, enters, submissions, completions, syscalls, ops_per_enter(), enobufs,
-      cq_overflows, bytes_sent, bytes_received, tasks_finished, tasks_spawned, timers_fired,
-      posted);
+      multishot_rearms, recv_bundles, feature_fallbacks, cq_overflows, bytes_sent, bytes_received,
+      tasks_finished, tasks_spawned, timers_fired, posted, accepts, accept_connections_lost,
+      accepts_shed, accept_errors);
   for (int i = 0; i < kBatchBuckets; ++i) absl::StrAppend(&out, i ? " " : "", batch_histogram[i]);
   out += "]";
   return out;
@@ -35,6 +38,9 @@ ExecutorMetrics::Snapshot ExecutorMetrics::Take() const {
   s.completions = get(completions);
   s.syscalls = get(syscalls);
   s.enobufs = get(enobufs);
+  s.multishot_rearms = get(multishot_rearms);
+  s.recv_bundles = get(recv_bundles);
+  s.feature_fallbacks = get(feature_fallbacks);
   s.cq_overflows = get(cq_overflows);
   s.bytes_sent = get(bytes_sent);
   s.bytes_received = get(bytes_received);
@@ -42,6 +48,10 @@ ExecutorMetrics::Snapshot ExecutorMetrics::Take() const {
   s.tasks_finished = get(tasks_finished);
   s.timers_fired = get(timers_fired);
   s.posted = get(posted);
+  s.accepts = get(accepts);
+  s.accept_connections_lost = get(accept_connections_lost);
+  s.accepts_shed = get(accepts_shed);
+  s.accept_errors = get(accept_errors);
   for (int i = 0; i < kBatchBuckets; ++i) s.batch_histogram[i] = get(batch_histogram[i]);
   return s;
 }

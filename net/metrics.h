@@ -22,11 +22,16 @@ class ExecutorMetrics {
 
   struct Snapshot {
     uint64_t loop_turns = 0;
-    uint64_t enters = 0;        // io_uring_enter or epoll_wait calls
-    uint64_t submissions = 0;   // SQEs submitted (io_uring)
-    uint64_t completions = 0;   // CQEs or epoll events processed
-    uint64_t syscalls = 0;      // direct socket syscalls (speculative/epoll send, recv, accept)
-    uint64_t enobufs = 0;       // multishot recv ended by an empty buffer ring (io_uring)
+    uint64_t enters = 0;            // io_uring_enter or epoll_wait calls
+    uint64_t submissions = 0;       // SQEs submitted (io_uring)
+    uint64_t completions = 0;       // CQEs or epoll events processed
+    uint64_t syscalls = 0;          // direct socket syscalls (speculative/epoll send, recv, accept)
+    uint64_t enobufs = 0;           // multishot recv ended by an empty buffer ring (io_uring)
+    uint64_t multishot_rearms = 0;  // multishot recvs armed again after the kernel ended one
+    uint64_t recv_bundles = 0;      // multishot recv completions that filled several buffers
+    // io_uring features the kernel refused on first use although setup reported them (recv
+    // bundles, multishot recv or accept): each is then turned off for the executor's life.
+    uint64_t feature_fallbacks = 0;
     uint64_t cq_overflows = 0;  // kernel CQ overflow count, cumulative (io_uring)
     uint64_t bytes_sent = 0;
     uint64_t bytes_received = 0;
@@ -34,6 +39,13 @@ class ExecutorMetrics {
     uint64_t tasks_finished = 0;
     uint64_t timers_fired = 0;
     uint64_t posted = 0;  // closures posted from other threads
+    // Listeners (see Listener::Counters): connections handed to Accept()'s callers; lost
+    // between the kernel's handshake and Accept() (each cost only itself); reset at once for
+    // lack of descriptors; errors of a listener itself that Accept() returned.
+    uint64_t accepts = 0;
+    uint64_t accept_connections_lost = 0;
+    uint64_t accepts_shed = 0;
+    uint64_t accept_errors = 0;
     std::array<uint64_t, kBatchBuckets> batch_histogram{};
 
     // (SQEs submitted + CQEs or epoll events reaped + direct socket syscalls) per
@@ -56,6 +68,9 @@ class ExecutorMetrics {
   std::atomic<uint64_t> completions{0};
   std::atomic<uint64_t> syscalls{0};
   std::atomic<uint64_t> enobufs{0};
+  std::atomic<uint64_t> multishot_rearms{0};
+  std::atomic<uint64_t> recv_bundles{0};
+  std::atomic<uint64_t> feature_fallbacks{0};
   std::atomic<uint64_t> cq_overflows{0};
   std::atomic<uint64_t> bytes_sent{0};
   std::atomic<uint64_t> bytes_received{0};
@@ -63,6 +78,10 @@ class ExecutorMetrics {
   std::atomic<uint64_t> tasks_finished{0};
   std::atomic<uint64_t> timers_fired{0};
   std::atomic<uint64_t> posted{0};
+  std::atomic<uint64_t> accepts{0};
+  std::atomic<uint64_t> accept_connections_lost{0};
+  std::atomic<uint64_t> accepts_shed{0};
+  std::atomic<uint64_t> accept_errors{0};
   std::array<std::atomic<uint64_t>, kBatchBuckets> batch_histogram{};
 };
 

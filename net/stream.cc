@@ -1,9 +1,12 @@
 #include "net/stream.h"
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "net/detail/errno_status.h"
@@ -495,6 +498,24 @@ Task<absl::Status> Stream::RunHandshake() {
       t.CommitInput(*got);
     }
   }
+}
+
+absl::StatusOr<Stream::QueuedBytes> Stream::Queued() const {
+  if (!is_open()) return absl::FailedPreconditionError("queued bytes: stream closed");
+  int unsent = 0;
+  int unacknowledged = 0;
+  int unread = 0;
+  for (auto [request, out, name] : {std::tuple{SIOCOUTQNSD, &unsent, "SIOCOUTQNSD"},
+                                    std::tuple{SIOCOUTQ, &unacknowledged, "SIOCOUTQ"},
+                                    std::tuple{SIOCINQ, &unread, "SIOCINQ"}}) {
+    if (::ioctl(fd(), request, out) != 0) {
+      return detail::ErrnoStatus(errno == ENOTTY ? EINVAL : errno,
+                                 absl::StrCat("ioctl(", name, ") ", Describe()));
+    }
+  }
+  return QueuedBytes{.unsent = static_cast<size_t>(unsent),
+                     .unacknowledged = static_cast<size_t>(unacknowledged),
+                     .unread = static_cast<size_t>(unread) + core_->buffered()};
 }
 
 namespace {

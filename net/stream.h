@@ -36,8 +36,9 @@
 //
 //   absl::StatusOr<Stream> s = co_await Stream::Connect(ex, address, std::chrono::seconds(10));
 //   std::byte header[12];
-//   if (absl::Status st = co_await s->ReadExactly(header); !st.ok()) co_return st;
-//   co_await s->WriteV(prefix, body);   // one sendmsg, in order with other writes
+//   absl::Status st = co_await s->ReadExactly(header);  // awaited results in named variables
+//   if (!st.ok()) co_return st;                         // (GCC 12: never co_await in an if)
+//   absl::Status wrote = co_await s->WriteV(prefix, body);  // one sendmsg, in order
 //   absl::Status tls = co_await s->StartTls(context, {.role = TlsRole::kClient});
 #ifndef UXCOM_NET_STREAM_H_
 #define UXCOM_NET_STREAM_H_
@@ -139,6 +140,31 @@ class Stream {
   // Closes the stream: pending operations finish with kCancelled, later ones fail with
   // kFailedPrecondition; the fd is closed once the kernel has let go of it. Idempotent.
   void Close();
+
+  // --- what a close would lose ----------------------------------------------------------------
+  // Bytes still queued in this connection, to count what closing it loses: read it just before
+  // Close() (it also answers after the connection failed, until Close()). What TCP can and
+  // cannot tell:
+  //   - `unsent` bytes never left this host: the peer cannot have them (certainly lost).
+  //   - `unacknowledged - unsent` bytes were transmitted but not acknowledged: each may or may
+  //     not have reached the peer (the segment or only its ACK may have been lost).
+  //   - Acknowledged bytes reached the peer's kernel, not necessarily its application: a peer
+  //     that dies or closes with them unread loses them, and no sender can learn how many
+  //     (its RST does not say). Only an application-level acknowledgement can tell.
+  //   - Writes still pending in this stream are not counted: Close() fails them with
+  //     kCancelled (a write cancelled part-way has its handed-over part counted here).
+  // `unread` is what this side received and no read consumed: in the kernel (SIOCINQ) or in
+  // the stream's own buffers. Under io_uring without DEFER_TASKRUN (kernel < 6.1) bytes the
+  // kernel moved into a provided buffer within the current loop turn may be missing from it.
+  // With TLS the counts are of TLS record bytes (ciphertext, with record overhead), not of
+  // plaintext, and `unread` leaves out what the TLS session already took in but not delivered.
+  // Errors: kFailedPrecondition (closed); kInvalidArgument for a socket that is not TCP.
+  struct QueuedBytes {
+    size_t unsent = 0;          // written, never transmitted (SIOCOUTQNSD)
+    size_t unacknowledged = 0;  // written, not acknowledged by the peer (SIOCOUTQ; >= unsent)
+    size_t unread = 0;          // received, not consumed by a read
+  };
+  absl::StatusOr<QueuedBytes> Queued() const;
 
   absl::Status SetNoDelay(bool on);
   absl::Status SetSendBufferSize(int bytes);

@@ -1,9 +1,13 @@
 // Task<T>: a lazy, move-only C++20 coroutine returning T.
 //
-// A Task does nothing until it is awaited (or spawned on a Scope). Awaiting it transfers
-// control to it symmetrically (no stack growth however deep the chain) and resumes the
-// awaiting coroutine when it finishes. The only allocation is the coroutine frame itself,
-// recycled per thread (detail/frame_cache.h) so steady-state calls do not reach malloc.
+// A Task does nothing until it is awaited (or spawned on a Scope). Awaiting it starts it
+// inline, like a function call: while a chain of nested tasks starts, the stack holds one
+// frame per nesting level, as nested calls would. A task that finishes without suspending
+// returns to its awaiter, which continues without suspending, so the stack never grows with
+// the number of awaits (a loop of a million synchronously completing awaits runs in constant
+// stack; see core_test). A task that suspended resumes its awaiter by symmetric transfer when
+// it finishes. The only allocation is the coroutine frame itself, recycled per thread
+// (detail/frame_cache.h) so steady-state calls do not reach malloc.
 //
 // Errors are values, not exceptions: I/O tasks return absl::Status or absl::StatusOr<U>.
 // An exception escaping a task is rethrown to the awaiting task; one escaping a spawned task

@@ -29,7 +29,8 @@ namespace detail {
 
 class SleepAwaiter {
  public:
-  // `deadline` absolute, or relative to the executor's cached Now() when `relative`.
+  // `deadline` absolute, or `relative` to the current time (Clock::now() when the sleep
+  // starts, not the cached Now() of the turn, which may be older: a sleep never ends early).
   SleepAwaiter(TimePoint deadline, Duration relative, bool is_relative)
       : deadline_(deadline), relative_(relative), is_relative_(is_relative) {
     hook_.self = this;

@@ -83,7 +83,8 @@ std::string Runfile(std::string_view path) {
 }
 
 std::unique_ptr<Process> Process::Start(std::string name, std::vector<std::string> argv,
-                                        std::string* error) {
+                                        std::string* error,
+                                        const std::vector<std::string>& unset_env) {
   // A child that is gone makes writes to its stdin fail with EPIPE instead of killing us.
   std::signal(SIGPIPE, SIG_IGN);
   if (argv.empty()) {
@@ -123,8 +124,20 @@ std::unique_ptr<Process> Process::Start(std::string name, std::vector<std::strin
   std::vector<char*> args;
   for (std::string& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
+  std::vector<char*> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    bool keep = true;
+    for (const std::string& name : unset_env) {
+      if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=') {
+        keep = false;
+      }
+    }
+    if (keep) env.push_back(*e);
+  }
+  env.push_back(nullptr);
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, &attr, args.data(), environ);
+  int rc = ::posix_spawn(&pid, argv[0].c_str(), &actions, &attr, args.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(in[0]);

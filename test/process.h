@@ -42,10 +42,12 @@ std::string Runfile(std::string_view path);
 
 class Process {
  public:
-  // Starts argv[0] (a path) with `argv`, the environment inherited, stdin/stdout/stderr on
-  // pipes. nullptr and `error` set if it cannot be started.
+  // Starts argv[0] (a path) with `argv`, the environment inherited but for the variables
+  // named in `unset_env`, stdin/stdout/stderr on pipes. nullptr and `error` set if it cannot be
+  // started.
   static std::unique_ptr<Process> Start(std::string name, std::vector<std::string> argv,
-                                        std::string* error);
+                                        std::string* error,
+                                        const std::vector<std::string>& unset_env = {});
   ~Process();  // SIGKILL if still running, reap, stop the reader
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;

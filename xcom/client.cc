@@ -9,6 +9,7 @@
 #include "net/stream.h"
 #include "net/timer.h"
 #include "net/tls_failure.h"
+#include "xcom/ipv4_reachable.h"
 #include "xcom/message_defaults.h"
 #include "xdr/copy.h"
 #include "xdr/encode.h"
@@ -163,10 +164,41 @@ net::Task<absl::StatusOr<ClientResult>> Negotiate(net::Executor& executor, std::
   co_return std::move(s->result);
 }
 
+namespace {
+
+// xcom_send_client_app_data's check before an add_node reaches a node older than x_1_5: such a
+// group can reach members over IPv4 only, so every address being added must have an IPv4
+// address (are_we_allowed_to_upgrade_to_v6).
+net::Task<absl::Status> CheckAddNode(const xdr::PaxMsg& msg, xdr::ProtocolVersion version) {
+  if (version >= kFirstIpv6Version) co_return absl::OkStatus();
+  for (const xdr::AppData& a : msg.a) {
+    if (a.body.c_t != xdr::CargoType::kAddNodeType) continue;
+    const auto* nodes = std::get_if<xdr::NodeList>(&a.body.arm);
+    if (nodes == nullptr) continue;
+    for (const xdr::NodeAddress& n : *nodes) {
+      std::string address(n.address);
+      absl::Status reachable = co_await CheckIpv4Reachable(address);
+      if (!reachable.ok()) {
+        co_return absl::FailedPreconditionError(absl::StrCat(
+            "not sent: the node speaks ", xdr::DescribeProtocolVersion(version), ", older than ",
+            xdr::DescribeProtocolVersion(kFirstIpv6Version), " (IPv6), and ", reachable.message(),
+            ". Unable to add node to a group of older nodes. Please reconfigure you local "
+            "address to an IPv4 address or configure your DNS to provide an IPv4 address"));
+      }
+    }
+  }
+  co_return absl::OkStatus();
+}
+
+}  // namespace
+
 net::Task<absl::StatusOr<ClientResult>> SendOnce(net::Executor& executor, std::string address,
                                                  const xdr::PaxMsg& msg, ClientOptions options) {
   absl::StatusOr<Session> s = co_await Open(executor, address, options);
   if (!s.ok()) co_return s.status();
+  absl::Status allowed =
+      co_await net::WithTimeout(options.timeout, CheckAddNode(msg, s->result.version));
+  if (!allowed.ok()) co_return Step(allowed, "add_node check for", address);
   xdr::Arena arena;
   xdr::PaxMsg* copy = xdr::CopyToArena(msg, arena);
   ApplyCarriedDefaults(*copy);

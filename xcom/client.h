@@ -10,8 +10,10 @@
 //   kUnavailable         refused, reset, unreachable
 //   kDeadlineExceeded    "connect", "negotiation", "send" or "reply" took too long
 //   kFailedPrecondition  the peer is not an XCom endpoint (its answer is not a version reply
-//                        to our tag; the bytes are shown), no version in common, or it closed
-//                        the connection without answering (an allowlist or the IPv6 gate)
+//                        to our tag; the bytes are shown), no version in common, it closed
+//                        the connection without answering (an allowlist or the IPv6 gate), or
+//                        an add_node for a node older than x_1_5 lists an address without an
+//                        IPv4 address (nothing is sent, as in xcom_send_client_app_data)
 //
 //   absl::StatusOr<ClientResult> r = co_await SendOnce(ex, "10.0.0.1:33061", request,
 //                                                      {.await_reply = true});

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "net/testing.h"
@@ -94,6 +95,77 @@ TEST_CASE("a client with no version in common with the node is told so") {
     CHECK(absl::IsFailedPrecondition(r.status()));
     CHECK(Message(r.status()).find("no protocol version in common") != std::string::npos);
     CHECK(Message(r.status()).find("x_1_2 (3)") != std::string::npos);
+    co_await g.Stop();
+  }());
+}
+
+// A client_msg carrying an add_node (or another node-list cargo) of `addresses`, which must
+// outlive it (the node list refers to them).
+xdr::PaxMsg AddNode(const std::vector<std::string>& addresses,
+                    xdr::CargoType cargo = xdr::CargoType::kAddNodeType) {
+  xdr::NodeList nodes;
+  for (const std::string& a : addresses) {
+    nodes.push_back(
+        {.address = a,
+         .uuid = {.data = "uuid"},
+         .proto = xdr::XProtoRange{xdr::ProtocolVersion::kX1_0, xdr::ProtocolVersion::kX1_6}});
+  }
+  xdr::PaxMsg m = AppMessage("");
+  m.a[0].body = xdr::AppU::Nodes(cargo, std::move(nodes));
+  return m;
+}
+
+TEST_CASE("an add_node for a node older than x_1_5 is not sent if an address lacks IPv4") {
+  auto ex = net::testing::NewExecutor();
+  Group g(*ex, 1, [](int, TransportOptions& o) { o.max_version = xdr::ProtocolVersion::kX1_4; });
+  const std::vector<std::string> v6_only = {"127.0.0.1:33061", "[::1]:33061"};
+  const std::vector<std::string> with_v4 = {"127.0.0.1:33061", "localhost:33062"};
+  const std::vector<std::string> v6 = {"[::1]:33061"};
+  xdr::PaxMsg add_v6 = AddNode(v6_only);
+  xdr::PaxMsg add_v4 = AddNode(with_v4);
+  xdr::PaxMsg remove_v6 = AddNode(v6, xdr::CargoType::kRemoveNodeType);
+  ex->BlockOn([&]() -> net::Task<void> {
+    absl::StatusOr<ClientResult> refused = co_await SendOnce(*ex, g.addresses[0], add_v6);
+    CHECK(absl::IsFailedPrecondition(refused.status()));
+    CHECK(Message(refused.status()).find("[::1]:33061 has no IPv4 address") != std::string::npos);
+    CHECK(Message(refused.status()).find("Unable to add node to a group of older nodes") !=
+          std::string::npos);
+    // The connection ends without a frame: the node received nothing.
+    bool closed = co_await testing::Eventually(
+        [&] { return g[0].statistics().inbound_close(CloseReason::kPeerClosed) == 1; }, 5s);
+    CHECK(closed);
+    CHECK(g[0].statistics().received[OpSlot(xdr::PaxOp::kClientMsg)].count == 0);
+    CHECK(g[0].TryReceive() == std::nullopt);
+
+    // Addresses with an IPv4 address ("localhost" has both) pass the check.
+    absl::StatusOr<ClientResult> sent = co_await SendOnce(*ex, g.addresses[0], add_v4);
+    REQUIRE_MESSAGE(sent.ok(), sent.status().ToString());
+    absl::StatusOr<IncomingMessage> in = co_await testing::ReceiveWithin(g[0], 5s);
+    REQUIRE(in.ok());
+    CHECK(in->msg().a[0].body.c_t == xdr::CargoType::kAddNodeType);
+
+    // Only add_node is checked: a remove_node of an IPv6-only address is sent.
+    absl::StatusOr<ClientResult> removed = co_await SendOnce(*ex, g.addresses[0], remove_v6);
+    REQUIRE_MESSAGE(removed.ok(), removed.status().ToString());
+    absl::StatusOr<IncomingMessage> in2 = co_await testing::ReceiveWithin(g[0], 5s);
+    REQUIRE(in2.ok());
+    CHECK(in2->msg().a[0].body.c_t == xdr::CargoType::kRemoveNodeType);
+    co_await g.Stop();
+  }());
+}
+
+TEST_CASE("an add_node for a node at x_1_5 or later is sent whatever its addresses") {
+  auto ex = net::testing::NewExecutor();
+  Group g(*ex, 1, [](int, TransportOptions& o) { o.max_version = xdr::ProtocolVersion::kX1_5; });
+  const std::vector<std::string> v6 = {"[::1]:33061"};
+  xdr::PaxMsg add_v6 = AddNode(v6);
+  ex->BlockOn([&]() -> net::Task<void> {
+    absl::StatusOr<ClientResult> sent = co_await SendOnce(*ex, g.addresses[0], add_v6);
+    REQUIRE_MESSAGE(sent.ok(), sent.status().ToString());
+    CHECK(sent->version == xdr::ProtocolVersion::kX1_5);
+    absl::StatusOr<IncomingMessage> in = co_await testing::ReceiveWithin(g[0], 5s);
+    REQUIRE(in.ok());
+    CHECK(in->msg().a[0].body.c_t == xdr::CargoType::kAddNodeType);
     co_await g.Stop();
   }());
 }

@@ -136,10 +136,19 @@ TEST_CASE("a full peer queue drops new messages for that peer and counts them") 
       if (i >= 5) CHECK(absl::IsResourceExhausted(r.status));
     }
     CHECK(g[0].statistics().drop(DropReason::kQueueFull) == 3);
-    // Nobody ever listens: what was queued expires by age, and is counted too.
+    // Nobody ever listens: what was queued expires by age, and is counted too; not before it
+    // is older than the TTL (the queue's clock is the executor's Now(), read here too).
+    const net::TimePoint queued_at = ex->Now();
+    net::TimePoint expired_at{};
     bool settled = co_await testing::Eventually(
-        [&] { return g[0].statistics().drop(DropReason::kExpiredDisconnected) == 5; }, 5s);
+        [&] {
+          if (g[0].statistics().drop(DropReason::kExpiredDisconnected) == 0) return false;
+          if (expired_at == net::TimePoint{}) expired_at = ex->Now();
+          return g[0].statistics().drop(DropReason::kExpiredDisconnected) == 5;
+        },
+        5s);
     CHECK(settled);
+    CHECK(expired_at - queued_at > 300ms);  // 8.0.18 purged the whole queue every 2 s instead
     CHECK(g[0].peer(absl::StrCat("127.0.0.1:", nobody))->messages_dropped == 8);
     CHECK(g[0].statistics().dial_failures >= 1);
     co_await g.Stop();
@@ -266,11 +275,19 @@ TEST_CASE("a peer that dies and comes back on the same port is redialled with a 
   }());
 }
 
+// Every task ever spawned on `ex` has finished (BlockOn's own task included, once it returned).
+bool NoTaskRunning(net::Executor& ex) {
+  net::ExecutorMetrics::Snapshot m = ex.metrics();
+  INFO("tasks spawned ", m.tasks_spawned, ", finished ", m.tasks_finished);
+  return m.tasks_spawned == m.tasks_finished;
+}
+
 TEST_CASE("stopping leaves no descriptor open and no task running") {
   int fds_before = net::testing::CountOpenFds();
   {
     auto ex = net::testing::NewExecutor();
     int fds_with_executor = net::testing::CountOpenFds();
+    uint64_t spawned_before = ex->metrics().tasks_spawned;
     {
       Group g(*ex, 3);
       ex->BlockOn([&]() -> net::Task<void> {
@@ -290,6 +307,8 @@ TEST_CASE("stopping leaves no descriptor open and no task running") {
       }());
     }
     CHECK(net::testing::CountOpenFds() == fds_with_executor);
+    CHECK(ex->metrics().tasks_spawned > spawned_before + 6);  // the transports' tasks ran here
+    CHECK(NoTaskRunning(*ex));
   }
   CHECK(net::testing::CountOpenFds() == fds_before);
 }
@@ -305,7 +324,11 @@ TEST_CASE("a transport destroyed without Stop() leaves nothing running once its 
       REQUIRE(awaited.ok());
     }());
   }
-  ex->BlockOn([]() -> net::Task<void> { co_await net::Sleep(50ms); }());
+  // The destroyed transport's tasks were cancelled; they finish as the loop runs.
+  for (int turn = 0; turn < 500 && !NoTaskRunning(*ex); ++turn) {
+    ex->BlockOn([]() -> net::Task<void> { co_await net::Sleep(10ms); }());
+  }
+  CHECK(NoTaskRunning(*ex));
   CHECK(net::testing::CountOpenFds() == fds_with_executor);
 }
 

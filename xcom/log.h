@@ -3,8 +3,9 @@
 // XCom's transport logs a handful of lines that operators know ("XCom initialized and ready
 // to accept incoming connections on port P", "Creating new server node"). uxcom keeps those
 // texts; instead of 8.0.18's bare "Failure reading from fd=... n=..." it logs one line for
-// every connection it closes, naming the peer and the reason ("Closing ... connection ...:
-// <reason>"). Where they go is up to the embedder:
+// every connection it closes, naming the peer, the fd and the reason ("Closing ... connection
+// ... (fd=F): <reason>"). xcom/README.md ("Operator log lines") lists which lines are
+// verbatim and which are equivalents. Where they go is up to the embedder:
 //
 //   TransportOptions options;
 //   options.log = [](LogLevel level, std::string_view line) {

@@ -85,38 +85,24 @@ TEST_CASE("nodes with no version in common refuse each other and keep trying wit
     CHECK(refused);
     CHECK(g.logs.Contains("negotiation_refused: peer answered x_1_2 (3)"));
     CHECK(g.logs.Contains("negotiation_refused: peer answered x_unknown_proto (0)"));
-    // Each redial sends a new tag.
-    std::optional<PeerInfo> p = g[0].peer(g.addresses[1]);
-    REQUIRE(p.has_value());
+    // Each redial sends a new tag: the k-th connection to a peer negotiates with tag
+    // 313 + k - 1, and a later redial carries a later tag.
+    std::optional<PeerInfo> before = g[0].peer(g.addresses[1]);
+    REQUIRE(before.has_value());
+    CHECK(before->connects >= 2);
+    CHECK(before->last_tag == xdr::kFirstNegotiationTag + before->connects - 1);
+    bool redialled = co_await testing::Eventually(
+        [&] { return g[0].peer(g.addresses[1])->connects > before->connects; }, 5s);
+    CHECK(redialled);
+    std::optional<PeerInfo> after = g[0].peer(g.addresses[1]);
+    CHECK(after->last_tag == xdr::kFirstNegotiationTag + after->connects - 1);
+    CHECK(after->last_tag > before->last_tag);
+    std::optional<PeerInfo> other = g[1].peer(g.addresses[0]);
+    REQUIRE(other.has_value());
+    CHECK(other->connects >= 1);
+    CHECK(other->last_tag == xdr::kFirstNegotiationTag + other->connects - 1);
     CHECK(g[0].statistics().negotiations == 0);
     CHECK(g[1].TryReceive() == std::nullopt);
-    co_await g.Stop();
-  }());
-}
-
-TEST_CASE("a peer that accepts and then refuses every negotiation is redialled with back-off") {
-  auto ex = net::testing::NewExecutor();
-  Group g(*ex, 2, [](int node, TransportOptions& o) {
-    o.backoff = {.initial = 100ms, .increase = 300ms, .max = 1s};
-    if (node == 0) {
-      o.min_version = ProtocolVersion::kX1_4;
-    } else {
-      o.max_version = ProtocolVersion::kX1_2;
-    }
-  });
-  ex->BlockOn([&]() -> net::Task<void> {
-    co_await g[0].SendTo(g.sites[0], 1, AppMessage("x"));
-    absl::Status slept = co_await net::Sleep(1500ms);
-    REQUIRE(slept.ok());
-    // Attempts at about 0, 0.1, 0.5 and 1.2 s: a redial at round-trip speed would make hundreds.
-    const uint64_t refused = g[0].statistics().outbound_close(CloseReason::kNegotiationRefused);
-    CHECK(refused >= 2);
-    CHECK(refused <= 6);
-    // Each attempt connected and was refused; the message waits (younger than the TTL).
-    std::optional<PeerInfo> p = g[0].peer(g.addresses[1]);
-    REQUIRE(p.has_value());
-    CHECK(p->connects == refused);
-    CHECK(p->messages_dropped == 0);
     co_await g.Stop();
   }());
 }
@@ -138,6 +124,62 @@ struct Dialer {
         .group_id = 7, .nodeno = 0, .nodes = {{.address = base.self_address}, {.address = peer}}});
   }
 };
+
+// The schedule is measured where the dials arrive: the raw peer notes the executor's Now() as it
+// accepts each connection, answers its version request with x_unknown_proto (0), and waits for
+// the transport to hang up. The back-off wait starts after that refusal, so the gap between two
+// accepts is at least the wait (exact on the executor's clock) plus a round trip and scheduling
+// delays (bounded here by kSlack on the real clock; exact once the executor has a virtual one).
+TEST_CASE(
+    "a peer that accepts and then refuses every negotiation is redialled on the back-off "
+    "schedule, each time with the next tag") {
+  constexpr net::Duration kSlack = 200ms;
+  const Backoff backoff{.initial = 50ms, .multiplier = 2.0, .increase = 50ms, .max = 600ms};
+  auto ex = net::testing::NewExecutor();
+  testing::RawListener peer(*ex);
+  Dialer d(*ex, peer.address(), [&](TransportOptions& o) {
+    o.backoff = backoff;
+    o.disconnected_message_ttl = 30s;  // the message outlives every redial
+  });
+  ex->BlockOn([&]() -> net::Task<void> {
+    co_await d.t->SendTo(d.site, 1, AppMessage("x"));
+    constexpr int kDials = 6;  // waits of 50, 150, 350, 600 (capped from 750) and 600 ms
+    std::vector<net::TimePoint> dialled;
+    std::vector<uint32_t> tags;
+    for (int i = 0; i < kDials; ++i) {
+      std::unique_ptr<RawPeer> c = co_await peer.Accept(5s);
+      dialled.push_back(ex->Now());
+      absl::StatusOr<RawFrame> request = co_await c->ReadFrame();
+      REQUIRE(request.ok());
+      tags.push_back(request->header.tag);
+      auto refuse = xdr::FrameHeaderBytes(xdr::VersionReply(V(0), request->header.tag));
+      absl::Status wrote = co_await c->Write(refuse);
+      REQUIRE(wrote.ok());
+      absl::Status closed = co_await c->ExpectClosed();
+      CHECK(closed.ok());
+    }
+    CHECK(tags[0] == xdr::kFirstNegotiationTag);
+    net::Duration wait = backoff.initial;
+    for (int k = 1; k < kDials; ++k) {
+      const net::Duration gap = dialled[k] - dialled[k - 1];
+      const auto ms = [](net::Duration x) {
+        return std::chrono::duration<double, std::milli>(x).count();
+      };
+      CAPTURE(k);
+      INFO("gap ", ms(gap), " ms, back-off wait ", ms(wait), " ms");
+      CHECK(gap >= wait);
+      CHECK(gap <= wait + kSlack);
+      CHECK(tags[k] == xdr::NextNegotiationTag(tags[k - 1]));
+      wait = backoff.Next(wait);
+    }
+    CHECK(d.t->statistics().outbound_close(CloseReason::kNegotiationRefused) == kDials);
+    std::optional<PeerInfo> p = d.t->peer(peer.address());
+    REQUIRE(p.has_value());
+    CHECK(p->connects == kDials);
+    CHECK(p->messages_dropped == 0);  // the message waits for a connection (younger than TTL)
+    co_await d.t->Stop();
+  }());
+}
 
 TEST_CASE("the dialling side sends 8.0.18's version request bytes, tag 313 then 314 per redial") {
   auto ex = net::testing::NewExecutor();

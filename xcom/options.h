@@ -130,7 +130,9 @@ struct TransportOptions {
   // How often the watchdog runs the reaper and checks the timeouts above.
   Duration watchdog_period = seconds(1);
   // After an accept error or a rejection by the accept callback, the accept loop pauses this
-  // long (rate-limits rejected peers to ~10 per second).
+  // long (rate-limits rejected peers to ~10 per second). Accept errors are the listener's own:
+  // a connection reset before it was accepted, or one shed while out of descriptors, costs no
+  // pause (net/listener.h).
   Duration rejected_accept_delay = milliseconds(100);
 
   // --- sizes ----------------------------------------------------------------------------------

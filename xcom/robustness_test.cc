@@ -233,11 +233,16 @@ TEST_CASE("an embedder that stops receiving pauses the readers; nothing is lost 
   });
   ex->BlockOn([&]() -> net::Task<void> {
     constexpr int kMessages = 300;
-    // 1000-byte payloads: the reader's buffer ends in the middle of a frame most of the time.
+    // 1000-byte payloads, each numbered: the reader's buffer ends in the middle of a frame most
+    // of the time.
+    auto payload = [](int i) {
+      return absl::StrCat(absl::Dec(i, absl::kZeroPad5), std::string(995, 'a' + i % 26));
+    };
     for (int i = 0; i < kMessages; ++i) {
-      co_await g[0].SendTo(g.sites[0], 1, AppMessage(std::string(1000, 'a' + i % 26)));
+      co_await g[0].SendTo(g.sites[0], 1, AppMessage(payload(i)));
     }
     int received = 0;
+    int intact = 0;  // received whole, in order
     for (; received < kMessages; ++received) {
       if (received == 100) {
         // Node 1's embedder gets busy elsewhere while its reader holds part of a frame.
@@ -246,8 +251,12 @@ TEST_CASE("an embedder that stops receiving pauses the readers; nothing is lost 
       }
       absl::StatusOr<IncomingMessage> m = co_await ReceiveWithin(g[1], 5s);
       if (!m.ok()) break;
+      const xdr::Bytes& got = std::get<xdr::Bytes>(m->msg().a[0].body.arm);
+      if (got == payload(received)) ++intact;
     }
     CHECK(received == kMessages);
+    CHECK(intact == kMessages);  // every message, byte for byte, in the order sent
+    CHECK(g[1].TryReceive() == std::nullopt);
     CHECK(g[1].statistics().inbound_close(CloseReason::kReadStalled) == 0);
     CHECK(g[0].statistics().outbound_close(CloseReason::kPeerClosed) == 0);
     co_await g.Stop();

@@ -1,5 +1,5 @@
-// ServerTable: one server per distinct address string across sites, a capacity that is an
-// error and not an assert, mark-and-sweep collection over the retained sites, and
+// ServerTable: one server per distinct host and port across sites (find_server), a capacity
+// that is an error and not an assert, mark-and-sweep collection over the retained sites, and
 // invalidate_servers for forced configurations.
 #include "xcom/internal/server_table.h"
 
@@ -47,7 +47,8 @@ TEST_CASE("an address listed by two sites gets one server, found again instead o
   CHECK(first->server->address == "127.0.0.1:33061");
   CHECK(first->server->endpoint.host == "127.0.0.1");
   CHECK(first->server->endpoint.port == 33061);
-  // Found again (as a second site would): the same object, unchanged by the new arguments.
+  // Found again (as a second site would): the same object, unchanged by the new arguments
+  // (a remote server becomes local only through MakeLocal).
   absl::StatusOr<ServerTable::Added> again = table.FindOrAdd("127.0.0.1:33061", true, 99);
   REQUIRE(again.ok());
   CHECK_FALSE(again->created);
@@ -57,17 +58,53 @@ TEST_CASE("an address listed by two sites gets one server, found again instead o
   CHECK(table.Find("127.0.0.1:33061") == first->server);
 }
 
-TEST_CASE("identity is the address string: a host name and its IP address are two servers") {
+TEST_CASE("identity is find_server's: the host as written and the port as a number") {
   ServerTable table(10);
   std::shared_ptr<Server> by_ip = Add(table, "127.0.0.1:33061");
   std::shared_ptr<Server> by_name = Add(table, "localhost:33061");
   std::shared_ptr<Server> v6 = Add(table, "[::1]:33061");
+  // A host name and its IP address are two servers (8.0.18 compares the host with strcmp).
   CHECK(by_ip != by_name);
   CHECK(by_name != v6);
   CHECK(table.size() == 3);
   CHECK(v6->endpoint.host == "::1");
+  // The port is a number: a zero-padded or signed spelling is the same server.
+  for (const char* same : {"127.0.0.1:033061", "127.0.0.1:+33061", "127.0.0.1: 33061"}) {
+    CAPTURE(same);
+    absl::StatusOr<ServerTable::Added> again = table.FindOrAdd(same, false, kQueueLimit);
+    REQUIRE(again.ok());
+    CHECK_FALSE(again->created);
+    CHECK(again->server == by_ip);
+    CHECK(table.Find(same) == by_ip);
+  }
+  // The bracketed host is what get_ip_and_port extracts; text around the brackets is ignored.
+  CHECK(table.Find("x[::1]y:33061") == v6);
+  // The host is compared as written: another case or spelling is another server.
+  CHECK(table.Find("LOCALHOST:33061") == nullptr);
+  CHECK(table.Find("[0::1]:33061") == nullptr);
   CHECK(table.Find("127.0.0.1:33062") == nullptr);
-  CHECK(table.Find("127.0.0.1") == nullptr);
+  CHECK(table.Find("127.0.0.1") == nullptr);  // does not parse
+  CHECK(table.size() == 3);
+}
+
+TEST_CASE("make-local replaces a remote server by a local one in the same slot") {
+  ServerTable table(10);
+  std::shared_ptr<Server> a = Add(table, "10.0.0.1:1");
+  std::shared_ptr<Server> b = Add(table, "10.0.0.2:1");
+  std::shared_ptr<Server> local = table.MakeLocal(b, 5);
+  CHECK(local != b);
+  CHECK(local->local);
+  CHECK_FALSE(b->local);
+  CHECK(local->address == b->address);
+  CHECK(local->endpoint == b->endpoint);
+  CHECK(table.size() == 2);
+  CHECK(table.all()[0] == a);
+  CHECK(table.all()[1] == local);
+  CHECK(table.Find("10.0.0.2:1") == local);
+  // Already local, or not in the table: nothing to do.
+  CHECK(table.MakeLocal(local, 5) == local);
+  CHECK(table.MakeLocal(b, 5) == b);
+  CHECK(table.all()[1] == local);
 }
 
 TEST_CASE("a full table refuses a new address with ResourceExhausted and still finds old ones") {
@@ -235,22 +272,36 @@ TEST_CASE("invalidate_servers marks the nodes the new site drops, and only those
   Add(table, "10.0.0.3:1");
   InstalledSite old_site =
       SiteOf(table, {"10.0.0.1:1", "10.0.0.2:1", "10.0.0.3:1"}, {"u1", "u2", "u3"});
-  InstalledSite new_site = SiteOf(table, {"10.0.0.1:1", "10.0.0.2:1"}, {"u1", "u2"});
-  InvalidateServers(old_site, new_site);
+  // The forced configuration is a plain Site: xa_force_config invalidates before installing.
+  Site forced{
+      .nodes = {{.address = "10.0.0.1:1", .uuid = "u1"}, {.address = "10.0.0.2:1", .uuid = "u2"}}};
+  InvalidateServers(old_site, forced);
   CHECK_FALSE(table.Find("10.0.0.1:1")->invalid);
   CHECK_FALSE(table.Find("10.0.0.2:1")->invalid);
   CHECK(table.Find("10.0.0.3:1")->invalid);
 }
 
-TEST_CASE("a node back at the same address with a new uuid keeps its server valid") {
-  // 8.0.18 would invalidate the shared server and starve the new incarnation.
+TEST_CASE("a node back at the same address with a new uuid keeps its server valid, as in 8.0.18") {
+  // node_exists compares addresses only (no uuid), so 8.0.18 leaves this server valid too.
   ServerTable table(10);
   Add(table, "10.0.0.1:1");
   Add(table, "10.0.0.2:1");
   InstalledSite old_site = SiteOf(table, {"10.0.0.1:1", "10.0.0.2:1"}, {"u1", "u2"});
   InstalledSite new_site = SiteOf(table, {"10.0.0.1:1", "10.0.0.2:1"}, {"u1", "u2-reborn"});
-  REQUIRE(new_site.servers[1] == old_site.servers[1]);  // dedup: one server per address
-  InvalidateServers(old_site, new_site);
+  InvalidateServers(old_site, new_site.site);
+  CHECK_FALSE(table.Find("10.0.0.2:1")->invalid);
+  CHECK_FALSE(table.Find("10.0.0.1:1")->invalid);
+}
+
+TEST_CASE("a forced site that respells an address does not invalidate the server it uses") {
+  // 8.0.18 compares whole strings in node_exists but host and port in find_server, so it would
+  // invalidate the server of "10.0.0.2:01" although the forced configuration uses it.
+  ServerTable table(10);
+  Add(table, "10.0.0.1:1");
+  Add(table, "10.0.0.2:1");
+  InstalledSite old_site = SiteOf(table, {"10.0.0.1:1", "10.0.0.2:1"}, {"u1", "u2"});
+  Site forced{.nodes = {{.address = "10.0.0.1:1"}, {.address = "10.0.0.2:01"}}};
+  InvalidateServers(old_site, forced);
   CHECK_FALSE(table.Find("10.0.0.2:1")->invalid);
   CHECK_FALSE(table.Find("10.0.0.1:1")->invalid);
 }
@@ -259,9 +310,10 @@ TEST_CASE("a dropped node whose address never got a server is skipped by invalid
   ServerTable table(10);
   Add(table, "10.0.0.1:1");
   InstalledSite old_site = SiteOf(table, {"10.0.0.1:1", "unparsed"}, {"u1", "u2"});
-  old_site.servers.pop_back();  // shorter than the node list, as well as null
-  InstalledSite new_site = SiteOf(table, {}, {});
-  InvalidateServers(old_site, new_site);
+  CHECK(old_site.servers[1] == nullptr);
+  // The forced site has an address that does not parse either: it lists nobody.
+  Site forced{.nodes = {{.address = "unparsed"}}};
+  InvalidateServers(old_site, forced);
   CHECK(table.Find("10.0.0.1:1")->invalid);
 }
 

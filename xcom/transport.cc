@@ -176,6 +176,30 @@ const TransportOptions& Transport::options() const { return state_->options; }
 
 // --- configurations -----------------------------------------------------------------------------
 
+namespace {
+
+// A site lists the remote `old` server's address as this node: from now on its messages are
+// delivered locally. The sites that held `old` hold the new local server instead, and what was
+// queued for `old` (messages for this node) moves to it.
+std::shared_ptr<Server> Localize(TransportState& st, std::shared_ptr<Server> old,
+                                 InstalledSite& installing) {
+  std::shared_ptr<Server> local = st.servers.MakeLocal(old, st.options.peer_queue_limit);
+  st.Log(LogLevel::kInfo, "Server node ", old->address,
+         " is this node: its messages are delivered locally from now on");
+  for (InstalledSite& s : st.sites) std::replace(s.servers.begin(), s.servers.end(), old, local);
+  std::replace(installing.servers.begin(), installing.servers.end(), old, local);
+  for (QueuedMessage& m : old->queue.Drain()) {
+    if (!m.message) continue;
+    if (!local->queue.TryPush(std::move(m)).ok()) {
+      st.CountDrop(local.get(), DropReason::kQueueFull, nullptr, absl::OkStatus());
+    }
+  }
+  st.ShutServer(old, CloseReason::kServerCollected, DropReason::kServerCollected);
+  return local;
+}
+
+}  // namespace
+
 absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operation) {
   TransportState& st = *state_;
   if (st.stopped) return absl::FailedPreconditionError("transport stopped");
@@ -190,11 +214,19 @@ absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operatio
   InstalledSite is{.id = st.next_site_id,
                    .common_version = CommonXcomVersion(site, st.options.max_version)};
   is.servers.resize(site.nodes.size());
+  // This node is the one at `nodeno`, and any node whose address is self_address's host and port.
+  absl::StatusOr<net::HostPort> self = net::ParseHostPort(st.options.self_address);
+  auto is_self = [&](size_t i, const std::string& address) {
+    if (i == site.nodeno) return true;
+    absl::StatusOr<net::HostPort> endpoint = net::ParseHostPort(address);
+    return self.ok() && endpoint.ok() && internal::SameServer(*self, *endpoint);
+  };
   std::vector<std::shared_ptr<Server>> created;
   std::vector<std::shared_ptr<Server>> reused;  // revalidated only once the site is installed
+  std::vector<size_t> to_localize;              // remote servers this site lists as this node
   for (size_t i = 0; i < site.nodes.size(); ++i) {
     const std::string& address = site.nodes[i].address;
-    bool local = address == st.options.self_address || i == site.nodeno;
+    bool local = is_self(i, address);
     absl::StatusOr<internal::ServerTable::Added> added =
         st.servers.FindOrAdd(address, local, st.options.peer_queue_limit);
     if (absl::IsResourceExhausted(added.status())) {
@@ -204,7 +236,10 @@ absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operatio
     }
     if (!added.ok()) {
       st.Log(LogLevel::kWarning, "Error parsing the address of node ", i, ": ",
-             added.status().message(), "; no messages will be sent to it");
+             added.status().message(),
+             "; no messages will be sent to it. Error parsing ip:port for new server. "
+             "Incorrect value is ",
+             address);
       continue;
     }
     if (added->created) {
@@ -213,15 +248,21 @@ absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operatio
              added->server->local ? " (this node)" : "");
       created.push_back(added->server);
     } else {
-      st.Log(LogLevel::kInfo, "Re-using server node ", i, " host ", added->server->endpoint.host);
+      st.Log(LogLevel::kInfo, "Re-using server node ", i, " host ", added->server->endpoint.host,
+             " port ", added->server->endpoint.port);
       reused.push_back(added->server);
+      if (local && !added->server->local) to_localize.push_back(i);
     }
     is.servers[i] = added->server;
+  }
+  for (size_t i : to_localize) {
+    if (is.servers[i]->local) continue;  // listed twice: already replaced
+    created.push_back(Localize(st, is.servers[i], is));
   }
   is.site = std::move(site);
   for (const std::shared_ptr<Server>& s : reused) s->invalid = false;
   if (operation == xdr::CargoType::kForceConfigType && !st.sites.empty()) {
-    internal::InvalidateServers(st.sites.back(), is);
+    internal::InvalidateServers(st.sites.back(), is.site);
   }
   ++st.next_site_id;
   ++st.sites_generation;
@@ -253,15 +294,11 @@ void Transport::RetainNewestSites(size_t count) {
 
 size_t Transport::CollectGarbage() { return state_->Collect(); }
 
-absl::Status Transport::InvalidateServers(SiteId old_site, SiteId new_site) {
+absl::Status Transport::InvalidateServers(SiteId current, const Site& forced) {
   TransportState& st = *state_;
-  InstalledSite* o = st.FindSite(old_site);
-  InstalledSite* n = st.FindSite(new_site);
-  if (o == nullptr || n == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("no installed site ", o == nullptr ? old_site : new_site));
-  }
-  internal::InvalidateServers(*o, *n);
+  InstalledSite* o = st.FindSite(current);
+  if (o == nullptr) return absl::NotFoundError(absl::StrCat("no installed site ", current));
+  internal::InvalidateServers(*o, forced);
   return absl::OkStatus();
 }
 
@@ -412,10 +449,17 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
   TransportState& st = *state;
   internal::InboundFrame* f = request.frame();
   if (f == nullptr) co_return absl::InvalidArgumentError("Reply to an empty IncomingMessage");
+  // Stamped as 8.0.18 stamps every reply (reply_msg): a member's through send_server_msg, which
+  // stamps like every send (from, group_id, max_synode, delivered_msg); anyone else's on the
+  // acceptor's reply queue, with from and to swapped and max_synode and delivered_msg stamped.
+  const xdr::PaxMsg& req = *f->msg;
+  InstalledSite* site = st.SiteOf(req);
+  bool member = site != nullptr && req.from < site->servers.size();
   OutgoingRef m = st.messages.Acquire();
   m->Assign(reply);
-  m->msg().to = f->msg->from;
-  m->msg().from = f->msg->to;
+  m->msg().from = req.to;
+  st.Stamp(m->msg(), member ? site : nullptr);
+  m->msg().to = req.from;
   if (f->origin == MessageOrigin::kInbound) {
     std::shared_ptr<InboundConnection> conn = f->inbound;
     if (conn->closed) {
@@ -430,7 +474,7 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
     if (!w.ok()) st.CloseConnection(*conn, false, CloseReason::kIoError, w.message());
     co_return w;
   }
-  // XCom's reply_msg: to a member through our own connection to it, to ourselves locally.
+  // Through our own connection to the sender (its server's queue), or to ourselves locally.
   SendReport report;
   if (f->server == nullptr) co_return absl::FailedPreconditionError("the sender has no server");
   st.Enqueue(f->server, m, m->msg().to, report, nullptr);

@@ -152,12 +152,15 @@ class Transport {
 
   // --- configurations -------------------------------------------------------------------------
   // Installs a configuration (XCom's site_install_action → update_servers): every node address
-  // gets its server, reused if another retained site has it ("Re-using server node …") or
-  // created ("Creating new server node …"). A node whose address does not parse gets none (a
-  // warning is logged; sends to it are dropped as kNoServer). With operation
+  // gets its server, reused if another retained site has the same host and port ("Re-using
+  // server node …"; "h:080" is "h:80", as in find_server) or created ("Creating new server
+  // node …"). The node at `nodeno`, and any node at self_address's host and port, is this
+  // node: its server delivers locally, and a remote server a site lists as this node becomes
+  // local. A node whose address does not parse gets none ("Error parsing ip:port for new
+  // server. Incorrect value is …"; sends to it are dropped as kNoServer). With operation
   // force_config_type, servers of the previous newest site that this one drops are
-  // invalidated. Errors: kResourceExhausted (server table full; nothing is installed),
-  // kInvalidArgument (nodeno outside the site, more than 100 nodes).
+  // invalidated, as update_servers does. Errors: kResourceExhausted (server table full;
+  // nothing is installed), kInvalidArgument (nodeno outside the site, more than 100 nodes).
   absl::StatusOr<SiteId> InstallSite(Site site,
                                      xdr::CargoType operation = xdr::CargoType::kUnifiedBootType);
   // Stops retaining a site, then collects the servers no retained site lists (their
@@ -167,8 +170,12 @@ class Transport {
   void RetainNewestSites(size_t count);
   // garbage_collect_servers: returns how many servers were collected.
   size_t CollectGarbage();
-  // invalidate_servers(old, new), as XCom's xa_force_config calls it before installing.
-  absl::Status InvalidateServers(SiteId old_site, SiteId new_site);
+  // invalidate_servers(current, forced), as XCom's xa_force_config calls it on the node that
+  // forces a configuration, before `forced` is agreed and installed: the servers of `current`'s
+  // nodes that `forced` does not list (by host and port; the uuid is ignored, as node_exists
+  // ignores it) are invalid until a site lists them again. `forced` is not installed by this
+  // call; install it later with InstallSite(forced, kForceConfigType). kNotFound: no such site.
+  absl::Status InvalidateServers(SiteId current, const Site& forced);
   // The newest site (get_site_def), or nullopt.
   std::optional<SiteId> latest_site() const;
   const Site* site(SiteId id) const;
@@ -176,8 +183,9 @@ class Transport {
   // any site).
   xdr::ProtocolVersion latest_common_version() const;
 
-  // Values stamped on every message sent from now on, as XCom stamps its executor's
-  // max_synode and delivered_msg (send_msg). Without a call, messages keep their own values.
+  // Values stamped on every message sent from now on, replies included, as XCom stamps its
+  // executor's max_synode and delivered_msg (send_msg, and the acceptor's replies). Without a
+  // call, messages keep their own values.
   void SetSynodeStamps(xdr::SynodeNo max_synode, xdr::SynodeNo delivered_msg);
 
   // --- sending: XCom's send_* family --------------------------------------------------------
@@ -201,11 +209,14 @@ class Transport {
   SendAwaiter SendToSomeone(SiteId site, const xdr::PaxMsg& msg,
                             Duration suspect_after = std::chrono::seconds(4));
 
-  // Answers `request` the way XCom's acceptor answers: on the connection the request came in
-  // on (kInbound: encoded with that connection's version and written directly), through our
-  // own connection to the sender (kOutbound: queued on its server), or locally (kSelf).
-  // `reply.to` and `reply.from` are set from the request. Errors: kFailedPrecondition (the
-  // connection is gone), the encoder's (the version cannot carry the reply), the write's.
+  // Answers `request` by origin: on the connection the request came in on (kInbound: encoded
+  // with that connection's version and written directly), through our own connection to the
+  // sender (kOutbound: queued on its server), or locally (kSelf). The reply is stamped as
+  // 8.0.18's reply_msg stamps it: `to` = the request's `from`; max_synode and delivered_msg
+  // (SetSynodeStamps); and, when the request comes from a member of a retained site of its
+  // group (find_site_def), `from` and `group_id` of that site as every send has them, else
+  // `from` = the request's `to` and the reply's own group_id. Errors: kFailedPrecondition
+  // (the connection is gone), the encoder's (the version cannot carry the reply), the write's.
   net::Task<absl::Status> Reply(const IncomingMessage& request, const xdr::PaxMsg& reply);
 
   // --- receiving -------------------------------------------------------------------------------

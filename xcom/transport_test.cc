@@ -28,8 +28,10 @@ std::string PayloadOf(const IncomingMessage& m) {
   return std::string(std::get<xdr::Bytes>(msg.a[0].body.arm));
 }
 
-// Every node broadcasts `per_node` messages; every node must receive every message exactly
-// once, in per-sender order.
+// Every node broadcasts `per_node` messages and then a fence; every node must receive every
+// message exactly once, in per-sender order. Exactly once is checked without waiting for
+// duplicates that might come later: delivery is FIFO per sender, so a duplicate of any message
+// would arrive before that sender's fence, out of sequence, and nothing may follow the fences.
 void BroadcastAndVerify(int nodes, int per_node) {
   auto ex = net::testing::NewExecutor();
   Group g(*ex, nodes);

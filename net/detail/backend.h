@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <cerrno>
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
@@ -134,8 +135,22 @@ inline IoOp::~IoOp() {
   if (pending && target != nullptr) target->Detach(this);
 }
 
+// Both backends keep a stream's pending operations the same way (at most one read and one
+// connect, writes queued in order) and forget them the same way; the rest is theirs.
 class StreamCore : public IoObject {
  public:
+  // `op` is being destroyed while pending (executor shutdown, after AbortAll()): forget it.
+  void Detach(IoOp* op) final {
+    if (op == reader_) {
+      reader_ = nullptr;
+    } else if (op == connecting_) {
+      connecting_ = nullptr;
+    } else {
+      static_cast<ListNode*>(static_cast<WriteOp*>(op))->Unlink();
+    }
+    op->pending = false;
+  }
+
   virtual bool StartRead(ReadOp* op) = 0;
   // Passes the first contiguous run of received bytes to `visitor`, which returns how many
   // it consumed. Only valid right after a kChunk read finished with result > 0.
@@ -147,21 +162,37 @@ class StreamCore : public IoObject {
   // The owning Stream is gone: Close() and free this object when the kernel is done.
   virtual void Release() = 0;
   virtual bool closed() const = 0;
+  // Received bytes this object holds (taken from the socket) that no read has consumed yet.
+  virtual size_t buffered() const = 0;
   int fd() const { return fd_; }
 
  protected:
   int fd_ = -1;
+  ReadOp* reader_ = nullptr;
+  ConnectOp* connecting_ = nullptr;
+  IntrusiveList<WriteOp> writers_;  // the first may be in progress; the rest wait in order
 };
 
+// Both backends keep one pending accept and cancel or forget it the same way.
 class ListenerCore : public IoObject {
  public:
   virtual bool StartAccept(AcceptOp* op) = 0;
+  // A cancelled accept finishes at once; a connection accepted later waits for the next one.
+  void Cancel(IoOp* op) final {
+    if (op == acceptor_) acceptor_ = nullptr;
+    op->Finish(-ECANCELED);
+  }
+  void Detach(IoOp* op) final {
+    if (op == acceptor_) acceptor_ = nullptr;
+    op->pending = false;
+  }
   virtual void Close() = 0;
   virtual void Release() = 0;
   int fd() const { return fd_; }
 
  protected:
   int fd_ = -1;
+  AcceptOp* acceptor_ = nullptr;
 };
 
 class Backend {

@@ -39,10 +39,10 @@ class EpollStream final : public StreamCore, public EpollHandler {
   bool StartWrite(WriteOp* op) override;
   bool StartConnect(ConnectOp* op) override;
   void Cancel(IoOp* op) override;
-  void Detach(IoOp* op) override;
   void Close() override;
   void Release() override;
   bool closed() const override { return closed_; }
+  size_t buffered() const override { return chunk_tail_ - chunk_head_; }
   void OnEvents(uint32_t events) override;
 
  private:
@@ -54,9 +54,6 @@ class EpollStream final : public StreamCore, public EpollHandler {
   EpollBackend* backend_;
   bool registered_ = false;
   bool closed_ = false;
-  ReadOp* reader_ = nullptr;
-  ConnectOp* connecting_ = nullptr;
-  IntrusiveList<WriteOp> writers_;
   std::unique_ptr<std::byte[]> chunk_;
   size_t chunk_head_ = 0;
   size_t chunk_tail_ = 0;
@@ -66,8 +63,6 @@ class EpollListener final : public ListenerCore, public EpollHandler {
  public:
   EpollListener(EpollBackend* backend, int fd);
   bool StartAccept(AcceptOp* op) override;
-  void Cancel(IoOp* op) override;
-  void Detach(IoOp* op) override;
   void Close() override;
   void Release() override;
   void OnEvents(uint32_t events) override;
@@ -76,7 +71,6 @@ class EpollListener final : public ListenerCore, public EpollHandler {
   bool TryAccept(AcceptOp* op);
   EpollBackend* backend_;
   bool closed_ = false;
-  AcceptOp* acceptor_ = nullptr;
 };
 
 class EpollBackend final : public Backend {
@@ -281,17 +275,6 @@ void EpollStream::Cancel(IoOp* op) {
   op->Finish(-ECANCELED);
 }
 
-void EpollStream::Detach(IoOp* op) {
-  if (op == reader_) {
-    reader_ = nullptr;
-  } else if (op == connecting_) {
-    connecting_ = nullptr;
-  } else {
-    static_cast<ListNode*>(static_cast<WriteOp*>(op))->Unlink();
-  }
-  op->pending = false;
-}
-
 void EpollStream::Close() {
   if (closed_) return;
   closed_ = true;
@@ -326,9 +309,9 @@ bool EpollListener::TryAccept(AcceptOp* op) {
       op->result = fd;
       return true;
     }
-    if (errno == EINTR || errno == ECONNABORTED) continue;
+    if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-    op->result = -errno;
+    op->result = -errno;  // the Listener tells one connection's errors from its own
     return true;
   }
 }
@@ -350,16 +333,6 @@ void EpollListener::OnEvents(uint32_t) {
     AcceptOp* op = std::exchange(acceptor_, nullptr);
     op->Finish(op->result);
   }
-}
-
-void EpollListener::Cancel(IoOp* op) {
-  if (op == acceptor_) acceptor_ = nullptr;
-  op->Finish(-ECANCELED);
-}
-
-void EpollListener::Detach(IoOp* op) {
-  if (op == acceptor_) acceptor_ = nullptr;
-  op->pending = false;
 }
 
 void EpollListener::Close() {

@@ -22,6 +22,7 @@ class RingQueue {
   bool empty() const { return size_ == 0; }
   T& front() { return data_[head_]; }
   const T& front() const { return data_[head_]; }
+  const T& at(size_t i) const { return data_[(head_ + i) & (capacity_ - 1)]; }  // i < size()
   void push_back(T&& item) {
     if (size_ == capacity_) Grow();
     std::construct_at(data_ + ((head_ + size_) & (capacity_ - 1)), std::move(item));

@@ -1,4 +1,7 @@
-// The io_uring backend: one ring per executor, one io_uring_enter per loop turn.
+// The io_uring backend, as the executor sees it: a factory. One ring per executor, one
+// io_uring_enter per loop turn. The implementation, one job per file (asio's per-service
+// layout): uring_ring.h (setup, probing, submission and completion), uring_buffer_pool.h (the
+// provided buffers of multishot recv), uring_stream.h (connected sockets), uring_listener.h.
 #ifndef UXCOM_NET_DETAIL_URING_BACKEND_H_
 #define UXCOM_NET_DETAIL_URING_BACKEND_H_
 
@@ -14,8 +17,9 @@ class ExecutorMetrics;
 
 namespace uxcom::net::detail {
 
-// kUnavailable when io_uring is missing, disabled (kernel.io_uring_disabled, seccomp) or
-// lacks an opcode uxcom needs; the message says which.
+// kUnavailable when io_uring is missing, disabled (kernel.io_uring_disabled, seccomp refusing
+// io_uring_setup, io_uring_enter or io_uring_register) or lacks an opcode uxcom needs; the
+// message names the syscall and errno, or the missing opcode. Defined in uring_ring.cc.
 absl::StatusOr<std::unique_ptr<Backend>> CreateUringBackend(const ExecutorOptions& options,
                                                             ExecutorMetrics* metrics);
 

@@ -1,10 +1,10 @@
 // Server: everything the transport knows about one peer address (XCom's `server`).
 //
-// One Server per distinct "host:port" among the retained sites, shared by every site that
-// lists it (server table, server_table.h). A remote server has a Sender and, per outbound
-// connection, a ReplyReader; the local server (this node) has a LocalSender and never a
-// socket. Tasks run in the server's own scope, so collecting a server cancels exactly its
-// tasks. Executor thread only.
+// One Server per distinct peer (host and port, as 8.0.18's find_server compares them) among the
+// retained sites, shared by every site that lists it (server table, server_table.h). A remote
+// server has a Sender and, per outbound connection, a ReplyReader; the local server (this node) has
+// a LocalSender and never a socket. Tasks run in the server's own scope, so collecting a server
+// cancels exactly its tasks. Executor thread only.
 #ifndef UXCOM_XCOM_INTERNAL_SERVER_H_
 #define UXCOM_XCOM_INTERNAL_SERVER_H_
 
@@ -44,9 +44,9 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  const std::string address;  // as the sites write it: the server's identity
-  const net::HostPort endpoint;
-  const bool local;  // this node: a LocalSender, no socket
+  const std::string address;     // as the first site listing it wrote it (logs, PeerInfo)
+  const net::HostPort endpoint;  // the server's identity: host text and port number
+  const bool local;              // this node: a LocalSender, no socket
 
   // Mark bit of the mark-and-sweep collector.
   bool garbage = false;

@@ -1,26 +1,36 @@
 #include "xcom/internal/server_table.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "net/address.h"
 
 namespace uxcom::xcom::internal {
 
-std::shared_ptr<Server> ServerTable::Find(std::string_view address) const {
+bool SameServer(const net::HostPort& a, const net::HostPort& b) {
+  return a.port == b.port && a.host == b.host;
+}
+
+std::shared_ptr<Server> ServerTable::Find(const net::HostPort& endpoint) const {
   for (const std::shared_ptr<Server>& s : servers_) {
-    if (s->address == address) return s;
+    if (SameServer(s->endpoint, endpoint)) return s;
   }
   return nullptr;
 }
 
+std::shared_ptr<Server> ServerTable::Find(std::string_view address) const {
+  absl::StatusOr<net::HostPort> endpoint = net::ParseHostPort(address);
+  if (!endpoint.ok()) return nullptr;
+  return Find(*endpoint);
+}
+
 absl::StatusOr<ServerTable::Added> ServerTable::FindOrAdd(std::string_view address, bool local,
                                                           size_t queue_limit) {
-  if (std::shared_ptr<Server> existing = Find(address)) return Added{std::move(existing), false};
   absl::StatusOr<net::HostPort> endpoint = net::ParseHostPort(address);
   if (!endpoint.ok()) return endpoint.status();
+  if (std::shared_ptr<Server> existing = Find(*endpoint)) return Added{std::move(existing), false};
   if (servers_.size() >= capacity_) {
     return absl::ResourceExhaustedError(
         absl::StrCat("server table full: ", servers_.size(), " servers (capacity ", capacity_,
@@ -30,6 +40,14 @@ absl::StatusOr<ServerTable::Added> ServerTable::FindOrAdd(std::string_view addre
       std::make_shared<Server>(std::string(address), *std::move(endpoint), local, queue_limit);
   servers_.push_back(server);
   return Added{std::move(server), true};
+}
+
+std::shared_ptr<Server> ServerTable::MakeLocal(const std::shared_ptr<Server>& server,
+                                               size_t queue_limit) {
+  auto slot = std::find(servers_.begin(), servers_.end(), server);
+  if (slot == servers_.end() || server->local) return server;
+  *slot = std::make_shared<Server>(server->address, server->endpoint, /*local=*/true, queue_limit);
+  return *slot;
 }
 
 std::vector<std::shared_ptr<Server>> ServerTable::Sweep(std::span<const InstalledSite> retained) {
@@ -55,23 +73,18 @@ std::vector<std::shared_ptr<Server>> ServerTable::Sweep(std::span<const Installe
 
 std::vector<std::shared_ptr<Server>> ServerTable::TakeAll() { return std::exchange(servers_, {}); }
 
-void InvalidateServers(const InstalledSite& old_site, const InstalledSite& new_site) {
-  for (size_t i = 0; i < old_site.site.nodes.size(); ++i) {
-    const SiteNode& n = old_site.site.nodes[i];
-    bool kept = false;
-    for (const SiteNode& m : new_site.site.nodes) {
-      if (m.address == n.address && m.uuid == n.uuid) {
-        kept = true;
-        break;
-      }
-    }
-    if (kept || i >= old_site.servers.size() || old_site.servers[i] == nullptr) continue;
-    // A node that comes back under the same address with a new uuid shares the server of its
-    // old incarnation; 8.0.18 would invalidate that server too and starve the new member.
-    bool still_used = false;
-    for (const std::shared_ptr<Server>& s : new_site.servers)
-      still_used |= s == old_site.servers[i];
-    if (!still_used) old_site.servers[i]->invalid = true;
+void InvalidateServers(const InstalledSite& old_site, const Site& new_site) {
+  std::vector<net::HostPort> listed;
+  listed.reserve(new_site.nodes.size());
+  for (const SiteNode& n : new_site.nodes) {
+    absl::StatusOr<net::HostPort> endpoint = net::ParseHostPort(n.address);
+    if (endpoint.ok()) listed.push_back(*std::move(endpoint));
+  }
+  for (const std::shared_ptr<Server>& s : old_site.servers) {
+    if (s == nullptr) continue;  // its address did not parse: no server to invalidate
+    bool kept = std::any_of(listed.begin(), listed.end(),
+                            [&](const net::HostPort& e) { return SameServer(e, s->endpoint); });
+    if (!kept) s->invalid = true;
   }
 }
 

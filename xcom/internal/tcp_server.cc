@@ -3,7 +3,10 @@
 // Every accepted connection is shown to the accept callback (the IP allowlist hook) before a
 // byte is read or written; a rejected one is closed at once. After an accept error or a
 // rejection the loop pauses rejected_accept_delay (0.1 s), which also rate-limits a rejected
-// peer. Each kept connection gets its own Acceptor task.
+// peer. An accept error is always the listener's own (out of memory, a broken socket):
+// net::Listener absorbs and counts one connection's failures (reset before it was accepted)
+// and sheds connections while out of descriptors, so the pause cannot let a trickle of resets
+// fill the backlog. Each kept connection gets its own Acceptor task.
 #include <netinet/in.h>
 
 #include <cstring>

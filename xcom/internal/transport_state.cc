@@ -69,15 +69,20 @@ size_t TransportState::Collect() {
   return removed.size();
 }
 
-std::shared_ptr<Server> TransportState::ServerOf(const xdr::PaxMsg& msg) {
+InstalledSite* TransportState::SiteOf(const xdr::PaxMsg& msg) {
   uint32_t group = msg.synode.group_id != 0 ? msg.synode.group_id : msg.group_id;
   for (auto it = sites.rbegin(); it != sites.rend(); ++it) {
     if (it->site.group_id != group) continue;
     if (it->site.start.msgno > msg.synode.msgno) continue;  // a later configuration
-    if (msg.from < it->servers.size()) return it->servers[msg.from];
-    return nullptr;
+    return &*it;
   }
   return nullptr;
+}
+
+std::shared_ptr<Server> TransportState::ServerOf(const xdr::PaxMsg& msg) {
+  InstalledSite* site = SiteOf(msg);
+  if (site == nullptr || msg.from >= site->servers.size()) return nullptr;
+  return site->servers[msg.from];
 }
 
 bool TransportState::CloseConnection(Connection& conn, bool outbound, CloseReason reason,
@@ -109,14 +114,19 @@ void TransportState::NoteInboundBytes(InboundConnection& conn) {
 OutgoingRef TransportState::NewMessage(const InstalledSite& site, const xdr::PaxMsg& msg) {
   OutgoingRef m = messages.Acquire();
   m->Assign(msg);
-  xdr::PaxMsg& p = m->msg();
-  p.from = site.site.nodeno;
-  p.group_id = site.site.group_id;
+  Stamp(m->msg(), &site);
+  return m;
+}
+
+void TransportState::Stamp(xdr::PaxMsg& p, const InstalledSite* site) const {
+  if (site != nullptr) {
+    p.from = site->site.nodeno;
+    p.group_id = site->site.group_id;
+  }
   if (stamps) {
     p.max_synode = stamps->first;
     p.delivered_msg = stamps->second;
   }
-  return m;
 }
 
 void TransportState::CountDrop(Server* server, DropReason reason, SendReport* report,

@@ -94,6 +94,8 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   // shut_srv: closes its connection, drops what it has queued, cancels its tasks.
   void ShutServer(const std::shared_ptr<Server>& server, CloseReason reason, DropReason drop);
   size_t Collect();
+  // find_site_def: the newest retained site of `msg`'s group that applies to its synode.
+  InstalledSite* SiteOf(const xdr::PaxMsg& msg);
   // find_site_def + get_server: the server that sent `msg` (null if no retained site lists it).
   std::shared_ptr<Server> ServerOf(const xdr::PaxMsg& msg);
 
@@ -109,6 +111,9 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   // --- sending
   // ------------------------------------------------------------------------------------
   OutgoingRef NewMessage(const InstalledSite& site, const xdr::PaxMsg& msg);
+  // send_msg's stamps: `from` and `group_id` of `site` (when given), and the max_synode and
+  // delivered_msg of SetSynodeStamps (when set).
+  void Stamp(xdr::PaxMsg& msg, const InstalledSite* site) const;
   // send_msg: queues `message` for `server` with destination `to`. On overflow under kWait
   // the entry is appended to `waiting` instead of being dropped.
   void Enqueue(const std::shared_ptr<Server>& server, const OutgoingRef& message, NodeNo to,

@@ -12,6 +12,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/timer.h"
+#include "xcom/message_defaults.h"
+#include "xdr/copy.h"
+#include "xdr/encode.h"
 
 namespace uxcom::xcom::testing {
 
@@ -104,9 +107,10 @@ xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op) {
 
 net::Task<absl::Status> ExchangeExactlyOnce(Group& g, int per_node, net::Duration timeout) {
   const int n = g.size();
-  for (int k = 0; k < per_node; ++k) {
+  for (int k = 0; k <= per_node; ++k) {  // k == per_node: the fence
     for (int i = 0; i < n; ++i) {
-      SendReport r = co_await g[i].SendToAll(g.sites[i], AppMessage(absl::StrCat(i, ":", k)));
+      std::string payload = k < per_node ? absl::StrCat(i, ":", k) : absl::StrCat(i, ":fence");
+      SendReport r = co_await g[i].SendToAll(g.sites[i], AppMessage(payload));
       if (!r.status.ok() || r.queued != static_cast<uint32_t>(n)) {
         co_return absl::InternalError(
             absl::StrCat("node ", i, " queued ", r.queued, " of ", n, ": ", r.status.ToString()));
@@ -114,31 +118,37 @@ net::Task<absl::Status> ExchangeExactlyOnce(Group& g, int per_node, net::Duratio
     }
   }
   for (int j = 0; j < n; ++j) {
-    std::vector<int> next(static_cast<size_t>(n), 0);  // sender -> next expected sequence
-    for (int m = 0; m < n * per_node; ++m) {
+    std::vector<int> next(static_cast<size_t>(n), 0);  // sender -> next expected; -1: fenced
+    int fences = 0;
+    for (int m = 0; fences < n; ++m) {
       absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[j], timeout);
       if (!in.ok()) {
         co_return absl::InternalError(absl::StrCat("node ", j, " received ", m, " of ",
-                                                   n * per_node, ": ", in.status().ToString(), "\n",
-                                                   g.logs.Dump()));
+                                                   n * (per_node + 1), ": ", in.status().ToString(),
+                                                   "\n", g.logs.Dump()));
       }
       const xdr::PaxMsg& msg = in->msg();
       std::string p = msg.a.empty() ? "" : std::string(std::get<xdr::Bytes>(msg.a[0].body.arm));
       size_t colon = p.find(':');
       int sender = colon == std::string::npos ? -1 : std::atoi(p.substr(0, colon).c_str());
-      int seq = colon == std::string::npos ? -1 : std::atoi(p.substr(colon + 1).c_str());
-      MessageOrigin want = sender == j ? MessageOrigin::kSelf : MessageOrigin::kInbound;
-      if (sender < 0 || sender >= n || seq != next[static_cast<size_t>(sender)] ||
-          msg.from != static_cast<NodeNo>(sender) || msg.to != static_cast<NodeNo>(j) ||
-          in->origin() != want) {
-        co_return absl::InternalError(absl::StrCat(
-            "node ", j, " got '", p, "' (from ", msg.from, " to ", msg.to, ") out of order: ",
-            "expected ", sender >= 0 && sender < n ? next[static_cast<size_t>(sender)] : -1));
+      std::string rest = colon == std::string::npos ? "" : p.substr(colon + 1);
+      int want = sender >= 0 && sender < n ? next[static_cast<size_t>(sender)] : -2;
+      bool fence = rest == "fence";
+      int seq = fence ? per_node : std::atoi(rest.c_str());
+      MessageOrigin origin = sender == j ? MessageOrigin::kSelf : MessageOrigin::kInbound;
+      if (want < 0 || seq != want || msg.from != static_cast<NodeNo>(sender) ||
+          msg.to != static_cast<NodeNo>(j) || in->origin() != origin) {
+        co_return absl::InternalError(
+            absl::StrCat("node ", j, " got '", p, "' (from ", msg.from, " to ", msg.to, ", ",
+                         MessageOriginName(in->origin()), ") out of order or duplicated: expected ",
+                         want, "\n", g.logs.Dump()));
       }
-      ++next[static_cast<size_t>(sender)];
+      next[static_cast<size_t>(sender)] = fence ? -1 : seq + 1;
+      if (fence) ++fences;
     }
     if (std::optional<IncomingMessage> extra = g[j].TryReceive()) {
-      co_return absl::InternalError(absl::StrCat("node ", j, " received a message too many"));
+      co_return absl::InternalError(
+          absl::StrCat("node ", j, " received a message after every fence"));
     }
   }
   co_return absl::OkStatus();
@@ -228,6 +238,35 @@ std::vector<std::byte> Bytes(std::string_view s) {
   std::vector<std::byte> out(s.size());
   std::memcpy(out.data(), s.data(), s.size());
   return out;
+}
+
+std::vector<std::byte> EncodeFrame(xdr::ProtocolVersion version, const xdr::PaxMsg& msg) {
+  xdr::Arena arena;
+  xdr::PaxMsg* copy = xdr::CopyToArena(msg, arena);
+  ApplyCarriedDefaults(*copy);
+  std::vector<std::byte> frame;
+  absl::StatusOr<size_t> n = xdr::AppendFrame(version, *copy, frame);
+  if (!n.ok()) {
+    std::fprintf(stderr, "EncodeFrame: %s\n", n.status().ToString().c_str());
+    std::abort();
+  }
+  return frame;
+}
+
+DialingNode::DialingNode(net::Executor& ex, const std::string& peer,
+                         std::function<void(TransportOptions&)> customize) {
+  TransportOptions o = LoopbackOptions(ReservePort(), logs, "node0");
+  if (customize) customize(o);
+  absl::StatusOr<std::unique_ptr<Transport>> created = Transport::Create(ex, o);
+  if (!created.ok() || !(*created)->Start().ok()) {
+    std::fprintf(stderr, "DialingNode: cannot start a transport\n");
+    std::abort();
+  }
+  t = *std::move(created);
+  absl::StatusOr<SiteId> id = t->InstallSite(Site{
+      .group_id = kGroup, .nodeno = 0, .nodes = {{.address = o.self_address}, {.address = peer}}});
+  if (!id.ok()) std::abort();
+  site = *id;
 }
 
 }  // namespace uxcom::xcom::testing

@@ -59,9 +59,11 @@ class Group {
   std::vector<SiteId> sites;
 };
 
-// Every node of `g` broadcasts `per_node` messages on its own site (SendToAll, self included);
-// every node must then receive every node's messages exactly once, in per-sender order, with
-// the right from/to and origin, and nothing else. OK, or the first discrepancy (with the logs).
+// Every node of `g` broadcasts `per_node` messages on its own site (SendToAll, self included),
+// then a fence message; every node must receive every node's messages exactly once, in
+// per-sender order, with the right from/to and origin, each sender's fence after its last
+// message, and nothing after the fences (a duplicate arriving late is caught: it would come
+// before its sender's fence or after it). OK, or the first discrepancy (with the logs).
 net::Task<absl::Status> ExchangeExactlyOnce(Group& g, int per_node,
                                             net::Duration timeout = std::chrono::seconds(10));
 
@@ -116,6 +118,21 @@ class RawListener {
 };
 
 std::vector<std::byte> Bytes(std::string_view s);
+
+// The normal frame a peer speaking `version` sends for `msg` (absent fields XCom's C struct
+// always has get their defaults). Aborts the test if `msg` cannot be encoded at `version`.
+std::vector<std::byte> EncodeFrame(xdr::ProtocolVersion version, const xdr::PaxMsg& msg);
+
+// A started transport (node 0, logging into `logs`) whose site lists `peer` as node 1: the
+// transport dials the peer (a RawListener) as soon as the site is installed.
+struct DialingNode {
+  DialingNode(net::Executor& ex, const std::string& peer,
+              std::function<void(TransportOptions&)> customize = {});
+  LogCapture logs;
+  std::unique_ptr<Transport> t;
+  SiteId site = 0;
+  static constexpr uint32_t kGroup = 7;
+};
 
 }  // namespace uxcom::xcom::testing
 
