@@ -80,6 +80,9 @@ class Channel {
     return TryPush(std::move(copy));
   }
 
+  // The oldest item without removing it, or nullptr when empty (valid until the next change).
+  const T* Front() const { return items_.empty() ? nullptr : &items_.front(); }
+
   std::optional<T> TryPop() {
     if (items_.empty()) return std::nullopt;
     std::optional<T> out(std::move(items_.front()));
@@ -88,9 +91,12 @@ class Channel {
     return out;
   }
 
-  class PushAwaiter {
+  class UXCOM_AWAITABLE PushAwaiter {
    public:
     PushAwaiter(Channel* channel, T item) : channel_(channel), item_(std::move(item)) {}
+    // Movable until it is awaited (e.g. into net::WithTimeout or net::WhenAny).
+    PushAwaiter(PushAwaiter&& other) noexcept
+        : channel_(other.channel_), item_(std::move(other.item_)) {}
     PushAwaiter(const PushAwaiter&) = delete;
     bool await_ready() {
       result_ = channel_->TryPush(std::move(*item_));
@@ -122,9 +128,11 @@ class Channel {
   // Enqueues `item`, suspending while the channel is full.
   PushAwaiter Push(T item) { return PushAwaiter(this, std::move(item)); }
 
-  class PopAwaiter {
+  class UXCOM_AWAITABLE PopAwaiter {
    public:
     explicit PopAwaiter(Channel* channel) : channel_(channel) {}
+    // Movable until it is awaited (e.g. into net::WithTimeout or net::WhenAny).
+    PopAwaiter(PopAwaiter&& other) noexcept : channel_(other.channel_) {}
     PopAwaiter(const PopAwaiter&) = delete;
     bool await_ready() {
       waiter_.slot = channel_->TryPop();

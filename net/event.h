@@ -38,7 +38,10 @@ class Event {
   }
   void Reset() { set_ = false; }
 
-  struct Awaiter {
+  struct UXCOM_AWAITABLE Awaiter {
+    explicit Awaiter(Event* e) : event(e) {}
+    // Movable until it is awaited (e.g. into net::WithTimeout or net::WhenAny).
+    Awaiter(Awaiter&& other) noexcept : event(other.event) {}
     Event* event;
     detail::Waiter waiter;
     bool await_ready() const noexcept { return event->set_; }
@@ -54,7 +57,7 @@ class Event {
       return absl::OkStatus();
     }
   };
-  Awaiter Wait() { return Awaiter{this, {}}; }
+  Awaiter Wait() { return Awaiter(this); }
 
  private:
   static constexpr int kSet = 1;

@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "net/detail/backend.h"
@@ -25,7 +27,39 @@ const char* BackendName(BackendKind kind) {
   return "?";
 }
 
-void ScheduleOn(Executor* executor, std::coroutine_handle<> handle) { executor->Schedule(handle); }
+namespace detail {
+void ScheduleOn(Executor* executor, std::coroutine_handle<> handle) {
+  ExecutorAccess::Schedule(*executor, handle);
+}
+void ExecutorAccess::RegisterScope(Executor& ex, ScopeState* scope) { ex.scopes_.push_back(scope); }
+}  // namespace detail
+
+// Marks the calling thread as the one running the loop while it is in scope (nests).
+class Executor::LoopThread {
+ public:
+  explicit LoopThread(Executor& ex)
+      : ex_(ex), previous_(ex.loop_thread_.exchange(std::this_thread::get_id())) {}
+  ~LoopThread() { ex_.loop_thread_.store(previous_); }
+  LoopThread(const LoopThread&) = delete;
+  LoopThread& operator=(const LoopThread&) = delete;
+
+ private:
+  Executor& ex_;
+  std::thread::id previous_;
+};
+
+#ifndef NDEBUG
+void Executor::AssertInLoopThread(const char* what) const {
+  const std::thread::id loop = loop_thread_.load(std::memory_order_relaxed);
+  if (loop == std::thread::id{} || loop == std::this_thread::get_id()) return;
+  std::ostringstream message;
+  message << "uxcom/net: " << what << " used on thread " << std::this_thread::get_id()
+          << ", but the executor runs on thread " << loop
+          << " (executor thread only: use Executor::Post from other threads)\n";
+  std::fputs(message.str().c_str(), stderr);
+  std::abort();
+}
+#endif
 
 namespace {
 
@@ -57,6 +91,9 @@ absl::Status ValidateOptions(const ExecutorOptions& o) {
   }
   if (o.busy_poll.count() < 0) {
     return absl::InvalidArgumentError("ExecutorOptions.busy_poll must not be negative");
+  }
+  if (o.virtual_settle.count() <= 0) {
+    return absl::InvalidArgumentError("ExecutorOptions.virtual_settle must be positive");
   }
   return absl::OkStatus();
 }
@@ -127,7 +164,10 @@ absl::StatusOr<std::unique_ptr<Executor>> Executor::Create(ExecutorOptions optio
 }
 
 Executor::Executor(ExecutorOptions options)
-    : options_(std::move(options)), kind_(options_.backend), now_(Clock::now()) {
+    : options_(std::move(options)),
+      kind_(options_.backend),
+      virtual_time_(options_.clock == ClockKind::kVirtual),
+      now_(virtual_time_ ? kVirtualEpoch : Clock::now()) {
   ready_.resize(256);
   root_scope_ = detail::NewScopeState(*this, nullptr);
 }
@@ -141,10 +181,8 @@ detail::ResolverPool& Executor::resolver() {
   return *resolver_;
 }
 
-void Executor::RegisterScope(detail::ScopeState* scope) { scopes_.push_back(scope); }
-void Executor::UnregisterScope(detail::ScopeState* scope) { scope->Unlink(); }
-
 void Executor::Schedule(std::coroutine_handle<> handle) {
+  AssertInLoopThread("a coroutine wake-up");
   if (ready_size_ == ready_.size()) {
     std::vector<std::coroutine_handle<>> bigger(ready_.size() * 2);
     for (size_t i = 0; i < ready_size_; ++i) {
@@ -204,9 +242,22 @@ void Executor::Turn(bool block) {
   // Poll first and run coroutines last, so that the caller's loop condition (Run's stop flag,
   // BlockOn's done flag) is checked right after the coroutines that may have changed it.
   ExecutorMetrics::Add(metrics_.loop_turns, 1);
+  const bool may_wait = block && ready_size_ == 0 && !has_posted_.load(std::memory_order_acquire) &&
+                        !stop_.load(std::memory_order_acquire);
+  if (virtual_time_) {
+    PollVirtual(may_wait);
+  } else {
+    PollSteady(may_wait);
+    now_ = Clock::now();
+  }
+  FireTimers();
+  RunPosted();
+  RunReady();
+}
+
+void Executor::PollSteady(bool may_wait) {
   Duration timeout{-1};
-  if (!block || ready_size_ > 0 || has_posted_.load(std::memory_order_acquire) ||
-      stop_.load(std::memory_order_acquire)) {
+  if (!may_wait) {
     timeout = Duration{0};
   } else if (detail::TimerNode* top = timers_.top()) {
     timeout = std::max(Duration{0}, top->deadline - Clock::now());
@@ -225,13 +276,30 @@ void Executor::Turn(bool block) {
     }
   }
   backend_->Poll(timeout);
-  now_ = Clock::now();
-  FireTimers();
-  RunPosted();
-  RunReady();
+}
+
+void Executor::PollVirtual(bool may_wait) {
+  detail::TimerNode* top = timers_.top();
+  if (!may_wait || (top != nullptr && top->deadline <= now_)) {
+    backend_->Poll(Duration{0});
+    return;
+  }
+  if (top == nullptr || external_work_ > 0) {
+    backend_->Poll(Duration{-1});  // only a real event (I/O, a post) can move anything now
+    return;
+  }
+  // Every task waits. Give the kernel `virtual_settle` of real time to complete I/O already in
+  // flight (loopback bytes, a connect); only if nothing at all happens does time move.
+  const uint64_t completions = metrics_.completions.load(std::memory_order_relaxed);
+  backend_->Poll(options_.virtual_settle);
+  const bool quiet = ready_size_ == 0 && !has_posted_.load(std::memory_order_acquire) &&
+                     !stop_.load(std::memory_order_acquire) &&
+                     metrics_.completions.load(std::memory_order_relaxed) == completions;
+  if (quiet && (top = timers_.top()) != nullptr && top->deadline > now_) now_ = top->deadline;
 }
 
 void Executor::Run() {
+  LoopThread loop(*this);
   while (!stop_.load(std::memory_order_acquire)) Turn(/*block=*/true);
   stop_.store(false, std::memory_order_release);
 }
@@ -242,7 +310,8 @@ void Executor::Stop() {
 }
 
 namespace detail {
-void RunUntil(Executor& ex, ScopeState* scope, const bool* done) {
+void ExecutorAccess::RunUntil(Executor& ex, ScopeState* scope, const bool* done) {
+  Executor::LoopThread loop(ex);
   while (!*done) {
     if (ex.stop_requested() && !scope->cancel.cancelled()) scope->cancel.Cancel();
     ex.Turn(/*block=*/!ex.stop_requested());
@@ -252,6 +321,7 @@ void RunUntil(Executor& ex, ScopeState* scope, const bool* done) {
 
 void Executor::Shutdown() {
   if (shut_down_) return;
+  LoopThread loop(*this);
   shutting_down_ = true;
   if (backend_ == nullptr) {
     // Create() failed before attaching a backend: nothing ever ran, no task, timer, posted
@@ -276,7 +346,7 @@ void Executor::Shutdown() {
     if (ready_size_ == 0) {
       // Wait briefly for cancelled kernel operations to complete.
       detail::TimerNode tick;
-      tick.deadline = Clock::now() + std::chrono::milliseconds(5);
+      tick.deadline = ReadClock() + std::chrono::milliseconds(5);
       tick.callback = [](detail::TimerNode*) {};
       timers_.Push(&tick);
       Turn(/*block=*/true);

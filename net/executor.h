@@ -30,7 +30,15 @@
 //   absl::Status s = (*ex)->BlockOn(Serve(**ex));   // run until Serve() finishes
 //
 // Time: Now() is a monotonic clock read once per loop turn, so timestamps taken while
-// handling one batch of completions agree and cost nothing.
+// handling one batch of completions agree and cost nothing. Tests can give an executor virtual
+// time instead (ExecutorOptions::clock = ClockKind::kVirtual): time then stands still while
+// anything can run and jumps to the next timer when nothing can, so every timer fires at
+// exactly its deadline and "nothing arrived within 5 s" takes no real time at all:
+//
+//   ExecutorOptions options;
+//   options.clock = ClockKind::kVirtual;
+//   auto ex = *Executor::Create(options);
+//   ex->BlockOn(Sleep(std::chrono::hours(1)));   // returns at once; Now() is 1 h later
 #ifndef UXCOM_NET_EXECUTOR_H_
 #define UXCOM_NET_EXECUTOR_H_
 
@@ -59,6 +67,16 @@ namespace uxcom::net {
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 using Duration = std::chrono::nanoseconds;
+
+// How an executor tells time.
+enum class ClockKind {
+  kSteady,   // std::chrono::steady_clock
+  kVirtual,  // deterministic test time, moved by the loop itself (ExecutorOptions::clock)
+};
+
+// Where virtual time starts: far enough from the epoch that TimePoint{} ("never") stays apart
+// from any time a test sees.
+inline constexpr TimePoint kVirtualEpoch{std::chrono::hours(1)};
 
 enum class BackendKind {
   kAuto,     // io_uring if the probe succeeds, else epoll; UXCOM_BACKEND overrides
@@ -122,12 +140,23 @@ struct ExecutorOptions {
   Duration shutdown_grace = std::chrono::seconds(2);
   // Threads used for blocking name resolution (getaddrinfo); started on first use.
   int resolver_threads = 1;
+  // The clock. kVirtual (tests): Now() starts at kVirtualEpoch and moves only when no task is
+  // ready, no closure is posted, no name resolution is in flight and the kernel has completed
+  // no I/O for `virtual_settle` of real time; it then jumps to the earliest timer's deadline
+  // and fires that timer. Timers fire in deadline order (FIFO among equal deadlines), each at
+  // exactly its deadline, so timeouts and back-off schedules are asserted to the nanosecond.
+  // Real I/O keeps running: the settle window is what lets loopback traffic in flight land
+  // before time moves. Meant for tests whose peers share this executor (other processes and
+  // threads do not wait for virtual time).
+  ClockKind clock = ClockKind::kSteady;
+  Duration virtual_settle = std::chrono::milliseconds(5);
 };
 
 namespace detail {
 class Backend;
 class ScopeState;
 class ResolverPool;
+struct ExecutorAccess;
 }  // namespace detail
 
 class Executor {
@@ -171,39 +200,57 @@ class Executor {
   // the loop not running).
   void Shutdown();
 
-  // The monotonic time cached at the start of the current loop turn.
+  // The monotonic time cached at the start of the current loop turn; under virtual time, the
+  // virtual time itself.
   TimePoint Now() const { return now_; }
+  ClockKind clock() const { return options_.clock; }
 
   ExecutorMetrics::Snapshot metrics() const { return metrics_.Take(); }
 
-  // --- for awaitables and backends (executor thread only) ---------------------------------
-  void Schedule(std::coroutine_handle<> handle);
-  void AddTimer(detail::TimerNode* node) { timers_.Push(node); }
-  void RemoveTimer(detail::TimerNode* node) { timers_.Remove(node); }
-  ExecutorMetrics& mutable_metrics() { return metrics_; }
-  detail::Backend& backend_impl() { return *backend_; }
-  detail::ScopeState* root_scope() { return root_scope_; }
-  detail::ResolverPool& resolver();
-  void RegisterScope(detail::ScopeState* scope);
-  void UnregisterScope(detail::ScopeState* scope);
-  bool shutting_down() const { return shutting_down_; }
-  // One loop turn: run ready coroutines, posted closures, poll I/O (blocking if `block` and
-  // nothing is ready), fire due timers.
-  void Turn(bool block);
+  // Debug builds (NDEBUG undefined): aborts with a message naming `what` when called on
+  // another thread than the one running this executor's loop. For every "executor thread only"
+  // entry point (Spawn, Scope::Spawn, every timer and wake-up, Transport's methods); calls made
+  // while no thread runs the loop (setting up before Run or BlockOn) pass. Release builds:
+  // nothing at all.
+#ifdef NDEBUG
+  void AssertInLoopThread(const char*) const {}
+#else
+  void AssertInLoopThread(const char* what) const;
+#endif
 
  private:
   // No backend yet: Create() attaches one. Destroyable at every point before that.
   explicit Executor(ExecutorOptions options);
+  class LoopThread;
+  void Schedule(std::coroutine_handle<> handle);
+  void AddTimer(detail::TimerNode* node) {
+    AssertInLoopThread("a timer");
+    timers_.Push(node);
+  }
+  void RemoveTimer(detail::TimerNode* node) { timers_.Remove(node); }
+  detail::ResolverPool& resolver();
+  // One loop turn: run ready coroutines, posted closures, poll I/O (blocking if `block` and
+  // nothing is ready), fire due timers.
+  void Turn(bool block);
+  friend struct detail::ExecutorAccess;
   bool RunReady();
   void RunPosted();
   void FireTimers();
+  void PollSteady(bool may_wait);
+  void PollVirtual(bool may_wait);
+  // A fresh clock reading (virtual: the virtual time), for deadlines that must never be early.
+  TimePoint ReadClock() const { return virtual_time_ ? now_ : Clock::now(); }
   void SpawnRoot(std::coroutine_handle<> handle, detail::PromiseBase* promise);
 
   ExecutorOptions options_;
   BackendKind kind_;
   std::string description_;
   std::unique_ptr<detail::Backend> backend_;
+  const bool virtual_time_;
   TimePoint now_;
+  // Work outside the kernel's view that will wake the loop when done (name resolutions): virtual
+  // time stands still while there is any.
+  int external_work_ = 0;
   detail::TimerHeap timers_;
   ExecutorMetrics metrics_;
 
@@ -220,6 +267,8 @@ class Executor {
 
   detail::ScopeState* root_scope_ = nullptr;
   detail::IntrusiveList<detail::ListNode> scopes_;  // every live ScopeState
+  // The thread inside Run(), BlockOn() or Shutdown(), if any (AssertInLoopThread).
+  std::atomic<std::thread::id> loop_thread_{};
   std::unique_ptr<detail::ResolverPool> resolver_;
   bool shutting_down_ = false;
   bool shut_down_ = false;
@@ -237,6 +286,24 @@ void Executor::Spawn(Task<T> task) {
 }
 
 namespace detail {
+
+// What the rest of net/ reaches inside an executor; not for embedders.
+struct ExecutorAccess {
+  static void Schedule(Executor& ex, std::coroutine_handle<> handle) { ex.Schedule(handle); }
+  static TimePoint ReadClock(const Executor& ex) { return ex.ReadClock(); }
+  static void AddTimer(Executor& ex, TimerNode* node) { ex.AddTimer(node); }
+  static void RemoveTimer(Executor& ex, TimerNode* node) { ex.RemoveTimer(node); }
+  static ExecutorMetrics& Metrics(Executor& ex) { return ex.metrics_; }
+  static Backend& BackendOf(Executor& ex) { return *ex.backend_; }
+  static ScopeState* RootScope(Executor& ex) { return ex.root_scope_; }
+  static ResolverPool& Resolver(Executor& ex) { return ex.resolver(); }
+  static void RegisterScope(Executor& ex, ScopeState* scope);
+  static void RunUntil(Executor& ex, ScopeState* scope, const bool* done);
+  // Marks work the loop must wait for before virtual time may move (see external_work_).
+  static void BeginExternalWork(Executor& ex) { ++ex.external_work_; }
+  static void EndExternalWork(Executor& ex) { --ex.external_work_; }
+};
+
 template <typename T>
 Task<void> CaptureResult(Task<T> task, std::optional<T>* out, bool* done) {
   out->emplace(co_await std::move(task));
@@ -246,8 +313,6 @@ inline Task<void> CaptureVoid(Task<void> task, bool* done) {
   co_await std::move(task);
   *done = true;
 }
-// Runs turns until *done; on Stop(), cancels `scope` once. Defined in executor.cc.
-void RunUntil(Executor& ex, ScopeState* scope, const bool* done);
 }  // namespace detail
 
 template <typename T>
@@ -257,12 +322,12 @@ T Executor::BlockOn(Task<T> task) {
   bool done = false;
   if constexpr (std::is_void_v<T>) {
     detail::SpawnOn(scope, detail::CaptureVoid(std::move(task), &done));
-    detail::RunUntil(*this, scope, &done);
+    detail::ExecutorAccess::RunUntil(*this, scope, &done);
     detail::ReleaseScopeState(scope);
   } else {
     std::optional<T> result;
     detail::SpawnOn(scope, detail::CaptureResult(std::move(task), &result, &done));
-    detail::RunUntil(*this, scope, &done);
+    detail::ExecutorAccess::RunUntil(*this, scope, &done);
     detail::ReleaseScopeState(scope);
     return std::move(*result);
   }

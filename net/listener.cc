@@ -70,7 +70,7 @@ absl::StatusOr<Listener> Listener::Listen(Executor& executor, const ListenOption
   if (!socket.ok()) return socket.status();
   absl::StatusOr<SocketAddress> local = socket->LocalAddress();
   if (!local.ok()) return local.status();
-  detail::ListenerCore* core = executor.backend_impl().NewListener(socket->Release());
+  detail::ListenerCore* core = detail::ExecutorAccess::BackendOf(executor).NewListener(socket->Release());
   Listener listener(executor, core, *local);
   listener.reserve_fd_ = OpenReserve();  // without one (out of fds now), retried when needed
   return listener;
@@ -138,7 +138,7 @@ Task<absl::StatusOr<Listener::Accepted>> Listener::Accept() {
       std::optional<Accepted> accepted = Admit(static_cast<int>(result));
       if (accepted.has_value()) {
         ++counters_.accepted;
-        ExecutorMetrics::Add(executor_->mutable_metrics().accepts, 1);
+        ExecutorMetrics::Add(detail::ExecutorAccess::Metrics(*executor_).accepts, 1);
         if (reserve_fd_ < 0) reserve_fd_ = OpenReserve();  // lost to a shedding race earlier
         co_return std::move(*accepted);
       }
@@ -192,7 +192,7 @@ std::optional<Listener::Accepted> Listener::Admit(int fd) {
   if (!peer.ok()) return std::nullopt;                     // ENOTCONN: reset while queued
   if (!socket.SetNoDelay(true).ok()) return std::nullopt;  // likewise gone
   Executor& ex = *executor_;
-  detail::StreamCore* core = ex.backend_impl().NewStream(socket.Release());
+  detail::StreamCore* core = detail::ExecutorAccess::BackendOf(ex).NewStream(socket.Release());
   return Accepted{Stream(ex, core, *peer), *peer};
 }
 
@@ -200,7 +200,7 @@ bool Listener::Shed() {
   if (reserve_fd_ < 0) reserve_fd_ = OpenReserve();
   if (reserve_fd_ < 0) return false;
   ::close(std::exchange(reserve_fd_, -1));
-  ExecutorMetrics& metrics = executor_->mutable_metrics();
+  ExecutorMetrics& metrics = detail::ExecutorAccess::Metrics(*executor_);
   int progress = 0;  // connections taken off the backlog, or 1 once it is empty
   for (int i = 0; i < kMaxShedAtOnce; ++i) {
     const int fd = ::accept4(core_->fd(), nullptr, nullptr, SOCK_CLOEXEC);
@@ -234,12 +234,12 @@ bool Listener::Shed() {
 
 void Listener::CountLost() {
   ++counters_.connections_lost;
-  ExecutorMetrics::Add(executor_->mutable_metrics().accept_connections_lost, 1);
+  ExecutorMetrics::Add(detail::ExecutorAccess::Metrics(*executor_).accept_connections_lost, 1);
 }
 
 absl::Status Listener::Failed(absl::Status status) {
   ++counters_.errors;
-  ExecutorMetrics::Add(executor_->mutable_metrics().accept_errors, 1);
+  ExecutorMetrics::Add(detail::ExecutorAccess::Metrics(*executor_).accept_errors, 1);
   return status;
 }
 

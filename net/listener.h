@@ -108,7 +108,7 @@ class Listener {
 
  private:
   // One accept by the backend: the new fd, or -errno.
-  class RawAccept {
+  class UXCOM_AWAITABLE RawAccept {
    public:
     explicit RawAccept(Listener* listener) : listener_(listener) {}
     bool await_ready() const noexcept { return false; }

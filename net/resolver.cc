@@ -80,9 +80,10 @@ void ResolverPool::Worker() {
     if (stop_) return;
     // Post under the lock: the pool (and so the executor) cannot be torn down meanwhile.
     executor_->Post([request, executor = executor_] {
+      ExecutorAccess::EndExternalWork(*executor);
       if (!request->resumed) {
         request->resumed = true;
-        executor->Schedule(request->waiter);
+        ExecutorAccess::Schedule(*executor, request->waiter);
       }
     });
   }
@@ -106,7 +107,7 @@ struct ResolveAwaiter {
     if (self->request->resumed) return;  // the result is already on its way
     self->request->resumed = true;
     self->cancelled = true;
-    self->executor->Schedule(self->request->waiter);
+    detail::ExecutorAccess::Schedule(*self->executor, self->request->waiter);
   }
   bool await_ready() const noexcept { return false; }
   template <typename P>
@@ -119,7 +120,9 @@ struct ResolveAwaiter {
       cancelled = true;
       return false;
     }
-    executor->resolver().Submit(request);
+    // Virtual time must not move while the lookup runs (it would look like silence).
+    detail::ExecutorAccess::BeginExternalWork(*executor);
+    detail::ExecutorAccess::Resolver(*executor).Submit(request);
     return true;
   }
   absl::StatusOr<std::vector<SocketAddress>> await_resume() {

@@ -8,16 +8,22 @@
 namespace uxcom::net {
 namespace detail {
 
-ScopeState::ScopeState(Executor& ex, ScopeState* parent)
-    : executor(&ex), cancel(parent != nullptr ? &parent->cancel : nullptr) {
+ScopeState::ScopeState(Executor& ex, CancelSource* parent_cancel)
+    : executor(&ex), cancel(parent_cancel) {
   context.executor = &ex;
   context.cancel = &cancel;
-  ex.RegisterScope(this);
+  ExecutorAccess::RegisterScope(ex, this);
 }
 
 ScopeState::~ScopeState() { Unlink(); }
 
-ScopeState* NewScopeState(Executor& ex, ScopeState* parent) { return new ScopeState(ex, parent); }
+ScopeState* NewScopeState(Executor& ex, ScopeState* parent) {
+  return new ScopeState(ex, parent != nullptr ? &parent->cancel : nullptr);
+}
+
+ScopeState* NewScopeStateUnder(Executor& ex, CancelSource* parent_cancel) {
+  return new ScopeState(ex, parent_cancel);
+}
 
 void ReleaseScopeState(ScopeState* state) {
   if (state->active == 0) {
@@ -35,8 +41,9 @@ void SpawnHandle(ScopeState* state, std::coroutine_handle<> handle, PromiseBase*
   state->tasks.push_back(promise);
   ++state->active;
   Executor& ex = *state->executor;
-  ExecutorMetrics::Add(ex.mutable_metrics().tasks_spawned, 1);
-  ex.Schedule(handle);
+  ex.AssertInLoopThread("Spawn");
+  ExecutorMetrics::Add(ExecutorAccess::Metrics(ex).tasks_spawned, 1);
+  ExecutorAccess::Schedule(ex, handle);
 }
 
 void OnSpawnedTaskDone(PromiseBase* promise, std::coroutine_handle<> handle) noexcept {
@@ -53,7 +60,7 @@ void OnSpawnedTaskDone(PromiseBase* promise, std::coroutine_handle<> handle) noe
     std::terminate();
   }
   handle.destroy();
-  ExecutorMetrics::Add(state->executor->mutable_metrics().tasks_finished, 1);
+  ExecutorMetrics::Add(ExecutorAccess::Metrics(*state->executor).tasks_finished, 1);
   if (--state->active == 0) {
     while (Waiter* w = state->joiners.front()) w->Wake();
     if (state->released) delete state;
@@ -62,7 +69,8 @@ void OnSpawnedTaskDone(PromiseBase* promise, std::coroutine_handle<> handle) noe
 
 }  // namespace detail
 
-Scope::Scope(Executor& executor) : state_(detail::NewScopeState(executor, executor.root_scope())) {}
+Scope::Scope(Executor& executor)
+    : state_(detail::NewScopeState(executor, detail::ExecutorAccess::RootScope(executor))) {}
 Scope::Scope(Scope& parent) : state_(detail::NewScopeState(parent.executor(), parent.state_)) {}
 Scope::~Scope() { detail::ReleaseScopeState(state_); }
 

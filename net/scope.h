@@ -38,7 +38,8 @@ namespace detail {
 
 class ScopeState : public ListNode {  // ListNode: the executor's list of live scopes
  public:
-  ScopeState(Executor& executor, ScopeState* parent);
+  // Cancelling `parent_cancel` (may be null) cancels this scope too.
+  ScopeState(Executor& executor, CancelSource* parent_cancel);
   ~ScopeState();
 
   Executor* executor;
@@ -51,6 +52,8 @@ class ScopeState : public ListNode {  // ListNode: the executor's list of live s
 };
 
 ScopeState* NewScopeState(Executor& executor, ScopeState* parent);
+// A scope below the cancellation source of a running task (its children are cancelled with it).
+ScopeState* NewScopeStateUnder(Executor& executor, CancelSource* parent_cancel);
 // The owner is done with `state`: cancel what still runs and free it once empty.
 void ReleaseScopeState(ScopeState* state);
 void SpawnHandle(ScopeState* state, std::coroutine_handle<> handle, PromiseBase* promise);
@@ -62,7 +65,7 @@ void SpawnOn(ScopeState* state, Task<T> task) {
   SpawnHandle(state, handle, &handle.promise());
 }
 
-struct JoinAwaiter {
+struct UXCOM_AWAITABLE JoinAwaiter {
   ScopeState* state;
   bool cancellable;
   Waiter waiter;

@@ -59,7 +59,8 @@ absl::StatusOr<Stream> Stream::Adopt(Executor& executor, Socket socket, SocketAd
   if (peer.family() == AF_UNSPEC) {
     if (absl::StatusOr<SocketAddress> p = socket.PeerAddress(); p.ok()) peer = *p;
   }
-  detail::StreamCore* core = executor.backend_impl().NewStream(socket.Release());
+  detail::StreamCore* core =
+      detail::ExecutorAccess::BackendOf(executor).NewStream(socket.Release());
   return Stream(executor, core, std::move(peer));
 }
 
@@ -104,7 +105,8 @@ Task<absl::StatusOr<Stream>> Stream::Connect(Executor& executor, SocketAddress a
   absl::StatusOr<Socket> socket = Socket::CreateTcp(address.family());
   if (!socket.ok()) co_return socket.status();
   if (absl::Status s = socket->SetNoDelay(true); !s.ok()) co_return s;
-  Stream stream(executor, executor.backend_impl().NewStream(socket->Release()), address);
+  Stream stream(executor, detail::ExecutorAccess::BackendOf(executor).NewStream(socket->Release()),
+                address);
   // Not `cond ? co_await a : co_await b`: GCC 12 destroys the awaited temporary twice there.
   absl::Status status;
   if (timeout > Duration{0}) {

@@ -196,7 +196,7 @@ class Stream {
   std::unique_ptr<detail::TlsSession> tls_;
 
  public:
-  class ReadAwaiter {
+  class UXCOM_AWAITABLE ReadAwaiter {
    public:
     // `raw`: bypass TLS (the ciphertext itself).
     ReadAwaiter(Stream* stream, std::span<std::byte> dst, bool raw = false)
@@ -227,7 +227,7 @@ class Stream {
   };
 
   template <typename Visitor>
-  class ChunkAwaiter : public ReadAwaiter {
+  class UXCOM_AWAITABLE ChunkAwaiter : public ReadAwaiter {
    public:
     ChunkAwaiter(Stream* stream, Visitor visitor)
         : ReadAwaiter(stream, {}), visitor_(std::move(visitor)) {
@@ -248,7 +248,7 @@ class Stream {
     Visitor visitor_;
   };
 
-  class WriteAwaiter {
+  class UXCOM_AWAITABLE WriteAwaiter {
    public:
     WriteAwaiter(Stream* stream, std::span<const std::span<const std::byte>> buffers);
     // Writes TLS output as is and recycles the buffer (the stream's own use).

@@ -36,6 +36,14 @@
 #include "net/detail/frame_cache.h"
 #include "net/detail/intrusive_list.h"
 
+// Every awaitable type of net/ and xcom/ carries this attribute, so that a call whose awaitable
+// is dropped without co_await (which does nothing, or loses what it was for) fails to compile
+// under -Werror and warns otherwise (//xcom:nodiscard_test proves it for each of them).
+#define UXCOM_AWAITABLE                                                           \
+  [[nodiscard(                                                                    \
+      "co_await it: an awaitable does nothing until it is awaited (spawn a Task " \
+      "instead)")]]
+
 namespace uxcom::net {
 
 class Executor;
@@ -87,7 +95,7 @@ struct FinalAwaiter {
 };
 
 // Returns the TaskContext of the awaiting task without suspending it.
-struct ContextAwaiter {
+struct UXCOM_AWAITABLE ContextAwaiter {
   TaskContext* context = nullptr;
   bool await_ready() const noexcept { return false; }
   template <typename P>
@@ -128,7 +136,7 @@ class TaskPromise<void> : public PromiseBase {
 }  // namespace detail
 
 template <typename T = void>
-class [[nodiscard]] Task {
+class UXCOM_AWAITABLE Task {
  public:
   struct promise_type : detail::TaskPromise<T> {
     Task get_return_object() noexcept {
@@ -156,7 +164,7 @@ class [[nodiscard]] Task {
 
   bool valid() const { return static_cast<bool>(handle_); }
 
-  struct Awaiter {
+  struct UXCOM_AWAITABLE Awaiter {
     Handle handle;
     TaskContext* context_override = nullptr;
     bool await_ready() const noexcept { return false; }
@@ -195,6 +203,46 @@ class [[nodiscard]] Task {
   }
   Handle handle_;
 };
+
+// An awaitable that is not a Task: something with await_ready / await_suspend / await_resume.
+template <typename A>
+concept Awaiter = requires(A a) {
+  {a.await_ready()};
+  {a.await_resume()};
+};
+
+// What awaiting `A` gives.
+template <typename A>
+struct AwaitResult {
+  using type = decltype(std::declval<A&>().await_resume());
+};
+template <typename T>
+struct AwaitResult<Task<T>> {
+  using type = T;
+};
+template <typename A>
+using AwaitResultOf = typename AwaitResult<A>::type;
+
+namespace detail {
+template <typename A>
+Task<AwaitResultOf<A>> AwaitInTask(A awaiter) {
+  co_return co_await std::move(awaiter);
+}
+}  // namespace detail
+
+// `awaitable` as a Task (a Task stays itself): what functions that take Tasks (WithTimeout,
+// WhenAny, BlockOn, Scope::Spawn) accept. The awaiter must be movable until awaited, which
+// channel, event and transport awaiters are; socket operations are not (await them in a task).
+template <typename T>
+Task<T> AsTask(Task<T> task) {
+  return task;
+}
+template <Awaiter A>
+Task<AwaitResultOf<A>> AsTask(A awaiter) {
+  static_assert(std::is_move_constructible_v<A>,
+                "this awaiter cannot be moved: co_await it inside a Task and pass that Task");
+  return detail::AwaitInTask(std::move(awaiter));
+}
 
 }  // namespace uxcom::net
 

@@ -64,6 +64,11 @@ std::unique_ptr<Executor> NewUringExecutor(ExecutorOptions options) {
   return CreateOrSkip(std::move(options), /*uring_required=*/true);
 }
 
+std::unique_ptr<Executor> NewVirtualExecutor(ExecutorOptions options) {
+  options.clock = ClockKind::kVirtual;
+  return NewExecutor(options);
+}
+
 uint16_t ReservePort() {
   static std::mutex mu;
   static std::set<uint16_t> handed_out;

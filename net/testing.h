@@ -37,6 +37,9 @@ using ::uxcom::testing::SkipAll;
 // finds io_uring refused, the whole binary is skipped (SkipAll, Need::kIoUring): it never
 // passes on epoll in io_uring's name. Any other error aborts the test.
 std::unique_ptr<Executor> NewExecutor(ExecutorOptions options = {});
+// The same on virtual time (ClockKind::kVirtual): for tests that assert when something
+// happens, or that something did not happen, without sleeping.
+std::unique_ptr<Executor> NewVirtualExecutor(ExecutorOptions options = {});
 
 // An io_uring executor whatever the variant, for tests of io_uring itself (its features and
 // their fallbacks); skips the binary (SkipAll) where io_uring is refused.

@@ -27,10 +27,11 @@ namespace uxcom::net {
 
 namespace detail {
 
-class SleepAwaiter {
+class UXCOM_AWAITABLE SleepAwaiter {
  public:
-  // `deadline` absolute, or `relative` to the current time (Clock::now() when the sleep
-  // starts, not the cached Now() of the turn, which may be older: a sleep never ends early).
+  // `deadline` absolute, or `relative` to the current time (a fresh clock reading when the
+  // sleep starts, not the cached Now() of the turn, which may be older: a sleep never ends
+  // early; under virtual time, the virtual time).
   SleepAwaiter(TimePoint deadline, Duration relative, bool is_relative)
       : deadline_(deadline), relative_(relative), is_relative_(is_relative) {
     hook_.self = this;
@@ -38,7 +39,7 @@ class SleepAwaiter {
   }
   SleepAwaiter(const SleepAwaiter&) = delete;
   ~SleepAwaiter() {
-    if (executor_ != nullptr) executor_->RemoveTimer(&node_);
+    if (executor_ != nullptr) ExecutorAccess::RemoveTimer(*executor_, &node_);
   }
 
   bool await_ready() const noexcept { return false; }
@@ -51,9 +52,9 @@ class SleepAwaiter {
       return false;
     }
     executor_ = context->executor;
-    node_.deadline = is_relative_ ? Clock::now() + relative_ : deadline_;
+    node_.deadline = is_relative_ ? ExecutorAccess::ReadClock(*executor_) + relative_ : deadline_;
     node_.callback = &OnTimer;
-    executor_->AddTimer(&node_);
+    ExecutorAccess::AddTimer(*executor_, &node_);
     return true;
   }
   absl::Status await_resume() const {
@@ -82,11 +83,11 @@ class SleepAwaiter {
   Hook hook_;
 };
 
-struct YieldAwaiter {
+struct UXCOM_AWAITABLE YieldAwaiter {
   bool await_ready() const noexcept { return false; }
   template <typename P>
   void await_suspend(std::coroutine_handle<P> handle) {
-    handle.promise().context->executor->Schedule(handle);
+    ExecutorAccess::Schedule(*handle.promise().context->executor, handle);
   }
   void await_resume() const noexcept {}
 };
@@ -110,7 +111,7 @@ struct CancelTimer : TimerNode {
   CancelSource* source = nullptr;
   bool fired = false;
   ~CancelTimer() {
-    if (queued()) executor->RemoveTimer(this);
+    if (queued()) ExecutorAccess::RemoveTimer(*executor, this);
   }
   static void OnFire(TimerNode* node) {
     auto* self = static_cast<CancelTimer*>(node);
@@ -121,7 +122,8 @@ struct CancelTimer : TimerNode {
 
 }  // namespace detail
 
-// Suspends the task for at least `duration` (from the current time, not the cached Now()).
+// Suspends the task for at least `duration` (from a fresh clock reading, not the cached
+// Now()); under virtual time, for exactly `duration`.
 // Returns OK, or kCancelled if the task is cancelled first.
 inline detail::SleepAwaiter Sleep(Duration duration) {
   return detail::SleepAwaiter(TimePoint{}, duration, true);
@@ -147,10 +149,11 @@ Task<T> WithTimeout(Duration timeout, Task<T> task) {
   timer.executor = parent->executor;
   timer.source = &source;
   timer.callback = &detail::CancelTimer::OnFire;
-  timer.deadline = Clock::now() + timeout;  // not the cached Now(): never early
-  parent->executor->AddTimer(&timer);
+  // A fresh reading, not the cached Now(): never early.
+  timer.deadline = detail::ExecutorAccess::ReadClock(*parent->executor) + timeout;
+  detail::ExecutorAccess::AddTimer(*parent->executor, &timer);
   T result = co_await std::move(task).WithContext(&context);
-  parent->executor->RemoveTimer(&timer);
+  detail::ExecutorAccess::RemoveTimer(*parent->executor, &timer);
   if (timer.fired && !detail::StatusOf(result).ok() &&
       detail::StatusOf(result).code() == absl::StatusCode::kCancelled &&
       (parent->cancel == nullptr || !parent->cancel->cancelled())) {
@@ -161,8 +164,68 @@ Task<T> WithTimeout(Duration timeout, Task<T> task) {
   co_return result;
 }
 
+// A one-shot timer that calls `on_expiry` on the executor's thread unless disarmed first. For a
+// deadline that ends a whole activity rather than one await (close a connection whose write
+// has stalled: WithTimeout would need a coroutine per write); it lives in the object it guards
+// and costs no allocation. Derive from it to reach your own state from the callback.
+// Executor thread only.
+//
+//   struct StallTimer : DeadlineTimer {
+//     StallTimer() : DeadlineTimer([](DeadlineTimer& t) {
+//     static_cast<StallTimer&>(t).conn->Close(); }) {} Connection* conn;
+//   };
+//   timer.ArmAfter(executor, std::chrono::seconds(10));   ... timer.Disarm();
+class DeadlineTimer {
+ public:
+  using Callback = void (*)(DeadlineTimer& timer);
+  explicit DeadlineTimer(Callback on_expiry) : on_expiry_(on_expiry) {
+    node_.owner = this;
+    node_.callback = &Fire;
+  }
+  DeadlineTimer(const DeadlineTimer&) = delete;
+  DeadlineTimer& operator=(const DeadlineTimer&) = delete;
+  ~DeadlineTimer() { Disarm(); }
+
+  // (Re)arms it to fire `timeout` after now (a fresh clock reading: never early).
+  void ArmAfter(Executor& executor, Duration timeout) {
+    Disarm();
+    executor_ = &executor;
+    armed_at_ = detail::ExecutorAccess::ReadClock(executor);
+    node_.deadline = armed_at_ + timeout;
+    detail::ExecutorAccess::AddTimer(executor, &node_);
+  }
+  void Disarm() {
+    if (executor_ != nullptr) detail::ExecutorAccess::RemoveTimer(*executor_, &node_);
+  }
+  bool armed() const { return node_.queued(); }
+  // When it was last armed, and when it fires (or fired).
+  TimePoint armed_at() const { return armed_at_; }
+  TimePoint deadline() const { return node_.deadline; }
+  Executor* executor() const { return executor_; }
+
+ private:
+  struct Node : detail::TimerNode {
+    DeadlineTimer* owner = nullptr;
+  };
+  static void Fire(detail::TimerNode* node) {
+    DeadlineTimer* self = static_cast<Node*>(node)->owner;
+    self->on_expiry_(*self);
+  }
+
+  Callback on_expiry_;
+  Node node_;
+  Executor* executor_ = nullptr;
+  TimePoint armed_at_{};
+};
+
+// The same for any movable awaitable: `co_await WithTimeout(5s, transport.Receive())`.
+template <Awaiter A>
+auto WithTimeout(Duration timeout, A awaiter) {
+  return WithTimeout(timeout, AsTask(std::move(awaiter)));
+}
+
 // True if the calling task has been asked to stop (its scope was cancelled).
-struct CancellationRequestedAwaiter {
+struct UXCOM_AWAITABLE CancellationRequestedAwaiter {
   bool requested = false;
   bool await_ready() const noexcept { return false; }
   template <typename P>
@@ -176,7 +239,7 @@ struct CancellationRequestedAwaiter {
 inline CancellationRequestedAwaiter CancellationRequested() { return {}; }
 
 // The executor the calling task runs on.
-struct CurrentExecutorAwaiter {
+struct UXCOM_AWAITABLE CurrentExecutorAwaiter {
   Executor* executor = nullptr;
   bool await_ready() const noexcept { return false; }
   template <typename P>

@@ -51,7 +51,7 @@ TEST_CASE("a one-shot client negotiates, sends one message and reads the reply")
 }
 
 TEST_CASE("the client names the step and the reason of every failure") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   ex->BlockOn([&]() -> net::Task<void> {
     // Nobody listens.
     std::string closed = absl::StrCat("127.0.0.1:", testing::ReservePort());
@@ -64,9 +64,11 @@ TEST_CASE("the client names the step and the reason of every failure") {
 
     // A peer that accepts and never answers.
     testing::RawListener silent(*ex);
+    const net::TimePoint asked = ex->Now();
     absl::StatusOr<ClientResult> timeout =
         co_await Negotiate(*ex, silent.address(), {.timeout = 200ms});
     CHECK(absl::IsDeadlineExceeded(timeout.status()));
+    CHECK(ex->Now() - asked == 200ms);  // exactly the step's timeout
     CHECK(Message(timeout.status()).find("negotiation") != std::string::npos);
 
     // A peer that speaks another protocol.

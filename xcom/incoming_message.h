@@ -34,7 +34,9 @@ const char* MessageOriginName(MessageOrigin origin);
 
 namespace internal {
 struct InboundFrame;
-}
+struct TransportState;
+}  // namespace internal
+class Transport;
 
 class IncomingMessage {
  public:
@@ -59,11 +61,12 @@ class IncomingMessage {
 
   explicit operator bool() const { return static_cast<bool>(frame_); }
 
-  // For the transport.
+ private:
+  friend class Transport;                  // Reply() answers on the frame's connection
+  friend struct internal::TransportState;  // the only maker: Deliver()
   explicit IncomingMessage(internal::PoolRef<internal::InboundFrame> frame);
   internal::InboundFrame* frame() const { return frame_.get(); }
 
- private:
   internal::PoolRef<internal::InboundFrame> frame_;
 };
 

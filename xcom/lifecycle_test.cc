@@ -95,21 +95,31 @@ TEST_CASE("a forced configuration invalidates the servers it drops until a site 
 }
 
 TEST_CASE("the reaper closes an idle outbound connection; the next message redials, not lost") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
+  const net::TimePoint t0 = ex->Now();
+  // LoopbackOptions: the reaper looks every 50 ms.
   Group g(*ex, 2, [](int, TransportOptions& o) { o.reaper_idle_timeout = 200ms; });
   ex->BlockOn([&]() -> net::Task<void> {
-    co_await g[0].SendTo(g.sites[0], 1, AppMessage("one"));
+    co_await g[0].SendTo(g.sites[0], 1, AppMessage("one"));  // the last activity, at t0
     auto awaited = co_await ReceiveWithin(g[1], 5s);
     REQUIRE(awaited.ok());
-    bool settled = co_await testing::Eventually(
-        [&] { return g[0].statistics().outbound_close(CloseReason::kIdle) == 1; }, 5s);
-    CHECK(settled);
+    absl::Status slept = co_await net::Sleep(1s);
+    REQUIRE(slept.ok());
+    // Idle for more than 200 ms at the reaper's round at 250 ms (not at 200: not yet "more").
+    const std::string to1 =
+        absl::StrCat("[node0] INFO: Closing outbound connection to ", g.addresses[1]);
+    CHECK(g.logs.Times(to1) == std::vector<net::TimePoint>{t0 + 250ms});
+    CHECK(g[0].statistics().outbound_close(CloseReason::kIdle) == 1);
     CHECK(g[0].peer(g.addresses[1])->state == PeerConnectionState::kNone);
-    // 8.0.18 loses the first message after a reap; uxcom keeps it for the new connection.
+    // Nothing to send: no redial (8.0.18's sender also waits for the next message).
+    const std::string dials = absl::StrCat("[node0] DEBUG: Connecting to ", g.addresses[1]);
+    CHECK(g.logs.Times(dials) == std::vector<net::TimePoint>{t0});
+    // 8.0.18 loses the first message after a reap; uxcom dials for it and delivers it.
     co_await g[0].SendTo(g.sites[0], 1, AppMessage("two"));
     absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[1], 5s);
     REQUIRE(in.ok());
     CHECK(std::get<xdr::Bytes>(in->msg().a[0].body.arm) == "two");
+    CHECK(g.logs.Times(dials) == std::vector<net::TimePoint>{t0, t0 + 1s});
     std::optional<PeerInfo> p = g[0].peer(g.addresses[1]);
     CHECK(p->connects == 2);
     CHECK(p->last_tag == 314);
@@ -119,16 +129,18 @@ TEST_CASE("the reaper closes an idle outbound connection; the next message redia
 }
 
 TEST_CASE("a full peer queue drops new messages for that peer and counts them") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
+  const net::TimePoint t0 = ex->Now();
   uint16_t nobody = testing::ReservePort();
+  const std::string nobody_address = absl::StrCat("127.0.0.1:", nobody);
   Group g(*ex, 1, [](int, TransportOptions& o) {
     o.peer_queue_limit = 5;
     o.disconnected_message_ttl = 300ms;
   });
-  SiteId site = *g[0].InstallSite(Site{
-      .group_id = 1,
-      .nodeno = 0,
-      .nodes = {{.address = g.addresses[0]}, {.address = absl::StrCat("127.0.0.1:", nobody)}}});
+  SiteId site =
+      *g[0].InstallSite(Site{.group_id = 1,
+                             .nodeno = 0,
+                             .nodes = {{.address = g.addresses[0]}, {.address = nobody_address}}});
   ex->BlockOn([&]() -> net::Task<void> {
     for (int i = 0; i < 8; ++i) {
       SendReport r = co_await g[0].SendTo(site, 1, AppMessage("m"));
@@ -136,27 +148,31 @@ TEST_CASE("a full peer queue drops new messages for that peer and counts them") 
       if (i >= 5) CHECK(absl::IsResourceExhausted(r.status));
     }
     CHECK(g[0].statistics().drop(DropReason::kQueueFull) == 3);
-    // Nobody ever listens: what was queued expires by age, and is counted too; not before it
-    // is older than the TTL (the queue's clock is the executor's Now(), read here too).
-    const net::TimePoint queued_at = ex->Now();
-    net::TimePoint expired_at{};
-    bool settled = co_await testing::Eventually(
-        [&] {
-          if (g[0].statistics().drop(DropReason::kExpiredDisconnected) == 0) return false;
-          if (expired_at == net::TimePoint{}) expired_at = ex->Now();
-          return g[0].statistics().drop(DropReason::kExpiredDisconnected) == 5;
-        },
-        5s);
-    CHECK(settled);
-    CHECK(expired_at - queued_at > 300ms);  // 8.0.18 purged the whole queue every 2 s instead
-    CHECK(g[0].peer(absl::StrCat("127.0.0.1:", nobody))->messages_dropped == 8);
-    CHECK(g[0].statistics().dial_failures >= 1);
+    CHECK(g[0].peer(nobody_address)->queued == 5);  // exactly peer_queue_limit
+    // Nobody ever listens: what was queued expires by age, exactly 300 ms after it was queued
+    // (between two dials: back-off 20 ms, then 70, 120, 170 ms), and is counted too.
+    absl::Status slept = co_await net::Sleep(299ms);
+    REQUIRE(slept.ok());
+    CHECK(g[0].statistics().drop(DropReason::kExpiredDisconnected) == 0);
+    slept = co_await net::Sleep(1ms);
+    REQUIRE(slept.ok());
+    CHECK(g[0].statistics().drop(DropReason::kExpiredDisconnected) == 5);
+    CHECK(g.logs.Times("Dropped 5 messages queued for") == std::vector<net::TimePoint>{t0 + 300ms});
+    CHECK(g[0].peer(nobody_address)->messages_dropped == 8);
+    CHECK(g[0].statistics().dial_failures == 4);  // at 0, 20, 90 and 210 ms
     co_await g.Stop();
   }());
 }
 
+// Sends `text` to node 1 of `site` and notes when the send completed.
+net::Task<void> SendAndNote(Transport& t, SiteId site, std::string text, bool* done) {
+  SendReport r = co_await t.SendTo(site, 1, AppMessage(text));
+  CHECK(r.queued == 1);
+  *done = true;
+}
+
 TEST_CASE("under the wait policy a send to a full queue suspends until there is room") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   uint16_t later = testing::ReservePort();
   Group g(*ex, 1, [](int, TransportOptions& o) {
     o.peer_queue_limit = 2;
@@ -171,23 +187,19 @@ TEST_CASE("under the wait policy a send to a full queue suspends until there is 
   ex->BlockOn([&]() -> net::Task<void> {
     co_await g[0].SendTo(site, 1, AppMessage("1"));
     co_await g[0].SendTo(site, 1, AppMessage("2"));
-    // While it cannot connect, the sender keeps the oldest message aside to check its age,
-    // which frees one slot: "3" still fits, "4" must wait.
-    co_await net::Sleep(100ms);
-    co_await g[0].SendTo(site, 1, AppMessage("3"));
+    // The queue holds peer_queue_limit messages while the peer is unreachable: "3" and "4"
+    // wait for room, in the order they were sent.
+    bool third_done = false;
     bool fourth_done = false;
-    // A named lambda: a coroutine lambda's captures live in the closure, which must outlive
-    // the spawned task.
-    auto send_fourth = [&]() -> net::Task<void> {
-      SendReport r = co_await g[0].SendTo(site, 1, AppMessage("4"));
-      CHECK(r.queued == 1);
-      fourth_done = true;
-    };
     net::Scope scope(*ex);
-    scope.Spawn(send_fourth());
-    co_await net::Sleep(200ms);
+    scope.Spawn(SendAndNote(g[0], site, "3", &third_done));
+    scope.Spawn(SendAndNote(g[0], site, "4", &fourth_done));
+    absl::Status slept = co_await net::Sleep(200ms);
+    REQUIRE(slept.ok());
+    CHECK_FALSE(third_done);
     CHECK_FALSE(fourth_done);
-    // The peer comes up: the queue drains and the waiting send completes.
+    CHECK(g[0].peer(late_address)->queued == 2);
+    // The peer comes up: at the next dial (210 ms) the queue drains and both sends complete.
     testing::LogCapture logs;
     TransportOptions o = testing::LoopbackOptions(later, logs, "late");
     std::unique_ptr<Transport> peer = *Transport::Create(*ex, o);
@@ -197,6 +209,7 @@ TEST_CASE("under the wait policy a send to a full queue suspends until there is 
       REQUIRE(in.ok());
       CHECK(std::get<xdr::Bytes>(in->msg().a[0].body.arm) == want);
     }
+    CHECK(third_done);
     CHECK(fourth_done);
     CHECK(g[0].statistics().drops_total() == 0);
     co_await scope.Close();
@@ -252,7 +265,7 @@ TEST_CASE("a node whose address does not parse gets no server; sends to it are c
 }
 
 TEST_CASE("a peer that dies and comes back on the same port is redialled with a new tag") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   Group g(*ex, 2);
   ex->BlockOn([&]() -> net::Task<void> {
     co_await g[0].SendTo(g.sites[0], 1, AppMessage("before"));
@@ -314,7 +327,7 @@ TEST_CASE("stopping leaves no descriptor open and no task running") {
 }
 
 TEST_CASE("a transport destroyed without Stop() leaves nothing running once its tasks unwind") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   int fds_with_executor = net::testing::CountOpenFds();
   {
     Group g(*ex, 2);

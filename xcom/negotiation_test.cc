@@ -65,7 +65,7 @@ TEST_CASE("every pairing of maximums x_1_0 … x_1_6 negotiates the lower one, b
 }
 
 TEST_CASE("nodes with no version in common refuse each other and keep trying with new tags") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   Group g(*ex, 2, [](int node, TransportOptions& o) {
     if (node == 0) {
       o.min_version = ProtocolVersion::kX1_4;
@@ -76,33 +76,65 @@ TEST_CASE("nodes with no version in common refuse each other and keep trying wit
   ex->BlockOn([&]() -> net::Task<void> {
     co_await g[0].SendTo(g.sites[0], 1, AppMessage("x"));
     co_await g[1].SendTo(g.sites[1], 0, AppMessage("y"));
-    bool refused = co_await testing::Eventually(
-        [&] {
-          return g[0].statistics().outbound_close(CloseReason::kNegotiationRefused) >= 2 &&
-                 g[1].statistics().outbound_close(CloseReason::kNegotiationRefused) >= 1;
-        },
-        5s);
-    CHECK(refused);
+    absl::Status slept = co_await net::Sleep(1s);
+    REQUIRE(slept.ok());
+    CHECK(g[0].statistics().outbound_close(CloseReason::kNegotiationRefused) >= 3);
+    CHECK(g[1].statistics().outbound_close(CloseReason::kNegotiationRefused) >= 3);
     CHECK(g.logs.Contains("negotiation_refused: peer answered x_1_2 (3)"));
     CHECK(g.logs.Contains("negotiation_refused: peer answered x_unknown_proto (0)"));
-    // Each redial sends a new tag: the k-th connection to a peer negotiates with tag
-    // 313 + k - 1, and a later redial carries a later tag.
-    std::optional<PeerInfo> before = g[0].peer(g.addresses[1]);
-    REQUIRE(before.has_value());
-    CHECK(before->connects >= 2);
-    CHECK(before->last_tag == xdr::kFirstNegotiationTag + before->connects - 1);
-    bool redialled = co_await testing::Eventually(
-        [&] { return g[0].peer(g.addresses[1])->connects > before->connects; }, 5s);
-    CHECK(redialled);
-    std::optional<PeerInfo> after = g[0].peer(g.addresses[1]);
-    CHECK(after->last_tag == xdr::kFirstNegotiationTag + after->connects - 1);
-    CHECK(after->last_tag > before->last_tag);
-    std::optional<PeerInfo> other = g[1].peer(g.addresses[0]);
-    REQUIRE(other.has_value());
-    CHECK(other->connects >= 1);
-    CHECK(other->last_tag == xdr::kFirstNegotiationTag + other->connects - 1);
+    // Each redial sends the next tag, on the wire and in PeerInfo.
+    std::vector<std::string> requests =
+        g.logs.Lines(absl::StrCat("[node0] DEBUG: Sent negotiation request"));
+    REQUIRE(requests.size() >= 3);
+    for (size_t i = 0; i < 3; ++i) {
+      CHECK(requests[i].find(absl::StrCat(" tag ", 313 + i, " to ", g.addresses[1])) !=
+            std::string::npos);
+    }
+    std::optional<PeerInfo> p = g[0].peer(g.addresses[1]);
+    REQUIRE(p.has_value());
+    CHECK(p->last_tag == 313 + requests.size() - 1);
     CHECK(g[0].statistics().negotiations == 0);
+    // Nothing was ever delivered either way.
+    CHECK(g[0].TryReceive() == std::nullopt);
     CHECK(g[1].TryReceive() == std::nullopt);
+    co_await g.Stop();
+  }());
+}
+
+TEST_CASE("a peer that accepts and then refuses every negotiation is redialled with back-off") {
+  auto ex = net::testing::NewVirtualExecutor();
+  const Backoff backoff{.initial = 100ms, .increase = 300ms, .max = 1s};
+  Group g(*ex, 2, [&](int node, TransportOptions& o) {
+    o.backoff = backoff;
+    if (node == 0) {
+      o.min_version = ProtocolVersion::kX1_4;
+    } else {
+      o.max_version = ProtocolVersion::kX1_2;
+    }
+  });
+  ex->BlockOn([&]() -> net::Task<void> {
+    co_await g[0].SendTo(g.sites[0], 1, AppMessage("x"));
+    absl::Status slept = co_await net::Sleep(3500ms);
+    REQUIRE(slept.ok());
+    // Each attempt connects and is refused at once; the next waits 0.1 s, then 0.1 + 0.3 s,
+    // 0.4 + 0.3 s, then the 1 s maximum: dials at 0, 0.1, 0.5, 1.2, 2.2 and 3.2 s.
+    std::vector<net::TimePoint> dials =
+        g.logs.Times(absl::StrCat("[node0] DEBUG: Connecting to ", g.addresses[1]));
+    REQUIRE(!dials.empty());
+    const std::vector<net::Duration> want = {0ms, 100ms, 500ms, 1200ms, 2200ms, 3200ms};
+    CHECK(testing::Since(dials.front(), dials) == want);
+    const uint64_t refused = g[0].statistics().outbound_close(CloseReason::kNegotiationRefused);
+    CHECK(refused == want.size());
+    // Each attempt connected and was refused. Meanwhile the message waited, and expired
+    // exactly disconnected_message_ttl (2 s) after it was queued, between two dials.
+    std::optional<PeerInfo> p = g[0].peer(g.addresses[1]);
+    REQUIRE(p.has_value());
+    CHECK(p->connects == refused);
+    CHECK(p->queued == 0);
+    CHECK(p->messages_dropped == 1);
+    CHECK(g[0].statistics().drop(DropReason::kExpiredDisconnected) == 1);
+    CHECK(g.logs.Times("[node0] DEBUG: Dropped 1 messages queued for") ==
+          std::vector<net::TimePoint>{dials.front() + 2s});
     co_await g.Stop();
   }());
 }
@@ -115,6 +147,7 @@ struct Dialer {
 
   Dialer(net::Executor& ex, const std::string& peer,
          std::function<void(TransportOptions&)> customize = {}) {
+    logs.StampWith(ex);
     uint16_t port = testing::ReservePort();
     TransportOptions base = testing::LoopbackOptions(port, logs, "node0");
     if (customize) customize(base);
@@ -127,15 +160,13 @@ struct Dialer {
 
 // The schedule is measured where the dials arrive: the raw peer notes the executor's Now() as it
 // accepts each connection, answers its version request with x_unknown_proto (0), and waits for
-// the transport to hang up. The back-off wait starts after that refusal, so the gap between two
-// accepts is at least the wait (exact on the executor's clock) plus a round trip and scheduling
-// delays (bounded here by kSlack on the real clock; exact once the executor has a virtual one).
+// the transport to hang up. The back-off wait starts after that refusal; on virtual time (which
+// stands still while I/O completes) the gap between two accepts is exactly the wait.
 TEST_CASE(
     "a peer that accepts and then refuses every negotiation is redialled on the back-off "
     "schedule, each time with the next tag") {
-  constexpr net::Duration kSlack = 200ms;
   const Backoff backoff{.initial = 50ms, .multiplier = 2.0, .increase = 50ms, .max = 600ms};
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   testing::RawListener peer(*ex);
   Dialer d(*ex, peer.address(), [&](TransportOptions& o) {
     o.backoff = backoff;
@@ -167,8 +198,7 @@ TEST_CASE(
       };
       CAPTURE(k);
       INFO("gap ", ms(gap), " ms, back-off wait ", ms(wait), " ms");
-      CHECK(gap >= wait);
-      CHECK(gap <= wait + kSlack);
+      CHECK(gap == wait);
       CHECK(tags[k] == xdr::NextNegotiationTag(tags[k - 1]));
       wait = backoff.Next(wait);
     }
@@ -256,29 +286,32 @@ TEST_CASE("a reply of version 0 or above our maximum fails the connection, which
 }
 
 TEST_CASE("a peer that never answers the version request is dropped after negotiation_timeout") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   testing::RawListener peer(*ex);
   Dialer d(*ex, peer.address(), [](TransportOptions& o) { o.negotiation_timeout = 200ms; });
   ex->BlockOn([&]() -> net::Task<void> {
     co_await d.t->SendTo(d.site, 1, AppMessage("hello"));
     std::unique_ptr<RawPeer> c = co_await peer.Accept();
+    const net::TimePoint connected = ex->Now();
     auto frame_read = co_await c->ReadFrame();
     REQUIRE(frame_read.ok());
     auto peer_closed = co_await c->ExpectClosed(3s);
     CHECK(peer_closed.ok());
+    CHECK(ex->Now() - connected == 200ms);  // exactly negotiation_timeout after connecting
     CHECK(d.t->statistics().outbound_close(CloseReason::kNegotiationTimeout) == 1);
-    CHECK(d.logs.Contains("negotiation_timeout"));
+    CHECK(d.logs.Times("negotiation_timeout") == std::vector<net::TimePoint>{connected + 200ms});
     co_await d.t->Stop();
   }());
 }
 
 TEST_CASE("a version request on our own outbound connection is answered but negotiates nothing") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   testing::RawListener peer(*ex);
   Dialer d(*ex, peer.address(), [](TransportOptions& o) { o.negotiation_timeout = 200ms; });
   ex->BlockOn([&]() -> net::Task<void> {
     co_await d.t->SendTo(d.site, 1, AppMessage("hello"));
     std::unique_ptr<RawPeer> c = co_await peer.Accept();
+    const net::TimePoint connected = ex->Now();
     absl::StatusOr<RawFrame> ours = co_await c->ReadFrame();
     REQUIRE(ours.ok());
     // Instead of replying, the peer asks a question of its own.
@@ -289,11 +322,14 @@ TEST_CASE("a version request on our own outbound connection is answered but nego
     REQUIRE(answer.ok());
     CHECK(answer->header.type == xdr::MessageType::kVersionReply);
     CHECK(answer->header.tag == 999);
-    // Our request is still unanswered: the negotiation timeout applies and the node redials.
+    // Our request is still unanswered: the negotiation timeout applies, on time, and the node
+    // redials after the first back-off step (LoopbackOptions: 20 ms).
     absl::Status closed = co_await c->ExpectClosed(3s);
     CHECK(closed.ok());
+    CHECK(ex->Now() - connected == 200ms);
     CHECK(d.t->statistics().outbound_close(CloseReason::kNegotiationTimeout) == 1);
     std::unique_ptr<RawPeer> again = co_await peer.Accept();
+    CHECK(ex->Now() - connected == 220ms);
     absl::StatusOr<RawFrame> retry = co_await again->ReadFrame();
     REQUIRE(retry.ok());
     CHECK(retry->header.tag == xdr::NextNegotiationTag(ours->header.tag));

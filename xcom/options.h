@@ -17,9 +17,10 @@
 //   | inbox_limit                 | 16 384   | readers pause (TCP backpressure), nothing lost   |
 //   | server_table_capacity       | 200      | InstallSite fails with kResourceExhausted        |
 //
-// Timeouts are checked by the transport's watchdog every `watchdog_period` (1 s, like XCom's
-// reaper and poll cap), so each fires up to one period late. They default to twice the
-// failure detector's 5 s window, so adding them does not change when nodes are suspected.
+// Each timeout is a timer of its connection, so it fires exactly when due: the negotiation
+// step runs under net::WithTimeout(negotiation_timeout), and a write or a mid-frame read
+// watches its own deadline. They default to twice the failure detector's 5 s window, so adding
+// them does not change when nodes are suspected. Only the reaper is periodic, as in XCom.
 //
 //   TransportOptions options;
 //   options.self_address = "10.0.0.5:33061";
@@ -124,11 +125,11 @@ struct TransportOptions {
   // New: a frame whose bytes stop arriving for this long closes the connection. A peer that
   // is merely quiet between frames is not affected.
   Duration read_stall_timeout = seconds(10);
-  // XCom's tcp_reaper_task: outbound connections idle (no send, enqueue or dial) this long
-  // are closed.
+  // XCom's tcp_reaper_task: outbound connections idle (no send, enqueue or dial) longer than
+  // this are closed, at the reaper's next round.
   Duration reaper_idle_timeout = seconds(10);
-  // How often the watchdog runs the reaper and checks the timeouts above.
-  Duration watchdog_period = seconds(1);
+  // How often the reaper looks (8.0.18: every second).
+  Duration reaper_period = seconds(1);
   // After an accept error or a rejection by the accept callback, the accept loop pauses this
   // long (rate-limits rejected peers to ~10 per second). Accept errors are the listener's own:
   // a connection reset before it was accepted, or one shed while out of descriptors, costs no

@@ -82,7 +82,7 @@ std::vector<Case> BadPeers() {
 }
 
 TEST_CASE("each kind of bad inbound peer closes only its own connection, with a logged reason") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   for (const Case& c : BadPeers()) {
     CAPTURE(std::string(c.name));
     Group g(*ex, 2, [](int, TransportOptions& o) {
@@ -106,9 +106,13 @@ TEST_CASE("each kind of bad inbound peer closes only its own connection, with a 
       }
       auto wrote2 = co_await (*bad)->Write(c.bytes);
       REQUIRE(wrote2.ok());
+      const net::TimePoint wrote_at = ex->Now();
       if (!c.then_stall) REQUIRE((*bad)->stream().ShutdownWrite().ok());
       auto peer_closed = co_await (*bad)->ExpectClosed(5s);
       CHECK(peer_closed.ok());
+      // Closed as soon as the bytes are judged; a stalled frame exactly read_stall_timeout
+      // after its last bytes arrived.
+      CHECK(ex->Now() - wrote_at == (c.then_stall ? 200ms : 0ms));
       CHECK(g[1].statistics().inbound_close(c.reason) == 1);
       CHECK(g.logs.Contains(absl::StrCat("inbound connection from 127.0.0.1:")));
       CHECK(g.logs.Contains(CloseReasonName(c.reason)));
@@ -129,14 +133,16 @@ TEST_CASE("each kind of bad inbound peer closes only its own connection, with a 
 }
 
 TEST_CASE("a connection that never negotiates is closed after negotiation_timeout") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   Group g(*ex, 1, [](int, TransportOptions& o) { o.negotiation_timeout = 150ms; });
   ex->BlockOn([&]() -> net::Task<void> {
+    const net::TimePoint connected = ex->Now();
     absl::StatusOr<std::unique_ptr<RawPeer>> idle =
         co_await RawPeer::Connect(*ex, g[0].listen_address().port());
     REQUIRE(idle.ok());
     auto peer_closed = co_await (*idle)->ExpectClosed(3s);
     CHECK(peer_closed.ok());
+    CHECK(ex->Now() - connected == 150ms);
     CHECK(g[0].statistics().inbound_close(CloseReason::kNegotiationTimeout) == 1);
     co_await g.Stop();
   }());
@@ -192,7 +198,7 @@ TEST_CASE("bytes after the pax_msg inside a frame are accepted, counted and repo
 }
 
 TEST_CASE("the accept callback sees each connection first and can refuse it") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   std::vector<std::string> seen;
   bool allow = false;
   Group g(*ex, 2, [&](int node, TransportOptions& o) {
@@ -224,7 +230,7 @@ TEST_CASE("the accept callback sees each connection first and can refuse it") {
 }
 
 TEST_CASE("an embedder that stops receiving pauses the readers; nothing is lost or cut off") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   Group g(*ex, 2, [](int node, TransportOptions& o) {
     if (node == 1) {
       o.inbox_limit = 4;
@@ -264,9 +270,10 @@ TEST_CASE("an embedder that stops receiving pauses the readers; nothing is lost 
 }
 
 TEST_CASE("a peer that stops reading is cut off after write_stall_timeout; others keep going") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   testing::RawListener sink(*ex);
   testing::LogCapture logs;
+  logs.StampWith(*ex);
   TransportOptions o = testing::LoopbackOptions(testing::ReservePort(), logs, "node0");
   o.write_stall_timeout = 300ms;
   std::unique_ptr<Transport> t = *Transport::Create(*ex, o);
@@ -286,6 +293,8 @@ TEST_CASE("a peer that stops reading is cut off after write_stall_timeout; other
     auto replied = co_await c->Write(
         xdr::FrameHeaderBytes(xdr::VersionReply(ProtocolVersion::kX1_6, req->header.tag)));
     REQUIRE(replied.ok());
+    // Negotiated now: the pump writes until the socket buffers are full, all at this instant.
+    const net::TimePoint stalled_from = ex->Now();
     // The sink never reads again. Meanwhile node 2 is served as usual.
     for (int i = 0; i < 5; ++i) {
       co_await t->SendTo(site, 2, AppMessage("fine"));
@@ -295,7 +304,14 @@ TEST_CASE("a peer that stops reading is cut off after write_stall_timeout; other
     bool settled = co_await testing::Eventually(
         [&] { return t->statistics().outbound_close(CloseReason::kWriteStalled) == 1; }, 5s);
     CHECK(settled);
-    CHECK(logs.Contains("write_stalled"));
+    // Cut off exactly write_stall_timeout after the write that never completed began.
+    // Cut off exactly write_stall_timeout after the write that never completed began. (That
+    // write begins once TCP has filled the peer's window, which can take TCP's own timers a
+    // little real time, hence virtual time, after the reply.)
+    CHECK(logs.Contains("write_stalled: no progress for 300 ms"));
+    std::vector<net::TimePoint> closed = logs.Times("write_stalled");
+    REQUIRE(closed.size() == 1);
+    CHECK(closed[0] - stalled_from >= 300ms);
     co_await t->Stop();
     co_await healthy.Stop();
   }());

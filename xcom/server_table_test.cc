@@ -15,10 +15,10 @@
 namespace uxcom::xcom::internal {
 namespace {
 
-constexpr size_t kQueueLimit = 16;
+const PeerLogic::Config kConfig{.queue_limit = 16};
 
 std::shared_ptr<Server> Add(ServerTable& table, const std::string& address) {
-  absl::StatusOr<ServerTable::Added> added = table.FindOrAdd(address, false, kQueueLimit);
+  absl::StatusOr<ServerTable::Added> added = table.FindOrAdd(address, false, kConfig);
   REQUIRE(added.ok());
   return added->server;
 }
@@ -41,7 +41,8 @@ bool Holds(const ServerTable& table, const std::shared_ptr<Server>& server) {
 
 TEST_CASE("an address listed by two sites gets one server, found again instead of re-created") {
   ServerTable table(10);
-  absl::StatusOr<ServerTable::Added> first = table.FindOrAdd("127.0.0.1:33061", false, 7);
+  absl::StatusOr<ServerTable::Added> first =
+      table.FindOrAdd("127.0.0.1:33061", false, {.queue_limit = 7});
   REQUIRE(first.ok());
   CHECK(first->created);
   CHECK(first->server->address == "127.0.0.1:33061");
@@ -49,7 +50,8 @@ TEST_CASE("an address listed by two sites gets one server, found again instead o
   CHECK(first->server->endpoint.port == 33061);
   // Found again (as a second site would): the same object, unchanged by the new arguments
   // (a remote server becomes local only through MakeLocal).
-  absl::StatusOr<ServerTable::Added> again = table.FindOrAdd("127.0.0.1:33061", true, 99);
+  absl::StatusOr<ServerTable::Added> again =
+      table.FindOrAdd("127.0.0.1:33061", true, {.queue_limit = 99});
   REQUIRE(again.ok());
   CHECK_FALSE(again->created);
   CHECK(again->server == first->server);
@@ -71,7 +73,7 @@ TEST_CASE("identity is find_server's: the host as written and the port as a numb
   // The port is a number: a zero-padded or signed spelling is the same server.
   for (const char* same : {"127.0.0.1:033061", "127.0.0.1:+33061", "127.0.0.1: 33061"}) {
     CAPTURE(same);
-    absl::StatusOr<ServerTable::Added> again = table.FindOrAdd(same, false, kQueueLimit);
+    absl::StatusOr<ServerTable::Added> again = table.FindOrAdd(same, false, kConfig);
     REQUIRE(again.ok());
     CHECK_FALSE(again->created);
     CHECK(again->server == by_ip);
@@ -91,7 +93,7 @@ TEST_CASE("make-local replaces a remote server by a local one in the same slot")
   ServerTable table(10);
   std::shared_ptr<Server> a = Add(table, "10.0.0.1:1");
   std::shared_ptr<Server> b = Add(table, "10.0.0.2:1");
-  std::shared_ptr<Server> local = table.MakeLocal(b, 5);
+  std::shared_ptr<Server> local = table.MakeLocal(b, kConfig);
   CHECK(local != b);
   CHECK(local->local);
   CHECK_FALSE(b->local);
@@ -102,8 +104,8 @@ TEST_CASE("make-local replaces a remote server by a local one in the same slot")
   CHECK(table.all()[1] == local);
   CHECK(table.Find("10.0.0.2:1") == local);
   // Already local, or not in the table: nothing to do.
-  CHECK(table.MakeLocal(local, 5) == local);
-  CHECK(table.MakeLocal(b, 5) == b);
+  CHECK(table.MakeLocal(local, kConfig) == local);
+  CHECK(table.MakeLocal(b, kConfig) == b);
   CHECK(table.all()[1] == local);
 }
 
@@ -111,13 +113,13 @@ TEST_CASE("a full table refuses a new address with ResourceExhausted and still f
   ServerTable table(2);
   std::shared_ptr<Server> a = Add(table, "10.0.0.1:1");
   Add(table, "10.0.0.2:1");
-  absl::StatusOr<ServerTable::Added> c = table.FindOrAdd("10.0.0.3:1", false, kQueueLimit);
+  absl::StatusOr<ServerTable::Added> c = table.FindOrAdd("10.0.0.3:1", false, kConfig);
   REQUIRE(absl::IsResourceExhausted(c.status()));
   CHECK(std::string(c.status().message()).find("10.0.0.3:1") != std::string::npos);
   CHECK(table.size() == 2);
   CHECK(table.Find("10.0.0.3:1") == nullptr);
   // An address already present is not a new server: still found at capacity.
-  absl::StatusOr<ServerTable::Added> again = table.FindOrAdd("10.0.0.1:1", false, kQueueLimit);
+  absl::StatusOr<ServerTable::Added> again = table.FindOrAdd("10.0.0.1:1", false, kConfig);
   REQUIRE(again.ok());
   CHECK_FALSE(again->created);
   CHECK(again->server == a);
@@ -127,7 +129,7 @@ TEST_CASE("an address that does not parse is refused with InvalidArgument and ta
   ServerTable table(1);
   for (const char* bad : {"no-port", "host:0", "host:70000", ":33061", "[name]:1", "a:b:1"}) {
     CAPTURE(bad);
-    absl::StatusOr<ServerTable::Added> r = table.FindOrAdd(bad, false, kQueueLimit);
+    absl::StatusOr<ServerTable::Added> r = table.FindOrAdd(bad, false, kConfig);
     CHECK(absl::IsInvalidArgument(r.status()));
   }
   CHECK(table.size() == 0);
@@ -135,7 +137,7 @@ TEST_CASE("an address that does not parse is refused with InvalidArgument and ta
   Add(table, "10.0.0.1:1");
   // At capacity, a malformed address is still reported as malformed (the transport skips the
   // node and installs the site), not as a full table (which would abort the install).
-  CHECK(absl::IsInvalidArgument(table.FindOrAdd("no-port", false, kQueueLimit).status()));
+  CHECK(absl::IsInvalidArgument(table.FindOrAdd("no-port", false, kConfig).status()));
 }
 
 TEST_CASE("sweep removes exactly the servers no retained site lists and hands them over") {
@@ -220,7 +222,7 @@ TEST_CASE("sweeping frees capacity, and a collected address comes back as a new 
   std::vector<std::shared_ptr<Server>> removed = table.Sweep({});
   CHECK(removed.size() == 2);
   CHECK(table.size() == 0);
-  absl::StatusOr<ServerTable::Added> back = table.FindOrAdd("10.0.0.1:1", false, kQueueLimit);
+  absl::StatusOr<ServerTable::Added> back = table.FindOrAdd("10.0.0.1:1", false, kConfig);
   REQUIRE(back.ok());
   CHECK(back->created);
   CHECK(back->server != a);  // the old object is the caller's, being shut down

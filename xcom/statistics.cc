@@ -25,6 +25,8 @@ const char* DropReasonName(DropReason reason) {
       return "server_collected";
     case DropReason::kShutdown:
       return "shutdown";
+    case DropReason::kNotAwaited:
+      return "not_awaited";
     case DropReason::kCount:
       break;
   }

@@ -34,6 +34,9 @@ enum class DropReason : uint8_t {
   kConnectionLost,       // written (or being written) when the connection broke
   kServerCollected,      // queued for a server that was garbage-collected
   kShutdown,             // still queued when the transport stopped
+  // kWait only: waiting for room in a full queue when its SendAwaiter was destroyed without
+  // co_await (which the compiler warns about: the awaiter is [[nodiscard]])
+  kNotAwaited,
   kCount,
 };
 const char* DropReasonName(DropReason reason);

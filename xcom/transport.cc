@@ -12,7 +12,7 @@
 
 namespace uxcom::xcom {
 
-using internal::InboundConnection;
+using internal::Connection;
 using internal::InstalledSite;
 using internal::OutgoingRef;
 using internal::QueuedMessage;
@@ -67,7 +67,7 @@ absl::Status Validate(TransportOptions& o) {
         std::pair{o.write_stall_timeout, "write_stall_timeout"},
         std::pair{o.read_stall_timeout, "read_stall_timeout"},
         std::pair{o.reaper_idle_timeout, "reaper_idle_timeout"},
-        std::pair{o.watchdog_period, "watchdog_period"}}) {
+        std::pair{o.reaper_period, "reaper_period"}}) {
     if (absl::Status s = positive(d, name); !s.ok()) return s;
   }
   if (o.backoff.multiplier < 1.0) return bad("backoff.multiplier must be >= 1");
@@ -114,8 +114,8 @@ Transport::~Transport() {
   for (const std::shared_ptr<Server>& s : st.servers.TakeAll()) {
     st.ShutServer(s, CloseReason::kShutdown, DropReason::kShutdown);
   }
-  for (InboundConnection* c : std::vector<InboundConnection*>(st.inbound_connections)) {
-    st.CloseConnection(*c, false, CloseReason::kShutdown);
+  for (Connection* c : std::vector<Connection*>(st.inbound_connections)) {
+    c->Close(CloseReason::kShutdown);
   }
   st.sites.clear();
   if (st.tasks) st.tasks->Cancel();  // they finish on their own, holding the state
@@ -138,7 +138,7 @@ absl::Status Transport::Start() {
   st.inbound = std::make_unique<net::Scope>(*st.tasks);
   st.started = true;
   st.tasks->Spawn(internal::RunTcpServer(state_));
-  st.tasks->Spawn(internal::RunWatchdog(state_));
+  st.tasks->Spawn(internal::RunReaper(state_));
   for (const std::shared_ptr<Server>& s : st.servers.all()) st.StartServer(s);
   return absl::OkStatus();
 }
@@ -152,8 +152,8 @@ net::Task<void> Transport::Stop() {
   for (const std::shared_ptr<Server>& s : st.servers.TakeAll()) {
     st.ShutServer(s, CloseReason::kShutdown, DropReason::kShutdown);
   }
-  for (InboundConnection* c : std::vector<InboundConnection*>(st.inbound_connections)) {
-    st.CloseConnection(*c, false, CloseReason::kShutdown);
+  for (Connection* c : std::vector<Connection*>(st.inbound_connections)) {
+    c->Close(CloseReason::kShutdown);
   }
   st.sites.clear();
   if (st.tasks) {
@@ -170,6 +170,73 @@ net::Task<void> Transport::Stop() {
   st.inbox.Close();
 }
 
+namespace {
+
+std::string Milliseconds(Duration d) {
+  return absl::StrCat(std::chrono::duration_cast<std::chrono::milliseconds>(d).count(), " ms");
+}
+
+absl::Status NotFlushed(TransportState& st, Duration timeout) {
+  std::string pending;
+  for (const std::shared_ptr<Server>& s : st.servers.all()) {
+    if (s->drained.is_set()) continue;
+    absl::StrAppend(&pending, pending.empty() ? "" : "; ", s->address, ": ",
+                    s->peer.waiting() + s->peer.in_flight(), " messages (",
+                    PeerConnectionStateName(static_cast<PeerConnectionState>(s->state())), ")");
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat("Flush: not written within ", Milliseconds(timeout), ": ", pending));
+}
+
+std::shared_ptr<Server> FirstUndrained(TransportState& st) {
+  for (const std::shared_ptr<Server>& s : st.servers.all()) {
+    if (!s->drained.is_set()) return s;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+net::Task<absl::Status> Transport::Flush(Duration timeout) {
+  std::shared_ptr<TransportState> state = state_;
+  TransportState& st = *state;
+  st.executor.AssertInLoopThread("Transport::Flush");
+  const net::TimePoint deadline = st.executor.Now() + timeout;
+  for (;;) {
+    std::shared_ptr<Server> busy = FirstUndrained(st);
+    if (busy == nullptr) co_return absl::OkStatus();
+    const Duration left = deadline - st.executor.Now();
+    if (left <= Duration::zero()) co_return NotFlushed(st, timeout);
+    absl::Status drained = co_await net::WithTimeout(left, busy->drained.Wait());
+    if (absl::IsDeadlineExceeded(drained)) co_return NotFlushed(st, timeout);
+    if (!drained.ok()) co_return drained;
+  }
+}
+
+net::Task<absl::Status> Transport::WaitForPeer(SiteId id, NodeNo node, Duration timeout) {
+  std::shared_ptr<TransportState> state = state_;
+  TransportState& st = *state;
+  st.executor.AssertInLoopThread("Transport::WaitForPeer");
+  if (!running()) co_return absl::FailedPreconditionError("transport not running");
+  absl::StatusOr<Liveness> known = liveness(id, node);  // the same errors for a bad address
+  if (!known.ok()) co_return known.status();
+  std::shared_ptr<Server> s = st.FindSite(id)->servers[node];
+  if (s->local) co_return absl::OkStatus();
+  if (s->invalid) {
+    co_return absl::FailedPreconditionError(absl::StrCat(
+        "node ", node, " (", s->address, ") was invalidated by a forced configuration"));
+  }
+  absl::Status ready = co_await net::WithTimeout(timeout, s->ready.Wait());
+  if (absl::IsDeadlineExceeded(ready)) {
+    co_return absl::DeadlineExceededError(absl::StrCat(
+        "node ", node, " (", s->address, ") not connected and negotiated within ",
+        Milliseconds(timeout), ": its connection is ",
+        PeerConnectionStateName(static_cast<PeerConnectionState>(s->state())), " after ",
+        s->peer.connects(), " connections and ", s->peer.dial_failures(), " failed dials"));
+  }
+  co_return ready;
+}
+
 bool Transport::running() const { return state_->started && !state_->stopped; }
 net::SocketAddress Transport::listen_address() const { return state_->bound_address; }
 const TransportOptions& Transport::options() const { return state_->options; }
@@ -183,14 +250,16 @@ namespace {
 // queued for `old` (messages for this node) moves to it.
 std::shared_ptr<Server> Localize(TransportState& st, std::shared_ptr<Server> old,
                                  InstalledSite& installing) {
-  std::shared_ptr<Server> local = st.servers.MakeLocal(old, st.options.peer_queue_limit);
+  std::shared_ptr<Server> local =
+      st.servers.MakeLocal(old, internal::PeerLogic::ConfigFrom(st.options));
   st.Log(LogLevel::kInfo, "Server node ", old->address,
          " is this node: its messages are delivered locally from now on");
   for (InstalledSite& s : st.sites) std::replace(s.servers.begin(), s.servers.end(), old, local);
   std::replace(installing.servers.begin(), installing.servers.end(), old, local);
-  for (QueuedMessage& m : old->queue.Drain()) {
-    if (!m.message) continue;
-    if (!local->queue.TryPush(std::move(m)).ok()) {
+  for (QueuedMessage& m : old->peer.queue().Drain()) {
+    if (local->peer.queue().TryPush(std::move(m)).ok()) {
+      local->drained.Reset();
+    } else {
       st.CountDrop(local.get(), DropReason::kQueueFull, nullptr, absl::OkStatus());
     }
   }
@@ -228,7 +297,7 @@ absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operatio
     const std::string& address = site.nodes[i].address;
     bool local = is_self(i, address);
     absl::StatusOr<internal::ServerTable::Added> added =
-        st.servers.FindOrAdd(address, local, st.options.peer_queue_limit);
+        st.servers.FindOrAdd(address, local, internal::PeerLogic::ConfigFrom(st.options));
     if (absl::IsResourceExhausted(added.status())) {
       // Nothing is installed: collect what this call created.
       st.Collect();
@@ -326,15 +395,48 @@ namespace {
 
 using Waiting = std::vector<std::pair<std::shared_ptr<Server>, QueuedMessage>>;
 
+// The entries of a kWait send that found their queue full. Whatever it still holds when it is
+// destroyed was never queued (the SendAwaiter was dropped without co_await, so its task never
+// ran): each is counted as DropReason::kNotAwaited, none is lost silently.
+class PendingEntries {
+ public:
+  PendingEntries(std::shared_ptr<TransportState> state, Waiting entries)
+      : state_(std::move(state)), entries_(std::move(entries)) {}
+  PendingEntries(PendingEntries&& other) noexcept
+      : state_(std::move(other.state_)),
+        entries_(std::exchange(other.entries_, {})),
+        next_(std::exchange(other.next_, 0)) {}
+  PendingEntries(const PendingEntries&) = delete;
+  PendingEntries& operator=(const PendingEntries&) = delete;
+  PendingEntries& operator=(PendingEntries&&) = delete;
+  ~PendingEntries() {
+    for (; next_ < entries_.size(); ++next_) {
+      state_->CountDrop(entries_[next_].first.get(), DropReason::kNotAwaited, nullptr,
+                        absl::OkStatus());
+    }
+  }
+  // The next entry to queue, or null when every one was taken.
+  std::pair<std::shared_ptr<Server>, QueuedMessage>* Take() {
+    return next_ < entries_.size() ? &entries_[next_++] : nullptr;
+  }
+
+ private:
+  std::shared_ptr<TransportState> state_;
+  Waiting entries_;
+  size_t next_ = 0;
+};
+
 // The slow path of a send under QueueOverflowPolicy::kWait: wait for room in each full queue.
 net::Task<SendReport> WaitForRoom(std::shared_ptr<TransportState> state, SendReport report,
-                                  Waiting waiting) {
-  for (auto& [server, entry] : waiting) {
-    absl::Status s = co_await server->queue.Push(std::move(entry));
+                                  PendingEntries pending) {
+  while (std::pair<std::shared_ptr<Server>, QueuedMessage>* entry = pending.Take()) {
+    Server& server = *entry->first;
+    absl::Status s = co_await server.peer.queue().Push(std::move(entry->second));
     if (s.ok()) {
+      server.drained.Reset();
       ++report.queued;
     } else {
-      state->CountDrop(server.get(),
+      state->CountDrop(&server,
                        absl::IsCancelled(s) ? DropReason::kQueueFull : DropReason::kServerCollected,
                        &report, s);
     }
@@ -347,6 +449,7 @@ enum class Targets { kAll, kOthers, kSelf, kOne };
 SendAwaiter Fanout(const std::shared_ptr<TransportState>& state, SiteId id, const xdr::PaxMsg& msg,
                    Targets targets, NodeNo one = kVoidNodeNo) {
   TransportState& st = *state;
+  st.executor.AssertInLoopThread("Transport::Send*");
   SendReport report;
   if (st.stopped) {
     report.status = absl::FailedPreconditionError("transport stopped");
@@ -391,7 +494,8 @@ SendAwaiter Fanout(const std::shared_ptr<TransportState>& state, SiteId id, cons
     st.Enqueue(server, message, i, report, wait);
   }
   if (waiting.empty()) return SendAwaiter(std::move(report));
-  return SendAwaiter(WaitForRoom(state, std::move(report), std::move(waiting)));
+  return SendAwaiter(
+      WaitForRoom(state, std::move(report), PendingEntries(state, std::move(waiting))));
 }
 
 }  // namespace
@@ -461,17 +565,16 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
   st.Stamp(m->msg(), member ? site : nullptr);
   m->msg().to = req.from;
   if (f->origin == MessageOrigin::kInbound) {
-    std::shared_ptr<InboundConnection> conn = f->inbound;
-    if (conn->closed) {
+    std::shared_ptr<Connection> conn = f->inbound;
+    if (conn->closed()) {
       co_return absl::FailedPreconditionError(
-          absl::StrCat("connection from ", conn->peer, " is closed"));
+          absl::StrCat("connection from ", conn->peer(), " is closed"));
     }
-    absl::StatusOr<std::span<const std::byte>> frame = m->Frame(conn->version, st.stats);
+    absl::StatusOr<std::span<const std::byte>> frame = m->Frame(conn->version(), st.stats);
     if (!frame.ok()) co_return frame.status();
     st.stats.CountSent(m->msg().op, frame->size());
     std::span<const std::byte> buffers[] = {*frame};
-    absl::Status w = co_await internal::TrackedWrite(*conn, st.executor, buffers);
-    if (!w.ok()) st.CloseConnection(*conn, false, CloseReason::kIoError, w.message());
+    absl::Status w = co_await conn->Write(buffers);  // a failure closes the connection
     co_return w;
   }
   // Through our own connection to the sender (its server's queue), or to ourselves locally.
@@ -483,9 +586,19 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
 
 // --- receiving ----------------------------------------------------------------------------------
 
-net::Channel<IncomingMessage>::PopAwaiter Transport::Receive() { return state_->inbox.Pop(); }
+ReceiveAwaiter Transport::Receive() {
+  state_->executor.AssertInLoopThread("Transport::Receive");
+  return state_->inbox.Pop();
+}
 
-std::optional<IncomingMessage> Transport::TryReceive() { return state_->inbox.TryPop(); }
+net::Task<absl::StatusOr<IncomingMessage>> Transport::Receive(Duration timeout) {
+  return net::WithTimeout(timeout, Receive());
+}
+
+std::optional<IncomingMessage> Transport::TryReceive() {
+  state_->executor.AssertInLoopThread("Transport::TryReceive");
+  return state_->inbox.TryPop();
+}
 
 // --- observing ----------------------------------------------------------------------------------
 
@@ -510,22 +623,22 @@ PeerInfo InfoOf(const std::shared_ptr<Server>& s) {
   p.local = s->local;
   p.invalid = s->invalid;
   p.state = static_cast<PeerConnectionState>(s->state());
-  if (s->connection != nullptr && !s->connection->closed) {
-    p.version = s->connection->version;
-    if (const net::TlsInfo* tls = s->connection->stream.tls(); tls != nullptr) {
+  p.version = s->peer.version();
+  if (s->connection != nullptr && !s->connection->closed()) {
+    if (const net::TlsInfo* tls = s->connection->tls(); tls != nullptr) {
       p.tls_version = tls->version;
       p.tls_cipher = tls->cipher;
       p.tls_peer_subject = tls->peer_subject;
     }
   }
-  p.last_tag = s->last_tag;
+  p.last_tag = s->peer.last_tag();
   p.liveness = {s->active, s->detected};
-  p.queued = s->queue.size();
-  p.messages_sent = s->messages_sent;
-  p.bytes_sent = s->bytes_sent;
+  p.queued = s->peer.waiting();
+  p.messages_sent = s->peer.messages_sent();
+  p.bytes_sent = s->peer.bytes_sent();
   p.messages_dropped = s->messages_dropped;
-  p.connects = s->connects;
-  p.dial_failures = s->dial_failures;
+  p.connects = s->peer.connects();
+  p.dial_failures = s->peer.dial_failures();
   p.references = s.use_count() - 1;  // not counting the caller's own reference
   return p;
 }

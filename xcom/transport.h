@@ -15,19 +15,33 @@
 // Bounded queues and an explicit overflow policy replace XCom's unbounded channels, and every
 // message not delivered is counted with its reason (statistics()).
 //
-//   absl::StatusOr<std::unique_ptr<Executor>> ex = net::Executor::Create();
-//   TransportOptions options{.self_address = "127.0.0.1:33061"};
-//   auto transport = Transport::Create(**ex, options);
-//   (*transport)->Start();
-//   SiteId site = *(*transport)->InstallSite({.group_id = 1, .nodeno = 0, .nodes = {...}});
-//   (**ex).BlockOn([&]() -> net::Task<void> {
-//     SendReport r = co_await (*transport)->SendToAll(site, msg);   // self included
-//     absl::StatusOr<IncomingMessage> in = co_await (*transport)->Receive();
-//     co_await (*transport)->Stop();
-//   }());
+// A node's life, from xcom/examples/ping_pong.cc (coroutines are named functions, every
+// awaited result goes to a named variable first: GCC 12 miscompiles some other forms):
+//
+//   net::Task<absl::Status> Talk(Transport& t, SiteId site) {
+//     absl::Status up = co_await t.WaitForPeer(site, /*node=*/1, std::chrono::seconds(5));
+//     if (!up.ok()) co_return up;                          // kDeadlineExceeded names the peer
+//     SendReport sent = co_await t.SendTo(site, 1, msg);  // queued; written by its sender
+//     if (!sent.status.ok()) co_return sent.status;
+//     absl::StatusOr<IncomingMessage> in = co_await t.Receive(std::chrono::seconds(1));
+//     if (!in.ok()) co_return in.status();                 // kDeadlineExceeded: nothing came
+//     absl::Status flushed = co_await t.Flush(std::chrono::seconds(2));
+//     co_await t.Stop();
+//     co_return flushed;
+//   }
+//
+//   std::unique_ptr<net::Executor> ex = *net::Executor::Create();
+//   std::unique_ptr<Transport> t = *Transport::Create(*ex, {.self_address = "127.0.0.1:33061"});
+//   absl::Status started = t->Start();
+//   SiteId site = *t->InstallSite({.group_id = 1, .nodeno = 0, .nodes = {...}});
+//   absl::Status result = ex->BlockOn(Talk(*t, site));
+//
+// Select and timeouts compose: net::WithTimeout(d, t.Receive()) is Receive(d), and
+// net::WhenAny(a.Receive(), b.Receive()) (net/when_any.h) takes the first of two transports.
 //
 // Threading: every method runs on the executor's thread (Create and Start may also run before
-// the loop does). statistics() may be read from any thread.
+// the loop does); debug builds abort with a message when one is called from another thread
+// while the loop runs. statistics() may be read from any thread.
 #ifndef UXCOM_XCOM_TRANSPORT_H_
 #define UXCOM_XCOM_TRANSPORT_H_
 
@@ -44,6 +58,7 @@
 #include "net/channel.h"
 #include "net/executor.h"
 #include "net/task.h"
+#include "net/timer.h"
 #include "xcom/incoming_message.h"
 #include "xcom/options.h"
 #include "xcom/site.h"
@@ -105,12 +120,19 @@ struct SendReport {
   absl::Status status;
 };
 
-// The result of Transport::Send*: ready at once unless the overflow policy is kWait and a
-// destination queue is full.
-class SendAwaiter {
+// The result of Transport::Send*. A send acts when called: the message is queued for every
+// destination (or dropped and counted) before Send* returns, and the awaiter is ready at once
+// with the report. The one exception is QueueOverflowPolicy::kWait with a destination queue
+// full: then co_await waits for room. The awaiter is [[nodiscard]] (the compiler diagnoses a
+// discarded one, //xcom:nodiscard_test); if it is destroyed without co_await all the same, the
+// entries still waiting for room are dropped and counted as DropReason::kNotAwaited, never lost
+// silently. Movable until awaited (so net::WithTimeout and net::WhenAny take it).
+class UXCOM_AWAITABLE SendAwaiter {
  public:
   explicit SendAwaiter(SendReport report) : report_(std::move(report)) {}
   explicit SendAwaiter(net::Task<SendReport> slow) : slow_(std::move(slow)) {}
+  SendAwaiter(SendAwaiter&&) noexcept = default;
+  SendAwaiter(const SendAwaiter&) = delete;
   bool await_ready() const noexcept { return !slow_.valid(); }
   template <typename P>
   bool await_suspend(std::coroutine_handle<P> handle) {
@@ -125,6 +147,10 @@ class SendAwaiter {
   std::optional<net::Task<SendReport>::Awaiter> inner_;
 };
 
+// The result of Transport::Receive(): absl::StatusOr<IncomingMessage> once awaited. Movable until
+// awaited, so it composes: net::WithTimeout(d, t.Receive()), net::WhenAny(...).
+using ReceiveAwaiter = net::Channel<IncomingMessage>::PopAwaiter;
+
 class Transport {
  public:
   // Validates `options` (kInvalidArgument naming the option) and prepares the node; nothing
@@ -136,15 +162,31 @@ class Transport {
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
-  // Listens (dual-stack, backlog 32) and starts the accept loop and the watchdog (reaper and
-  // timeouts). Logs "XCom initialized and ready to accept incoming connections on port P".
-  // Errors: the listener's (kFailedPrecondition: address in use), kFailedPrecondition if
-  // already started.
+  // Listens (dual-stack, backlog 32) and starts the accept loop and the reaper. Logs "XCom
+  // initialized and ready to accept incoming connections on port P". Errors: the listener's
+  // (kFailedPrecondition: address in use), kFailedPrecondition if already started.
   absl::Status Start();
   // Stops everything: closes every connection, cancels and joins every task, drops what is
   // still queued (counted as DropReason::kShutdown) and closes the inbox (Receive() then
   // drains it and returns kOutOfRange). Idempotent.
   net::Task<void> Stop();
+  // Waits until every message queued so far (and while it waits), to every peer and to this
+  // node, has been written: handed to the kernel on a negotiated connection, or delivered to
+  // this node's inbox (not an acknowledgement from the peer). Call it before Stop() to stop
+  // without dropping what is queued. kDeadlineExceeded after `timeout`, naming every peer that
+  // still holds messages, how many and its connection state (an unreachable peer keeps its
+  // messages until they expire, disconnected_message_ttl); kCancelled if the caller is
+  // cancelled; OK at once on a stopped transport (Stop() counted what it dropped).
+  net::Task<absl::Status> Flush(Duration timeout);
+  // Waits until this node's connection to `node` of `site` is connected and negotiated
+  // (PeerConnectionState::kNegotiated), so that what is sent next is written at once instead of
+  // waiting for a dial (and perhaps expiring). OK at once for this node itself. It sends
+  // nothing: a sender dials as soon as its server exists and redials with back-off, except
+  // after the reaper closed an idle connection (the next message brings it back). Errors: those
+  // of liveness(), kFailedPrecondition (not running, or the peer was invalidated),
+  // kDeadlineExceeded after `timeout` naming the peer, its state and its failed dials;
+  // kCancelled if the caller is cancelled.
+  net::Task<absl::Status> WaitForPeer(SiteId site, NodeNo node, Duration timeout);
   bool running() const;
   // The address the listener is bound to (its port is the actual one when listen_port was 0).
   net::SocketAddress listen_address() const;
@@ -222,7 +264,10 @@ class Transport {
   // --- receiving -------------------------------------------------------------------------------
   // The next message from any peer or from this node. kOutOfRange once the transport has
   // stopped and every delivered message was taken; kCancelled if the caller is cancelled.
-  net::Channel<IncomingMessage>::PopAwaiter Receive();
+  ReceiveAwaiter Receive();
+  // The same, giving up after `timeout` with kDeadlineExceeded (= net::WithTimeout(timeout,
+  // Receive())). A message that arrives as the deadline passes stays in the inbox: none is lost.
+  net::Task<absl::StatusOr<IncomingMessage>> Receive(Duration timeout);
   std::optional<IncomingMessage> TryReceive();
 
   // --- observing -------------------------------------------------------------------------------

@@ -33,10 +33,15 @@ std::string PayloadOf(const IncomingMessage& m) {
 // duplicates that might come later: delivery is FIFO per sender, so a duplicate of any message
 // would arrive before that sender's fence, out of sequence, and nothing may follow the fences.
 void BroadcastAndVerify(int nodes, int per_node) {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   Group g(*ex, nodes);
   absl::Status s = ex->BlockOn([&]() -> net::Task<absl::Status> {
     absl::Status exchanged = co_await testing::ExchangeExactlyOnce(g, per_node);
+    // Exactly once: a second later (virtual time: everything in flight has landed), nothing
+    // more has arrived anywhere.
+    absl::Status slept = co_await net::Sleep(1s);
+    REQUIRE(slept.ok());
+    for (int j = 0; j < g.size(); ++j) CHECK(g[j].TryReceive() == std::nullopt);
     co_await g.Stop();
     co_return exchanged;
   }());
@@ -82,7 +87,7 @@ TEST_CASE("a message to self is delivered later, locally, and never through a so
 }
 
 TEST_CASE("send_to_others skips this node and send_to_all includes it") {
-  auto ex = net::testing::NewExecutor();
+  auto ex = net::testing::NewVirtualExecutor();
   Group g(*ex, 3);
   ex->BlockOn([&]() -> net::Task<void> {
     SendReport others = co_await g[1].SendToOthers(g.sites[1], AppMessage("o"));
@@ -92,7 +97,8 @@ TEST_CASE("send_to_others skips this node and send_to_all includes it") {
       REQUIRE(in.ok());
       CHECK(PayloadOf(*in) == "o");
     }
-    co_await net::Sleep(50ms);
+    absl::Status slept = co_await net::Sleep(1s);  // virtual: anything on its way has landed
+    REQUIRE(slept.ok());
     CHECK(g[1].TryReceive() == std::nullopt);
     SendReport acceptors = co_await g[1].SendToAcceptors(g.sites[1], AppMessage("a"));
     CHECK(acceptors.queued == 3);  // MAXACCEPT is undefined in 8.0.18: everyone
@@ -253,9 +259,9 @@ TEST_CASE("invalid options are refused with the option's name") {
   t = Transport::Create(*ex, o);
   CHECK(std::string(t.status().message()).find("self_address") != std::string::npos);
   o.self_address = "127.0.0.1:1";
-  o.watchdog_period = net::Duration::zero();
+  o.reaper_period = net::Duration::zero();
   t = Transport::Create(*ex, o);
-  CHECK(std::string(t.status().message()).find("watchdog_period") != std::string::npos);
+  CHECK(std::string(t.status().message()).find("reaper_period") != std::string::npos);
 }
 
 }  // namespace

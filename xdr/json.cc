@@ -835,7 +835,7 @@ class JsonReader {
         if (!Array(a, kMaxNodes)) return false;
         for (size_t i = 0; i < a.size(); ++i) {
           Scope e(this, i);
-          bool b;
+          bool b = false;
           if (!BoolValue(a[i], b)) return false;
           set.push_back(b);
         }

@@ -29,10 +29,11 @@ namespace uxcom::net {
 class Executor;
 enum class BackendKind;
 struct ExecutorOptions;
-void ScheduleOn(Executor* executor, std::coroutine_handle<> handle);
 }  // namespace uxcom::net
 
 namespace uxcom::net::detail {
+
+void ScheduleOn(Executor* executor, std::coroutine_handle<> handle);  // executor.cc
 
 class IoObject;
 

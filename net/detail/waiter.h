@@ -11,10 +11,11 @@
 
 namespace uxcom::net {
 class Executor;
-void ScheduleOn(Executor* executor, std::coroutine_handle<> handle);  // executor.cc
 }  // namespace uxcom::net
 
 namespace uxcom::net::detail {
+
+void ScheduleOn(Executor* executor, std::coroutine_handle<> handle);  // executor.cc
 
 class Waiter : public ListNode {
  public:

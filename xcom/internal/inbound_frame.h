@@ -30,10 +30,10 @@ struct InboundFrame : Pooled<InboundFrame> {
   xdr::ProtocolVersion version = xdr::ProtocolVersion::kUnknown;
   size_t wire_size = 0;
   size_t trailing_bytes = 0;
-  OutgoingRef self;                            // kSelf: the message itself
-  std::shared_ptr<InboundConnection> inbound;  // kInbound: where Reply() writes
-  std::shared_ptr<Server> server;              // kOutbound, kSelf: the peer's server
-  std::string_view peer;  // points into the connection or server, kept alive above
+  OutgoingRef self;                     // kSelf: the message itself
+  std::shared_ptr<Connection> inbound;  // kInbound: where Reply() writes
+  std::shared_ptr<Server> server;       // kOutbound, kSelf: the peer's server
+  std::string_view peer;                // points into the connection or server, kept alive above
 
   void Recycle() {
     msg = nullptr;

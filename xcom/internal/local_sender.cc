@@ -10,9 +10,9 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
                                std::shared_ptr<Server> server) {
   TransportState& st = *state;
   for (;;) {
-    absl::StatusOr<QueuedMessage> m = co_await server->queue.Pop();
+    server->NoteIfDrained();
+    absl::StatusOr<QueuedMessage> m = co_await server->peer.queue().Pop();
     if (!m.ok()) co_return;  // cancelled, or the queue closed
-    if (!m->message) continue;
     xdr::PaxMsg& msg = m->message->msg();
     msg.to = m->to;
     PoolRef<InboundFrame> f = st.self_frames.Acquire();
@@ -23,9 +23,9 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
     f->peer = server->address;
     net::TimePoint now = st.executor.Now();
     server->detected = now;  // dispatch_op notes every message, its own included
-    ++server->messages_sent;
+    server->peer.OnDeliveredLocally();
     st.stats.self_deliveries.Add();
-    absl::Status pushed = co_await st.inbox.Push(IncomingMessage(std::move(f)));
+    absl::Status pushed = co_await st.Deliver(std::move(f));
     if (!pushed.ok()) co_return;
   }
 }

@@ -3,14 +3,14 @@
 //   dial:   DialServer = connect_tcp, then (TLS on) the client handshake and, under
 //           VERIFY_IDENTITY, the name check against the address the site lists; only then is
 //           x_version_req written (xcom_transport.c's dial + SSL_CONNECT).
-//   accept: SecureInbound, called by the Acceptor after the accept callback kept the
+//   accept: SecureInbound, called by RunInboundConnection after the accept callback kept the
 //           connection and before it reads a frame (acceptor_learner_task's SSL_accept).
 //
 // Both are bounded by negotiation_timeout (8.0.18 has no bound), count tls_handshakes and
 // tls_handshake_failures, and make every mismatch cost only its connection, with a reason that
 // names it: a plaintext x_version_req reaching a TLS node is recognised before OpenSSL sees it
 // (and, like 8.0.18, answered with nothing), a TLS ClientHello reaching a plaintext node is
-// recognised by the plaintext acceptor (LooksLikeTlsRecord), and a TLS dialler whose peer hangs
+// recognised by NegotiateInbound (LooksLikeTlsRecord), and a TLS dialler whose peer hangs
 // up on its ClientHello is told the peer probably has TLS off.
 #ifndef UXCOM_XCOM_INTERNAL_SECURE_CONNECTION_H_
 #define UXCOM_XCOM_INTERNAL_SECURE_CONNECTION_H_

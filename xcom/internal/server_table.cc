@@ -27,7 +27,7 @@ std::shared_ptr<Server> ServerTable::Find(std::string_view address) const {
 }
 
 absl::StatusOr<ServerTable::Added> ServerTable::FindOrAdd(std::string_view address, bool local,
-                                                          size_t queue_limit) {
+                                                          const PeerLogic::Config& config) {
   absl::StatusOr<net::HostPort> endpoint = net::ParseHostPort(address);
   if (!endpoint.ok()) return endpoint.status();
   if (std::shared_ptr<Server> existing = Find(*endpoint)) return Added{std::move(existing), false};
@@ -36,17 +36,16 @@ absl::StatusOr<ServerTable::Added> ServerTable::FindOrAdd(std::string_view addre
         absl::StrCat("server table full: ", servers_.size(), " servers (capacity ", capacity_,
                      "), cannot add ", absl::string_view(address.data(), address.size())));
   }
-  auto server =
-      std::make_shared<Server>(std::string(address), *std::move(endpoint), local, queue_limit);
+  auto server = std::make_shared<Server>(std::string(address), *std::move(endpoint), local, config);
   servers_.push_back(server);
   return Added{std::move(server), true};
 }
 
 std::shared_ptr<Server> ServerTable::MakeLocal(const std::shared_ptr<Server>& server,
-                                               size_t queue_limit) {
+                                               const PeerLogic::Config& config) {
   auto slot = std::find(servers_.begin(), servers_.end(), server);
   if (slot == servers_.end() || server->local) return server;
-  *slot = std::make_shared<Server>(server->address, server->endpoint, /*local=*/true, queue_limit);
+  *slot = std::make_shared<Server>(server->address, server->endpoint, /*local=*/true, config);
   return *slot;
 }
 

@@ -10,7 +10,7 @@
 // transport.
 //
 //   ServerTable table(/*capacity=*/200);
-//   absl::StatusOr<ServerTable::Added> s = table.FindOrAdd("10.0.0.2:33061", false, 65536);
+//   absl::StatusOr<ServerTable::Added> s = table.FindOrAdd("10.0.0.2:33061", false, config);
 //   std::vector<std::shared_ptr<Server>> gone = table.Sweep(retained_sites);
 #ifndef UXCOM_XCOM_INTERNAL_SERVER_TABLE_H_
 #define UXCOM_XCOM_INTERNAL_SERVER_TABLE_H_
@@ -60,17 +60,19 @@ class ServerTable {
     bool created = false;
   };
   // find_server, else addsrv with `local` (this node: a LocalSender, no socket). A server that
-  // exists is returned as it is, whatever `local` says (see MakeLocal). Errors:
-  // kInvalidArgument when the address does not parse (the message names it and the rule it
-  // broke), kResourceExhausted when the table is full.
-  absl::StatusOr<Added> FindOrAdd(std::string_view address, bool local, size_t queue_limit);
+  // exists is returned as it is, whatever `local` says (see MakeLocal). A new server's
+  // PeerLogic gets `config`. Errors: kInvalidArgument when the address does not parse (the
+  // message names it and the rule it broke), kResourceExhausted when the table is full.
+  absl::StatusOr<Added> FindOrAdd(std::string_view address, bool local,
+                                  const PeerLogic::Config& config);
 
   // Replaces the remote `server` by a new local one for the same peer, in the same slot, and
   // returns it: a site lists that address as this node, so its messages are delivered without
   // a socket from now on (8.0.18 decides once, by address, in mksrv; uxcom's sites say which
   // node is this one, so locality follows them). The caller re-points the sites that hold the
   // old server, moves its queue and shuts it down.
-  std::shared_ptr<Server> MakeLocal(const std::shared_ptr<Server>& server, size_t queue_limit);
+  std::shared_ptr<Server> MakeLocal(const std::shared_ptr<Server>& server,
+                                    const PeerLogic::Config& config);
 
   // garbage_collect_servers: marks every server of every retained site, removes the others
   // from the table and returns them (the caller shuts them down).

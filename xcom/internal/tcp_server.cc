@@ -6,7 +6,7 @@
 // peer. An accept error is always the listener's own (out of memory, a broken socket):
 // net::Listener absorbs and counts one connection's failures (reset before it was accepted)
 // and sheds connections while out of descriptors, so the pause cannot let a trickle of resets
-// fill the backlog. Each kept connection gets its own Acceptor task.
+// fill the backlog. Each kept connection gets its own task (inbound_connection.cc).
 #include <netinet/in.h>
 
 #include <cstring>
@@ -66,11 +66,9 @@ net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state) {
       }
     }
     st.stats.accepts.Add();
-    auto conn = std::make_shared<InboundConnection>(std::move(a->stream), peer.ToString(),
-                                                    st.executor.Now());
-    st.Log(LogLevel::kDebug, "Accepted connection from ", conn->peer, " (fd=", conn->stream.fd(),
+    st.Log(LogLevel::kDebug, "Accepted connection from ", peer.ToString(), " (fd=", a->stream.fd(),
            ")");
-    st.inbound->Spawn(RunAcceptor(state, std::move(conn)));
+    st.inbound->Spawn(RunInboundConnection(state, std::move(a->stream), peer.ToString()));
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "xcom/transport.h"
 #include "xdr/decode.h"
+#include "xdr/negotiation.h"
 
 namespace uxcom::xcom::internal {
 
@@ -45,13 +46,12 @@ void TransportState::StartServer(const std::shared_ptr<Server>& server) {
 
 void TransportState::ShutServer(const std::shared_ptr<Server>& server, CloseReason reason,
                                 DropReason drop) {
-  if (server->connection != nullptr) {
-    CloseConnection(*server->connection, /*outbound=*/true, reason);
+  if (server->connection != nullptr) server->connection->Close(reason);
+  server->peer.queue().Close();
+  if (uint64_t dropped = server->peer.DropAll(); dropped != 0) {
+    CountDrop(server.get(), drop, nullptr, absl::OkStatus(), dropped);
   }
-  server->queue.Close();
-  for (QueuedMessage& m : server->queue.Drain()) {
-    if (m.message) CountDrop(server.get(), drop, nullptr, absl::OkStatus());
-  }
+  server->drained.Set();  // nothing of it will ever be written: Flush() need not wait
   if (server->scope != nullptr) {
     server->scope->Cancel();
     retiring.push_back(server);
@@ -83,32 +83,6 @@ std::shared_ptr<Server> TransportState::ServerOf(const xdr::PaxMsg& msg) {
   InstalledSite* site = SiteOf(msg);
   if (site == nullptr || msg.from >= site->servers.size()) return nullptr;
   return site->servers[msg.from];
-}
-
-bool TransportState::CloseConnection(Connection& conn, bool outbound, CloseReason reason,
-                                     absl::string_view detail) {
-  int fd = conn.stream.fd();
-  if (!conn.Close(reason)) return false;
-  if (outbound) {
-    stats.CountOutboundClose(reason);
-  } else {
-    stats.CountInboundClose(reason);
-  }
-  // Orderly endings are routine; everything else is what an operator looks for.
-  LogLevel level = reason == CloseReason::kShutdown || reason == CloseReason::kIdle ||
-                           reason == CloseReason::kServerCollected ||
-                           reason == CloseReason::kPeerClosed
-                       ? LogLevel::kInfo
-                       : LogLevel::kWarning;
-  Log(level, "Closing ", outbound ? "outbound" : "inbound", " connection ",
-      outbound ? "to " : "from ", conn.peer, " (fd=", fd, "): ", CloseReasonName(reason),
-      detail.empty() ? "" : ": ", detail);
-  return true;
-}
-
-void TransportState::NoteInboundBytes(InboundConnection& conn) {
-  conn.read_progress = executor.Now();
-  if (conn.server != nullptr) conn.server->detected = conn.read_progress;
 }
 
 OutgoingRef TransportState::NewMessage(const InstalledSite& site, const xdr::PaxMsg& msg) {
@@ -153,8 +127,9 @@ void TransportState::Enqueue(
   net::TimePoint now = executor.Now();
   server.active = now;  // alive(): enqueueing counts as outbound activity, as in XCom
   QueuedMessage entry{message, to, now};
-  absl::Status s = server.queue.TryPush(std::move(entry));
+  absl::Status s = server.peer.queue().TryPush(std::move(entry));
   if (s.ok()) {
+    server.drained.Reset();
     ++report.queued;
     return;
   }
@@ -165,7 +140,7 @@ void TransportState::Enqueue(
     }
     CountDrop(&server, DropReason::kQueueFull, &report,
               absl::ResourceExhaustedError(absl::StrCat("queue for node ", to, " (", server.address,
-                                                        ") is full: ", server.queue.size(),
+                                                        ") is full: ", server.peer.queue().size(),
                                                         " messages")));
     return;
   }
@@ -183,18 +158,17 @@ xdr::ProtocolVersion TransportState::AnswerVersion(xdr::ProtocolVersion requeste
 }
 
 TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn,
-                                                          const FrameBuffer::Next& frame,
-                                                          MessageOrigin origin) {
+                                                          const FrameBuffer::Next& frame) {
   Decoded out;
-  if (!conn.negotiated) {
+  if (!conn.negotiated()) {
     out.reason = CloseReason::kNotNegotiated;
     out.detail = "normal frame before protocol negotiation";
     return out;
   }
-  if (frame.header.version != conn.version) {
+  if (frame.header.version != conn.version()) {
     out.reason = CloseReason::kVersionMismatch;
     out.detail = absl::StrCat("frame version ", xdr::DescribeProtocolVersion(frame.header.version),
-                              ", negotiated ", xdr::DescribeProtocolVersion(conn.version));
+                              ", negotiated ", xdr::DescribeProtocolVersion(conn.version()));
     return out;
   }
   if (frame.body.empty()) {
@@ -204,7 +178,7 @@ TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn
   }
   PoolRef<InboundFrame> f = frames.Acquire();
   absl::StatusOr<xdr::Decoded> d = xdr::Decode(
-      conn.version, frame.body, *f->arena,
+      conn.version(), frame.body, *f->arena,
       {.max_body_size = options.max_frame_body, .max_blob_bytes = options.max_blob_bytes});
   if (!d.ok()) {
     out.reason = CloseReason::kMalformedFrame;
@@ -213,14 +187,55 @@ TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn
   }
   if (d->trailing_bytes != 0) stats.trailing_byte_frames.Add();
   f->msg = d->msg;
-  f->origin = origin;
-  f->version = conn.version;
+  f->origin =
+      conn.direction() == Connection::kInbound ? MessageOrigin::kInbound : MessageOrigin::kOutbound;
+  f->version = conn.version();
   f->wire_size = frame.size;
   f->trailing_bytes = d->trailing_bytes;
-  f->peer = conn.peer;
+  f->peer = conn.peer();
   stats.CountReceived(d->msg->op, frame.size);
   out.frame = std::move(f);
   return out;
+}
+
+void TransportState::DropExpired(Server& server, net::TimePoint now) {
+  const uint64_t expired = server.peer.Expire(now);
+  if (expired == 0) return;
+  CountDrop(&server, DropReason::kExpiredDisconnected, nullptr, absl::OkStatus(), expired);
+  Log(LogLevel::kDebug, "Dropped ", expired, " messages queued for ", server.address,
+      " while it was unreachable");
+}
+
+bool TransportState::Attribute(Connection& conn, InboundFrame& frame) {
+  if (conn.direction() == Connection::kOutbound) {
+    Server& server = *conn.server;
+    if (server.invalid) {  // read, but not delivered, as in 8.0.18
+      stats.ignored_from_invalid.Add();
+      return false;
+    }
+    frame.server = conn.server;
+    frame.peer = server.address;
+    return true;
+  }
+  // Inbound: the peer is the server its messages name (find_site_def + get_server); clients
+  // are not members. One lookup per change of sender or of the sites.
+  const xdr::PaxMsg& msg = *frame.msg;
+  if (msg.op != xdr::PaxOp::kClientMsg &&
+      (conn.server_lookup_generation != sites_generation || conn.server_lookup_from != msg.from ||
+       conn.server_lookup_group != msg.group_id)) {
+    conn.server_lookup_generation = sites_generation;
+    conn.server_lookup_from = msg.from;
+    conn.server_lookup_group = msg.group_id;
+    conn.server = ServerOf(msg);
+    if (conn.server != nullptr) conn.server->detected = executor.Now();
+  }
+  frame.inbound = conn.shared_from_this();
+  frame.server = conn.server;
+  return true;
+}
+
+net::Channel<IncomingMessage>::PushAwaiter TransportState::Deliver(PoolRef<InboundFrame> frame) {
+  return inbox.Push(IncomingMessage(std::move(frame)));
 }
 
 }  // namespace uxcom::xcom::internal

@@ -24,6 +24,7 @@
 #include "xcom/incoming_message.h"
 #include "xcom/internal/connection.h"
 #include "xcom/internal/frame_buffer.h"
+#include "xcom/internal/frame_reader.h"
 #include "xcom/internal/inbound_frame.h"
 #include "xcom/internal/object_pool.h"
 #include "xcom/internal/outgoing_message.h"
@@ -66,9 +67,9 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
 
   std::optional<net::Listener> listener;
   net::SocketAddress bound_address;
-  std::unique_ptr<net::Scope> tasks;    // TcpServer and Watchdog
-  std::unique_ptr<net::Scope> inbound;  // one Acceptor per inbound connection
-  std::vector<InboundConnection*> inbound_connections;
+  std::unique_ptr<net::Scope> tasks;    // TcpServer and Reaper, and every server's scope
+  std::unique_ptr<net::Scope> inbound;  // one task per inbound connection
+  std::vector<Connection*> inbound_connections;
   // Servers collected while their tasks may still be unwinding (Stop() joins them).
   std::vector<std::weak_ptr<Server>> retiring;
   bool started = false;
@@ -86,8 +87,7 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
     if (options.log) options.log(level, absl::StrCat(Piece(args)...));
   }
 
-  // --- sites and servers
-  // --------------------------------------------------------------------------
+  // --- sites and servers ------------------------------------------------------------------------
   InstalledSite* FindSite(SiteId id);
   // Spawns the tasks of a server (Sender, or LocalSender) if the transport runs.
   void StartServer(const std::shared_ptr<Server>& server);
@@ -99,17 +99,7 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   // find_site_def + get_server: the server that sent `msg` (null if no retained site lists it).
   std::shared_ptr<Server> ServerOf(const xdr::PaxMsg& msg);
 
-  // --- connections
-  // -------------------------------------------------------------------------------- Closes `conn`
-  // (once), counts and logs the reason. Returns false if it was already closed.
-  bool CloseConnection(Connection& conn, bool outbound, CloseReason reason,
-                       absl::string_view detail = {});
-  // Refreshes the `detected` time of whoever is behind `conn` (nobody yet for an inbound
-  // connection whose peer has not sent a message).
-  void NoteInboundBytes(InboundConnection& conn);
-
-  // --- sending
-  // ------------------------------------------------------------------------------------
+  // --- sending ----------------------------------------------------------------------------------
   OutgoingRef NewMessage(const InstalledSite& site, const xdr::PaxMsg& msg);
   // send_msg's stamps: `from` and `group_id` of `site` (when given), and the max_synode and
   // delivered_msg of SetSynodeStamps (when set).
@@ -119,62 +109,63 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   void Enqueue(const std::shared_ptr<Server>& server, const OutgoingRef& message, NodeNo to,
                SendReport& report,
                std::vector<std::pair<std::shared_ptr<Server>, QueuedMessage>>* waiting);
+  // Every message not delivered goes through here: counted by reason, for the server, and in
+  // the send's report when there is one.
   void CountDrop(Server* server, DropReason reason, SendReport* report, absl::Status why,
                  uint64_t count = 1);
+  // Drops (and counts) the messages queued for `server` that expired by `now`.
+  void DropExpired(Server& server, net::TimePoint now);
 
-  // --- receiving
-  // ---------------------------------------------------------------------------------- Checks and
-  // decodes a normal frame read on `conn` into a pooled frame; on failure the connection must be
-  // closed with the returned reason (the detail is logged).
+  // --- receiving --------------------------------------------------------------------------------
+  // Checks and decodes a normal frame read on `conn` into a pooled frame; on failure the
+  // connection must be closed with the returned reason (the detail is logged).
   struct Decoded {
     PoolRef<InboundFrame> frame;
     CloseReason reason = CloseReason::kMalformedFrame;
     std::string detail;
   };
-  Decoded DecodeNormalFrame(const Connection& conn, const FrameBuffer::Next& frame,
-                            MessageOrigin origin);
+  Decoded DecodeNormalFrame(const Connection& conn, const FrameBuffer::Next& frame);
+  // Says who sent a decoded frame (the server, and for Reply() the inbound connection); false
+  // when it must not be delivered (read on our connection to an invalidated server).
+  bool Attribute(Connection& conn, InboundFrame& frame);
+  // The one way into the inbox: waits for room (the embedder's pace, not a stalled peer).
+  net::Channel<IncomingMessage>::PushAwaiter Deliver(PoolRef<InboundFrame> frame);
   // The version an x_version_req for `requested` is answered with (negotiate_protocol).
   xdr::ProtocolVersion AnswerVersion(xdr::ProtocolVersion requested) const;
 };
 
-// The tasks (one file each).
+// The tasks and steps, one concept per file:
+//   sender.cc               RunSender: dial → run the connection → back off
+//   outbound_connection.cc  RunOutboundConnection: [secure] → negotiate → pump + reader
+//   inbound_connection.cc   RunInboundConnection: [secure] → negotiate → reader
+//   negotiation.cc          NegotiateOutbound, NegotiateInbound, AnswerVersionRequest
+//   write_pump.cc           RunWritePump: queue → batch → socket
+//   reader.cc               RunReader: frames → inbox, either direction
+//   local_sender.cc         RunLocalSender: delivery to this node without a socket
+//   tcp_server.cc           RunTcpServer: the accept loop
+//   reaper.cc               RunReaper: closes idle outbound connections
 net::Task<void> RunSender(std::shared_ptr<TransportState> state, std::shared_ptr<Server> server);
-net::Task<void> RunReplyReader(std::shared_ptr<TransportState> state,
-                               std::shared_ptr<Server> server,
-                               std::shared_ptr<OutboundConnection> connection);
+net::Task<void> RunOutboundConnection(std::shared_ptr<TransportState> state,
+                                      std::shared_ptr<Server> server, net::Stream stream);
+net::Task<void> RunInboundConnection(std::shared_ptr<TransportState> state, net::Stream stream,
+                                     std::string peer);
+net::Task<absl::StatusOr<xdr::ProtocolVersion>> NegotiateOutbound(TransportState& st,
+                                                                  Connection& conn, uint16_t tag);
+net::Task<absl::Status> NegotiateInbound(TransportState& st, Connection& conn);
+// Answers a peer's x_version_req on `conn` (after the IPv6 gate on an inbound connection,
+// whose version it sets). False when the connection has ended.
+net::Task<bool> AnswerVersionRequest(TransportState& st, Connection& conn,
+                                     xdr::FrameHeader request);
+net::Task<void> RunWritePump(std::shared_ptr<TransportState> state, std::shared_ptr<Server> server,
+                             std::shared_ptr<Connection> conn);
+net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr<Connection> conn);
 net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
                                std::shared_ptr<Server> server);
 net::Task<void> RunTcpServer(std::shared_ptr<TransportState> state);
-net::Task<void> RunAcceptor(std::shared_ptr<TransportState> state,
-                            std::shared_ptr<InboundConnection> connection);
-net::Task<void> RunWatchdog(std::shared_ptr<TransportState> state);
+net::Task<void> RunReaper(std::shared_ptr<TransportState> state);
 
 // is_new_node_eligible_for_ipv6: every member of `site` must resolve to an IPv4 address.
 net::Task<bool> Ipv6Eligible(Site site);
-
-// A write that records its progress for the watchdog's write_stall_timeout.
-class TrackedWrite {
- public:
-  TrackedWrite(Connection& conn, net::Executor& executor,
-               std::span<const std::span<const std::byte>> buffers)
-      : conn_(conn), executor_(executor), inner_(conn.stream.WriteV(buffers)) {}
-  bool await_ready() const noexcept { return false; }
-  template <typename P>
-  bool await_suspend(std::coroutine_handle<P> handle) {
-    conn_.write_pending = true;
-    conn_.write_progress = executor_.Now();
-    return inner_.await_suspend(handle);
-  }
-  absl::Status await_resume() {
-    conn_.write_pending = false;
-    return inner_.await_resume();
-  }
-
- private:
-  Connection& conn_;
-  net::Executor& executor_;
-  net::Stream::WriteAwaiter inner_;
-};
 
 }  // namespace uxcom::xcom::internal
 

@@ -19,26 +19,46 @@
 namespace uxcom::xcom::testing {
 
 LogSink LogCapture::SinkFor(std::string node) {
-  auto lines = lines_;
+  auto state = state_;
   bool echo = std::getenv("UXCOM_TEST_LOG") != nullptr;
-  return [lines, node, echo](LogLevel level, std::string_view line) {
-    lines->push_back(absl::StrCat("[", node, "] ", LogLevelName(level), ": ",
-                                  absl::string_view(line.data(), line.size())));
-    if (echo) std::fprintf(stderr, "%s\n", lines->back().c_str());
+  return [state, node, echo](LogLevel level, std::string_view line) {
+    net::TimePoint at = state->clock != nullptr ? state->clock->Now() : net::TimePoint{};
+    state->lines.push_back({absl::StrCat("[", node, "] ", LogLevelName(level), ": ",
+                                         absl::string_view(line.data(), line.size())),
+                            at});
+    if (echo) std::fprintf(stderr, "%s\n", state->lines.back().text.c_str());
   };
 }
 
 bool LogCapture::Contains(std::string_view text) const { return Count(text) != 0; }
 
-size_t LogCapture::Count(std::string_view text) const {
-  return static_cast<size_t>(std::count_if(lines_->begin(), lines_->end(), [&](const auto& l) {
-    return l.find(text) != std::string::npos;
-  }));
+size_t LogCapture::Count(std::string_view text) const { return Lines(text).size(); }
+
+std::vector<std::string> LogCapture::Lines(std::string_view text) const {
+  std::vector<std::string> out;
+  for (const Line& l : state_->lines) {
+    if (l.text.find(text) != std::string::npos) out.push_back(l.text);
+  }
+  return out;
+}
+
+std::vector<net::TimePoint> LogCapture::Times(std::string_view text) const {
+  std::vector<net::TimePoint> out;
+  for (const Line& l : state_->lines) {
+    if (l.text.find(text) != std::string::npos) out.push_back(l.at);
+  }
+  return out;
 }
 
 std::string LogCapture::Dump() const {
   std::string out;
-  for (const std::string& l : *lines_) absl::StrAppend(&out, l, "\n");
+  for (const Line& l : state_->lines) absl::StrAppend(&out, l.text, "\n");
+  return out;
+}
+
+std::vector<net::Duration> Since(net::TimePoint origin, const std::vector<net::TimePoint>& times) {
+  std::vector<net::Duration> out;
+  for (net::TimePoint t : times) out.push_back(t - origin);
   return out;
 }
 
@@ -51,11 +71,12 @@ TransportOptions LoopbackOptions(uint16_t port, LogCapture& logs, std::string na
                .increase = std::chrono::milliseconds(50),
                .max = std::chrono::milliseconds(200)};
   o.connect_timeout = std::chrono::seconds(2);
-  o.watchdog_period = std::chrono::milliseconds(50);
+  o.reaper_period = std::chrono::milliseconds(50);
   return o;
 }
 
 Group::Group(net::Executor& executor, int n, Customize customize) {
+  logs.StampWith(executor);
   std::vector<TransportOptions> options;
   for (int i = 0; i < n; ++i) {
     uint16_t port = ReservePort();
@@ -155,10 +176,7 @@ net::Task<absl::Status> ExchangeExactlyOnce(Group& g, int per_node, net::Duratio
 }
 
 net::Task<absl::StatusOr<IncomingMessage>> ReceiveWithin(Transport& t, net::Duration timeout) {
-  auto receive = [](Transport& t) -> net::Task<absl::StatusOr<IncomingMessage>> {
-    co_return co_await t.Receive();
-  };
-  co_return co_await net::WithTimeout(timeout, receive(t));
+  return t.Receive(timeout);
 }
 
 net::Task<bool> Eventually(std::function<bool()> condition, net::Duration timeout) {

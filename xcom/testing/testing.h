@@ -26,17 +26,34 @@ namespace uxcom::xcom::testing {
 // A loopback port nobody listens on right now (see net/testing.h).
 using net::testing::ReservePort;
 
-// Log lines of every transport of a test, "[node] LEVEL: text".
+// Log lines of every transport of a test, "[node] LEVEL: text", each with the executor's time
+// when it was logged (once StampWith() names the executor; Group does).
 class LogCapture {
  public:
   LogSink SinkFor(std::string node);
+  void StampWith(net::Executor& executor) { state_->clock = &executor; }
   bool Contains(std::string_view text) const;
   size_t Count(std::string_view text) const;
+  // When each line containing `text` was logged, in order.
+  std::vector<net::TimePoint> Times(std::string_view text) const;
+  // Each line containing `text`, in order.
+  std::vector<std::string> Lines(std::string_view text) const;
   std::string Dump() const;  // for failure messages
 
  private:
-  std::shared_ptr<std::vector<std::string>> lines_ = std::make_shared<std::vector<std::string>>();
+  struct Line {
+    std::string text;
+    net::TimePoint at;
+  };
+  struct State {
+    std::vector<Line> lines;
+    net::Executor* clock = nullptr;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
+
+// `times` as offsets from `origin`, for comparing with a schedule.
+std::vector<net::Duration> Since(net::TimePoint origin, const std::vector<net::TimePoint>& times);
 
 // Options for a loopback node on `port`, logging into `logs`, with short timeouts for tests.
 TransportOptions LoopbackOptions(uint16_t port, LogCapture& logs, std::string name);
@@ -46,6 +63,7 @@ TransportOptions LoopbackOptions(uint16_t port, LogCapture& logs, std::string na
 class Group {
  public:
   using Customize = std::function<void(int node, TransportOptions& options)>;
+  // The executor's time stamps the log lines.
   Group(net::Executor& executor, int n, Customize customize = {});
 
   int size() const { return static_cast<int>(nodes.size()); }

@@ -8,6 +8,8 @@
 //
 //   {"event":"ready","self":"127.0.0.1:10001","node":0,"port":10001}
 //   {"event":"delivered","from":1,"seq":0,"origin":"inbound","version":7,"bytes":64}
+//   {"event":"log","level":"DEBUG","ms":1200.5,"text":"Connecting to 127.0.0.1:10002"}
+//                              (with --log_events: when each dial, close, negotiation happened)
 //
 // Commands on stdin (one per line):
 //   send N [BYTES]     broadcast N messages (send_to_all, this node included), payload BYTES
@@ -51,6 +53,9 @@ ABSL_FLAG(std::string, min_version, "x_1_0", "lowest XCom protocol version spoke
 ABSL_FLAG(std::string, max_version, "x_1_6", "highest XCom protocol version spoken");
 ABSL_FLAG(bool, print_deliveries, true, "report every delivered message");
 ABSL_FLAG(bool, verbose, false, "copy the transport's INFO log lines to stderr");
+ABSL_FLAG(bool, log_events, false,
+          "also report every log line of the transport, debug included, as a \"log\" event "
+          "with the executor's time in ms since start");
 
 namespace uxcom::xcom {
 namespace {
@@ -224,9 +229,17 @@ int Run() {
   TransportOptions options{.self_address = self, .min_version = *min, .max_version = *max};
   options.tls = *std::move(tls);
   bool verbose = absl::GetFlag(FLAGS_verbose);
-  options.log = [verbose](LogLevel level, std::string_view line) {
+  bool log_events = absl::GetFlag(FLAGS_log_events);
+  net::Executor* clock = ex->get();
+  const net::TimePoint started = clock->Now();
+  options.log = [verbose, log_events, clock, started](LogLevel level, std::string_view line) {
     if (level >= LogLevel::kWarning || (verbose && level >= LogLevel::kInfo)) {
       StderrLogSink(level, line);
+    }
+    if (log_events) {
+      const double ms = std::chrono::duration<double, std::milli>(clock->Now() - started).count();
+      Emit(absl::StrCat("{\"event\":\"log\",\"level\":\"", LogLevelName(level), "\",\"ms\":", ms,
+                        ",\"text\":", Quoted(line), "}"));
     }
   };
   absl::StatusOr<std::unique_ptr<Transport>> t = Transport::Create(**ex, options);

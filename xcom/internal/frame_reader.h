@@ -1,0 +1,69 @@
+// FrameReader: the receiving side of one connection, frame by frame.
+//
+// It owns the connection's FrameBuffer and does the reading: Fill() reads once (with the
+// read_stall_timeout guard while a frame is incomplete; a peer quiet between frames is never
+// cut off), refreshes the `detected` time of the peer's server, and turns every way a read can
+// end into the connection's close reason (kPeerClosed, kTruncatedFrame, kFrameTooLarge,
+// kReadStalled, kIoError). A complete frame is handed out without suspending, so a burst of
+// small frames costs one read, not one coroutine per frame:
+//
+//   FrameReader in(st, conn);
+//   for (;;) {
+//     std::optional<FrameBuffer::Next> f = in.Next();
+//     if (!f) {
+//       const bool more = co_await in.Fill();
+//       if (!more) co_return;            // the connection has ended, with its reason
+//       continue;
+//     }
+//     ... f->header, f->body ...
+//     in.Consume(*f);
+//   }
+//
+// A FrameReader is a view: the bytes live in the connection (Connection::received()), so
+// negotiation and the reader after it each make their own, and bytes that followed a version
+// frame in the same read are there for the next step.
+#ifndef UXCOM_XCOM_INTERNAL_FRAME_READER_H_
+#define UXCOM_XCOM_INTERNAL_FRAME_READER_H_
+
+#include <optional>
+
+#include "net/task.h"
+#include "xcom/internal/connection.h"
+#include "xcom/internal/frame_buffer.h"
+
+namespace uxcom::xcom::internal {
+
+struct TransportState;
+
+class FrameReader {
+ public:
+  FrameReader(TransportState& state, Connection& conn);
+
+  // The next complete frame if one is buffered. A header announcing a body above
+  // max_frame_body closes the connection (kFrameTooLarge) and yields nothing.
+  std::optional<FrameBuffer::Next> Next();
+  // The header of the frame being received, as soon as its 12 bytes are in (or nullopt).
+  std::optional<xdr::FrameHeader> PendingHeader();
+  void Consume(const FrameBuffer::Next& frame) { in_.Consume(frame); }
+  // Handed back to the executor every max_messages_per_turn frames (fairness): true when the
+  // caller should Yield() now.
+  bool TakeTurn() {
+    if (++burst_ < max_burst_) return false;
+    burst_ = 0;
+    return true;
+  }
+  // Reads once. False when the connection has ended (closed with its reason) or the reading
+  // task was cancelled.
+  net::Task<bool> Fill();
+
+ private:
+  TransportState& st_;
+  Connection& conn_;
+  FrameBuffer& in_;
+  int burst_ = 0;
+  const int max_burst_;
+};
+
+}  // namespace uxcom::xcom::internal
+
+#endif  // UXCOM_XCOM_INTERNAL_FRAME_READER_H_

@@ -1,0 +1,57 @@
+// Reader: frames of a negotiated connection into the inbox, either direction.
+//
+// On an outbound connection it is XCom's reply_handler_task (what the peer sends back on the
+// connection we dialled); on an inbound one, the transport half of acceptor_learner_task.
+// Every normal frame must carry the negotiated version; decoded messages are attributed to
+// their sender (TransportState::Attribute: the server, and the inbound connection so that
+// Transport::Reply() can answer on it) and delivered. A later version request is answered (on
+// an inbound connection it renegotiates, as 8.0.18's read_msg does); version replies are
+// stale here and skipped, as are frames of unknown types, with their bodies.
+//
+// Fairness: the reader yields to the executor every max_messages_per_turn frames, so a peer
+// streaming small messages cannot starve the others (8.0.18's acceptor never yields). Waiting
+// for room in the inbox is the embedder's pace: no stall timer runs meanwhile.
+#include "net/timer.h"
+#include "xcom/internal/transport_state.h"
+
+namespace uxcom::xcom::internal {
+
+net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr<Connection> conn) {
+  TransportState& st = *state;
+  FrameReader in(st, *conn);
+  for (;;) {
+    std::optional<FrameBuffer::Next> f = in.Next();
+    if (!f) {
+      const bool more = co_await in.Fill();
+      if (!more) co_return;  // the connection has ended (its reason is recorded)
+      continue;
+    }
+    switch (f->header.type) {
+      case xdr::MessageType::kNormal: {
+        TransportState::Decoded d = st.DecodeNormalFrame(*conn, *f);
+        in.Consume(*f);
+        if (!d.frame) {
+          conn->Close(d.reason, d.detail);
+          co_return;
+        }
+        if (!st.Attribute(*conn, *d.frame)) break;
+        absl::Status delivered = co_await st.Deliver(std::move(d.frame));
+        if (!delivered.ok()) co_return;  // the transport is stopping
+        break;
+      }
+      case xdr::MessageType::kVersionReq: {
+        const xdr::FrameHeader request = f->header;
+        in.Consume(*f);
+        const bool answered = co_await AnswerVersionRequest(st, *conn, request);
+        if (!answered) co_return;
+        break;
+      }
+      default:  // a stale version reply, or a frame of a type XCom does not know
+        in.Consume(*f);
+        st.stats.ignored_control_frames.Add();
+    }
+    if (in.TakeTurn()) co_await net::Yield();
+  }
+}
+
+}  // namespace uxcom::xcom::internal
