@@ -147,7 +147,7 @@ TEST_CASE("TLS on one side only costs that connection, and each side names the m
                  g.logs.Contains("is its ssl_mode DISABLED?");
         },
         10s);
-    CHECK(named);
+    CHECK_MESSAGE(named, g.logs.Dump());
     absl::Status exchanged = co_await ExchangeExactlyOnce(g, 20);
     co_await plain.transport->Stop();
     co_return exchanged;

@@ -81,8 +81,11 @@ net::Task<absl::StatusOr<xdr::ProtocolVersion>> NegotiateOutbound(TransportState
     if (!f) {
       const bool more = co_await in.Fill();
       if (!more) {
-        if (conn.close_reason() == CloseReason::kPeerClosed && st.tls == nullptr) {
-          // What a node requiring TLS does with a plaintext version request (8.0.18 as well).
+        // What a node requiring TLS does with a plaintext version request (8.0.18 as well):
+        // close, or reset when it closes with our request still unread.
+        const CloseReason why = conn.close_reason();
+        if ((why == CloseReason::kPeerClosed || why == CloseReason::kIoError) &&
+            st.tls == nullptr) {
           st.Log(LogLevel::kWarning, conn.peer(),
                  " closed the connection without answering the version request: does it "
                  "require TLS (ssl_mode REQUIRED or stricter) while this node has it off?");
