@@ -29,7 +29,7 @@ class Filler {
         if constexpr (F::kStorage == internal::Storage::kOptional) {
           if (!m) {
             auto& value = internal::EmplaceBound(m, r_);
-            if constexpr (F::kDefault != nullptr) F::kDefault(v, value);
+            if constexpr (F::kHasDefault) F::kDefault(v, value);
           }
         }
         Fill(m);

@@ -384,9 +384,18 @@ class SchemaReader {
   }
 
   // Appends the next element of a chain.
+  // Building an element in place from its values needs C++20's parenthesized aggregate
+  // initialization (GCC 10+; not clang 14, the fuzz build's compiler, which takes the
+  // field-by-field path).
+#if defined(__cpp_aggregate_paren_init) && __cpp_aggregate_paren_init >= 201902L
+  static constexpr bool kInPlaceElements = true;
+#else
+  static constexpr bool kInPlaceElements = false;
+#endif
+
   template <typename T>
   [[gnu::always_inline]] bool Element(std::pmr::vector<T>& list) {
-    if constexpr (BuiltFromRun<T, V>()) {
+    if constexpr (kInPlaceElements && BuiltFromRun<T, V>()) {
       constexpr size_t n = kFieldCount<T>;
       constexpr size_t kRun = RunBytes<T, V, 0, n - 1>();
       using Last = FieldAt<T, n - 1>;

@@ -164,6 +164,9 @@ struct FieldInfo<schema::Field<N, M, W, G, D>> {
   static constexpr std::string_view kName = N.view();
   static constexpr auto kMember = M;
   static constexpr auto kDefault = D;
+  // By type, not by comparing a function's address: GCC's ASan build refuses the latter in a
+  // constant expression.
+  static constexpr bool kHasDefault = !std::is_same_v<decltype(D), std::nullptr_t>;
   static constexpr bool kGated = !std::is_same_v<G, schema::Always>;
   static constexpr Storage kStorage = !kGated                     ? Storage::kPlain
                                       : kDeclaredPointer<W>       ? Storage::kPointer
