@@ -20,6 +20,7 @@
 #include "net/listener.h"
 #include "net/scope.h"
 #include "net/task.h"
+#include "net/tls_context.h"
 #include "xcom/incoming_message.h"
 #include "xcom/internal/byte_budget.h"
 #include "xcom/internal/connection.h"
@@ -63,6 +64,9 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   net::Channel<IncomingMessage> inbox;
   // inbox_bytes: what delivered messages hold until the application releases them.
   std::shared_ptr<ByteBudget> inbox_bytes;  // shared: delivered frames may outlive the state
+
+  // TLS material when options.tls is enabled (secure_connection.h), else null.
+  std::shared_ptr<net::TlsContext> tls;
 
   std::optional<net::Listener> listener;
   net::SocketAddress bound_address;
