@@ -119,8 +119,7 @@ TEST_CASE("a message beyond peer_queue_bytes is dropped for that peer and counte
     CHECK(n.g[0].statistics().drop(DropReason::kQueueFull) == dropped);
     CHECK(p.messages_dropped == dropped);
     CHECK(absl::IsResourceExhausted(first_refusal));
-    CHECK(std::string(first_refusal.message()).find("peer_queue_bytes 65536") !=
-          std::string::npos);
+    CHECK(std::string(first_refusal.message()).find("peer_queue_bytes 65536") != std::string::npos);
     co_await n.g.Stop();
   }());
 }
@@ -201,11 +200,10 @@ TEST_CASE("readers pause while delivered messages hold inbox_bytes, and nothing 
     }
     absl::Status slept = co_await net::Sleep(500ms);  // node 1 does not call Receive()
     REQUIRE(slept.ok());
-    const uint64_t decoded =
-        g[1].statistics().received[OpSlot(xdr::PaxOp::kClientMsg)].count;
+    const uint64_t decoded = g[1].statistics().received[OpSlot(xdr::PaxOp::kClientMsg)].count;
     INFO("decoded before the application received anything: ", decoded);
-    CHECK(decoded >= 3);   // the inbox took what fits (a few KB each)
-    CHECK(decoded <= 16);  // and the reader stopped there
+    CHECK(decoded >= 3);                // the inbox took what fits (a few KB each)
+    CHECK(decoded <= 16);               // and the reader stopped there
     std::vector<IncomingMessage> kept;  // held by the application: still counted
     for (int i = 0; i < kMessages; ++i) {
       absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[1], 5s);

@@ -52,9 +52,9 @@ absl::StatusOr<xdr::PaxMsg*> DecodeFrame(xdr::ProtocolVersion v, std::span<const
 }  // namespace
 
 void OutgoingMessage::Assign(const xdr::PaxMsg& msg, xdr::Profile profile) {
-  // The arena is sized to the copy (plus slack for alignment, which used() does not count), so a queued message costs what it
-  // holds and not a default block: a recycled arena is kept only if it fits and is not much
-  // larger.
+  // The arena is sized to the copy (plus slack for alignment, which used() does not count), so a
+  // queued message costs what it holds and not a default block: a recycled arena is kept only if it
+  // fits and is not much larger.
   const size_t copy = CopySize(msg);
   const size_t needed = copy + copy / 8 + 64;
   if (arena_ == nullptr || arena_->capacity() < needed || arena_->capacity() > 2 * needed) {

@@ -140,12 +140,12 @@ void TransportState::Enqueue(
       waiting->emplace_back(target, std::move(entry));
       return;
     }
-    CountDrop(&server, DropReason::kQueueFull, &report,
-              absl::ResourceExhaustedError(absl::StrCat(
-                  "queue for node ", to, " (", server.address, ") is full: ",
-                  server.peer.queue().size(), " messages, ", server.peer.waiting_bytes(),
-                  " bytes (peer_queue_limit ", options.peer_queue_limit, ", peer_queue_bytes ",
-                  options.peer_queue_bytes, ")")));
+    CountDrop(
+        &server, DropReason::kQueueFull, &report,
+        absl::ResourceExhaustedError(absl::StrCat(
+            "queue for node ", to, " (", server.address, ") is full: ", server.peer.queue().size(),
+            " messages, ", server.peer.waiting_bytes(), " bytes (peer_queue_limit ",
+            options.peer_queue_limit, ", peer_queue_bytes ", options.peer_queue_bytes, ")")));
     return;
   }
   CountDrop(&server, DropReason::kServerCollected, &report,
