@@ -160,10 +160,10 @@ class SchemaReader {
   }
   [[gnu::noinline, gnu::cold]] bool OverBudget(size_t bytes, size_t at) {
     exhausted_ = true;
-    return trail_.Fail(StrCat("decoding needs ", bytes, " more bytes of memory after ",
-                              arena_.used(), ": past the decode's bound (the body's size + ",
-                              "max_decode_overhead)"),
-                       at);
+    return trail_.Fail(
+        StrCat("decoding needs ", bytes, " more bytes of memory after ", arena_.used(),
+               ": past the decode's bound (the body's size + ", "max_decode_overhead)"),
+        at);
   }
   // Whether the arena may grow by n T (the decode's memory cap).
   template <typename T>
