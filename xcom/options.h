@@ -159,7 +159,12 @@ struct TransportOptions {
   // Receive buffering per connection.
   size_t read_buffer_size = 64 * 1024;
   // New: the largest frame body accepted; a longer one closes the connection before any
-  // allocation. 8.0.18 allocates whatever a header announces (up to 4 GiB).
+  // allocation. 8.0.18 allocates whatever a header announces (up to 4 GiB). 1 GiB is Group
+  // Replication's largest configurable message (communication_max_message_size); a group that
+  // fragments (8.0.16+, 10 MiB by default) never comes near it, and may lower this to cut what
+  // a stranger's frame costs. A frame's decode takes at most its body's size + 2 MiB more
+  // (refused as kFrameTooLarge past it) and runs off the executor from 256 KiB on
+  // (xcom/README.md, "Decoding a frame").
   size_t max_frame_body = xdr::kDefaultMaxBodySize;
   // Blobs larger than this are refused on decode; unset: the profile's MAXBLOB (1024 bytes for
   // 8.0.18, as it refuses them; 10 000 000 for 8.0.39).

@@ -50,7 +50,8 @@ enum class CloseReason : uint8_t {
   kMalformedFrame,           // the body failed to decode
   kVersionMismatch,          // a normal frame's version differs from the negotiated one
   kNotNegotiated,            // a normal frame arrived before negotiation
-  kFrameTooLarge,            // header length above max_frame_body
+  kFrameTooLarge,            // header length above max_frame_body, or decoded form above the
+                             // decode's memory bound (body + max_decode_overhead)
   kNegotiationRefused,       // the peer answered x_unknown_proto or a version above ours
   kNegotiationTimeout,       // not negotiated within negotiation_timeout
   kIpv6Ineligible,           // an older peer and a member without an IPv4 address

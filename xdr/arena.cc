@@ -18,16 +18,14 @@ Arena::Arena(size_t initial_block_size)
 
 Arena::~Arena() = default;
 
-size_t Arena::capacity() const {
-  size_t total = 0;
-  for (const Block& b : blocks_) total += b.size;
-  return total;
+void Arena::LimitGrowth(size_t bytes) {
+  limit_ = bytes > kNoLimit - used_ ? kNoLimit : used_ + bytes;
 }
 
 void Arena::Reset() {
   if (blocks_.size() > 1) {
     // One block the size of the whole last cycle: the next cycle of that size stays in it.
-    size_t total = capacity();
+    size_t total = capacity_;
     blocks_.clear();
     blocks_.push_back({std::make_unique_for_overwrite<std::byte[]>(total), total});
     ++block_allocations_;
@@ -56,6 +54,12 @@ void* Arena::AllocateSlow(size_t bytes, size_t alignment) {
   // appended. It at least doubles the last one, keeping the block count logarithmic.
   size_t last = blocks_.empty() ? initial_block_size_ / 2 : blocks_.back().size;
   size_t size = std::max({bytes + alignment, 2 * last, initial_block_size_});
+  // Under a cap, a block is no larger than what the cap leaves (or the allocation needs).
+  if (limit_ != kNoLimit) {
+    const size_t left = limit_ > used_ ? limit_ - used_ : 0;
+    size = std::max(bytes + alignment, std::min(size, left + alignment));
+  }
+  capacity_ += size;
   blocks_.push_back({std::make_unique_for_overwrite<std::byte[]>(size), size});
   ++block_allocations_;
   next_ = blocks_.back().data.get();

@@ -52,10 +52,18 @@ class Arena : public std::pmr::memory_resource {
     return ::new (allocate(sizeof(T), alignof(T))) T(std::forward<Args>(args)...);
   }
 
+  // Caps the bytes handed out from now on, for decoding untrusted input within a memory bound:
+  // Admits() says whether an allocation stays within `bytes` more than used() is now, and new
+  // blocks are sized within what the cap leaves. Allocations nobody checked with Admits() are
+  // never refused (they exceed the cap instead). Unlimited() lifts the cap.
+  void LimitGrowth(size_t bytes);
+  void Unlimited() { limit_ = kNoLimit; }
+  bool Admits(size_t bytes) const { return used_ <= limit_ && bytes <= limit_ - used_; }
+
   // Bytes handed out since the last Reset().
   size_t used() const { return used_; }
   // Bytes held in blocks (what Reset() keeps).
-  size_t capacity() const;
+  size_t capacity() const { return capacity_; }
   // How many times the arena asked the heap for a block since construction.
   size_t block_allocations() const { return block_allocations_; }
 
@@ -78,6 +86,9 @@ class Arena : public std::pmr::memory_resource {
   size_t used_ = 0;
   size_t initial_block_size_;
   size_t block_allocations_ = 0;
+  static constexpr size_t kNoLimit = ~size_t{0};
+  size_t capacity_ = 0;      // the sum of the blocks' sizes
+  size_t limit_ = kNoLimit;  // the most used_ may become (LimitGrowth); always >= used_
 };
 
 }  // namespace uxcom::xdr

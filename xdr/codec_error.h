@@ -26,7 +26,8 @@ namespace uxcom::xdr {
 
 struct CodecError {
   // Path of the failing field from the pax_msg, in xcom_vp.x names with `next` spelled out for
-  // chained app_data: "a.next.body.nodes[3].address". Empty for the message as a whole.
+  // chained app_data: "a.next.body.nodes[3].address" (beyond 16, counted: "a.next(x70000).body").
+  // Empty for the message as a whole.
   std::string field{};
   // What is wrong with it: "length 70000 > 1024 (MAXNAME)", "needs 4 bytes, 2 remain".
   std::string reason{};

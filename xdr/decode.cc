@@ -1,5 +1,7 @@
 #include "xdr/decode.h"
 
+#include <cstdint>
+
 #include "xdr/codec_error.h"
 #include "xdr/internal/error_trail.h"
 #include "xdr/internal/flatten.h"
@@ -38,10 +40,17 @@ absl::StatusOr<DecodeInfo> DecodeInto(std::span<const std::byte> body, PaxMsg& m
   const internal::Limits limits{.rules = &rules,
                                 .max_blob = options.max_blob_bytes.value_or(rules.max_blob_bytes),
                                 .x_1_0_address_bounded = rules.x_1_0_address_bounded};
-  internal::SchemaReader<V> reader(body, arena, options.zero_copy, limits, profile, trail);
-  if (!DecodeBody(reader, msg)) [[unlikely]] {
-    return MakeCodecStatus(absl::StatusCode::kInvalidArgument, Context(V),
-                           trail.Take(reader.offset()));
+  internal::SchemaReader<V> reader(body, arena, options.zero_copy, limits, profile, trail,
+                                   options.abandon);
+  const size_t overhead = options.max_decode_overhead;
+  arena.LimitGrowth(overhead > SIZE_MAX - body.size() ? SIZE_MAX : body.size() + overhead);
+  const bool ok = DecodeBody(reader, msg);
+  arena.Unlimited();
+  if (!ok) [[unlikely]] {
+    const absl::StatusCode code = reader.exhausted()   ? absl::StatusCode::kResourceExhausted
+                                  : reader.abandoned() ? absl::StatusCode::kCancelled
+                                                       : absl::StatusCode::kInvalidArgument;
+    return MakeCodecStatus(code, Context(V), trail.Take(reader.offset()));
   }
   const size_t consumed = reader.offset();
   if (options.reject_trailing_bytes && consumed != body.size()) [[unlikely]] {
@@ -98,7 +107,7 @@ absl::StatusOr<Decoded> Decode(ProtocolVersion v, std::span<const std::byte> bod
 
 absl::StatusOr<OwnedPaxMsg> DecodeOwned(ProtocolVersion v, std::span<const std::byte> body,
                                         const DecodeOptions& options) {
-  auto arena = std::make_unique<Arena>(body.size() * 2 + 1024);
+  auto arena = std::make_unique<Arena>(body.size() + 4096);
   DecodeOptions copying = options;
   copying.zero_copy = false;
   absl::StatusOr<Decoded> decoded = Decode(v, body, *arena, copying);

@@ -12,9 +12,11 @@
 //   if (d->trailing_bytes != 0) CountOddFrame();
 //
 // Safety on hostile input: every count and length is checked against its XDR bound and against
-// the bytes that remain before anything is allocated, so memory use is bounded by a small
-// multiple of the body size; nothing recurses with the input (app_data chains are decoded in
-// a loop); the body may not exceed DecodeOptions::max_body_size.
+// the bytes that remain before anything is allocated; the arena grows by at most the body's size
+// plus DecodeOptions::max_decode_overhead (2 MiB), so a decode's peak (the body and its decoded
+// form) is at most 2 × the body + 2 MiB whatever the body holds; nothing recurses with the input
+// (app_data chains are decoded in a loop, and allocated once at their counted length); the body
+// may not exceed DecodeOptions::max_body_size.
 //
 // Leniency exactly where MySQL has it (wire-format spec §2, §7; x1_7-x1_9 §2): any enum value
 // and any union discriminant (unknown cargo types decode as a void arm), any non-zero bool or
@@ -33,6 +35,7 @@
 #ifndef UXCOM_XDR_DECODE_H_
 #define UXCOM_XDR_DECODE_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -61,6 +64,16 @@ struct DecodeOptions {
   std::optional<uint32_t> max_blob_bytes{};
   // The sender's release, whose rules apply (profile.h).
   Profile profile = kDefaultProfile;
+  // The memory bound of a decode: its arena may grow by at most the body's size plus this
+  // (ResourceExhausted past it, naming the field and offset where it ran out). A decoded
+  // element can take several times its wire size (a 80-byte app_data is a 200-byte AppData), so
+  // a body made of nothing but minimal elements is refused; the allowance covers the structure
+  // of every message MySQL sends (a batch of MAX_BATCH_APP_DATA = 5 000 app_data takes 1 MB
+  // beyond its bytes). SIZE_MAX: no bound.
+  size_t max_decode_overhead = kDefaultMaxDecodeOverhead;
+  // Set from another thread to make a decode in progress give up soon (Cancelled): a long chain
+  // checks it every 4 096 elements.
+  const std::atomic<bool>* abandon = nullptr;
 };
 
 // What a decode consumed: the pax_msg's bytes and the bytes after it in the body.
@@ -78,7 +91,8 @@ struct Decoded {
 };
 
 // Decodes `body` as a pax_msg of version V. Errors are InvalidArgument (malformed or
-// truncated input) or ResourceExhausted (max_body_size) and carry a CodecError with the field
+// truncated input), ResourceExhausted (max_body_size, max_decode_overhead) or Cancelled
+// (abandon) and carry a CodecError with the field
 // path, the body offset and the xdrmem "consumed" position.
 template <ProtocolVersion V>
 absl::StatusOr<Decoded> Decode(std::span<const std::byte> body, Arena& arena,

@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -323,10 +325,85 @@ TEST_CASE("a long next chain decodes in a loop, not by recursion") {
   const std::vector<std::byte> body = Encode(kX1_6, m);
   CHECK(body.size() == 124 + 200'000 * 80);
   Arena arena;
-  absl::StatusOr<Decoded> d = Decode(kX1_6, body, arena);
+  absl::StatusOr<Decoded> d = Decode(kX1_6, body, arena, {.max_decode_overhead = SIZE_MAX});
   REQUIRE(d.ok());
   CHECK(d->msg->a.size() == 200'000);
   CHECK(Encode(kX1_6, *d->msg) == body);
+  // Counted first, then allocated once: no trail of smaller copies (doubling would leave
+  // one more chain's worth behind).
+  CHECK(arena.used() < 200'000 * sizeof(AppData) + 64 * 1024);
+}
+
+// The memory bound of a decode: its arena takes at most the body's size + max_decode_overhead
+// (2 MiB by default), so the body and its decoded form together stay within 2 x the body + 2 MiB
+// whatever the body holds. Shapes whose decoded form is several times their wire size are
+// refused, with the field and offset where the bound was reached.
+TEST_CASE("a decode takes at most the body's size + max_decode_overhead") {
+  SUBCASE("a long chain of minimal app_data (80 bytes on the wire, 200 decoded)") {
+    PaxMsg m = Complete();
+    m.a = AppDataList(100'000, AppData{.body = AppU::Void(CargoType::kExitType)});
+    const std::vector<std::byte> body = Encode(kX1_6, m);
+    Arena arena;
+    absl::StatusOr<Decoded> d = Decode(kX1_6, body, arena);
+    REQUIRE(d.status().code() == absl::StatusCode::kResourceExhausted);
+    const CodecError e = ErrorOf(d.status());
+    CHECK(e.field == "a.next.next.next.next.next.next.next.next");  // refused when counted
+    CHECK(e.offset == 80 + 8 * 80);  // the ninth element: the chain starts at offset 80
+    CHECK(e.reason.find("max_decode_overhead") != std::string::npos);
+    CHECK(arena.used() <= body.size() + kDefaultMaxDecodeOverhead);
+  }
+  SUBCASE("a chain of app_data each holding 100 empty x_1_0 node addresses (7x)") {
+    PaxMsg m;
+    NodeList nodes(100, NodeAddress{});
+    m.a = AppDataList(4'000, AppData{.body = AppU::Nodes(CargoType::kAddNodeType, nodes)});
+    const std::vector<std::byte> body = Encode(kX1_0, m);
+    Arena arena;
+    absl::StatusOr<Decoded> d = Decode(kX1_0, body, arena);
+    REQUIRE(d.status().code() == absl::StatusCode::kResourceExhausted);
+    CHECK(ErrorOf(d.status()).field.starts_with("a.next(x"));
+    CHECK(arena.used() <= body.size() + kDefaultMaxDecodeOverhead);
+  }
+  SUBCASE("a gcs_snapshot of null config pointers (4 bytes each, 200 decoded)") {
+    PaxMsg m = Complete();
+    m.gcs_snap = GcsSnapshot{};
+    m.gcs_snap->cfg.resize(1024);
+    const std::vector<std::byte> body = Encode(kX1_6, m, {.profile = Profile::k8_0_39});
+    Arena arena;
+    absl::StatusOr<Decoded> d =
+        Decode(kX1_6, body, arena, {.profile = Profile::k8_0_39, .max_decode_overhead = 64 * 1024});
+    REQUIRE(d.status().code() == absl::StatusCode::kResourceExhausted);
+    CHECK(ErrorOf(d.status()).field == "gcs_snap.cfg");
+    CHECK(arena.used() <= body.size() + 64 * 1024);
+  }
+  SUBCASE("MySQL's largest batch decodes: MAX_BATCH_APP_DATA + 1 = 5 001 empty app_type payloads") {
+    PaxMsg m = Complete();
+    m.a = AppDataList(5'001, AppData{.body = AppU::App("")});
+    const std::vector<std::byte> body = Encode(kX1_6, m);
+    Arena arena;
+    absl::StatusOr<Decoded> d = Decode(kX1_6, body, arena);
+    REQUIRE(d.ok());
+    CHECK(d->msg->a.size() == 5'001);
+  }
+  SUBCASE("a large payload is no amplification: its copy is its size") {
+    PaxMsg m = Complete();
+    const std::string payload(8 << 20, 'x');
+    m.a = {AppData{.body = AppU::App(payload)}};
+    const std::vector<std::byte> body = Encode(kX1_6, m);
+    Arena arena;
+    absl::StatusOr<Decoded> d = Decode(kX1_6, body, arena, {.max_decode_overhead = 4096});
+    REQUIRE(d.ok());
+    CHECK(arena.used() <= body.size() + 4096);
+  }
+  SUBCASE("an abandoned decode stops with Cancelled") {
+    PaxMsg m = Complete();
+    m.a = AppDataList(10'000, AppData{.body = AppU::Void(CargoType::kExitType)});
+    const std::vector<std::byte> body = Encode(kX1_6, m);
+    std::atomic<bool> stop{true};
+    Arena arena;
+    absl::StatusOr<Decoded> d =
+        Decode(kX1_6, body, arena, {.max_decode_overhead = SIZE_MAX, .abandon = &stop});
+    CHECK(d.status().code() == absl::StatusCode::kCancelled);
+  }
 }
 
 TEST_CASE("every version decodes what it encodes, and versions without a layout are refused") {

@@ -37,6 +37,9 @@ inline constexpr uint64_t kMaxBodySize = kMaxFrameSize - kFrameHeaderSize;
 // whatever a header announces. Group Replication's transaction size limit defaults to ~143 MiB.
 inline constexpr size_t kDefaultMaxBodySize = size_t{1} << 30;
 
+// Default DecodeOptions::max_decode_overhead: what a decode may hold beyond the body's size.
+inline constexpr size_t kDefaultMaxDecodeOverhead = size_t{2} << 20;
+
 // Byte offset of pax_msg.to inside a body (and inside a frame): the one field the transport
 // changes per destination, so a body encoded once can be stamped for every peer.
 inline constexpr size_t kPaxMsgToOffset = 0;

@@ -1,5 +1,8 @@
 #include "xcom/internal/frame_buffer.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -69,13 +72,30 @@ std::span<std::byte> FrameBuffer::WritableSpace() {
 }
 
 void FrameBuffer::Reallocate(size_t capacity) {
-  auto fresh = std::make_unique_for_overwrite<std::byte[]>(capacity);
-  size_t pending = buffered();
-  if (pending != 0) std::memcpy(fresh.get(), data_.get() + head_, pending);
-  data_ = std::move(fresh);
-  capacity_ = capacity;
+  const size_t pending = buffered();
+  if (head_ != 0 && pending != 0) std::memmove(data_.get(), data_.get() + head_, pending);
   head_ = 0;
   tail_ = pending;
+  data_.Resize(capacity);
+  capacity_ = capacity;
+}
+
+void FrameBuffer::Mapped::Resize(size_t n) {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const size_t want = (std::max<size_t>(n, 1) + page - 1) / page * page;
+  if (want == mapped_) return;
+  void* p = data_ == nullptr
+                ? mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                : mremap(data_, mapped_, want, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  data_ = static_cast<std::byte*>(p);
+  mapped_ = want;
+}
+
+void FrameBuffer::Mapped::Reset() {
+  if (data_ != nullptr) munmap(data_, mapped_);
+  data_ = nullptr;
+  mapped_ = 0;
 }
 
 }  // namespace uxcom::xcom::internal

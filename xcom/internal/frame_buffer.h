@@ -10,7 +10,9 @@
 // Memory: the buffer starts at `initial_capacity` and grows only as a frame's bytes actually
 // arrive (doubling, at most to the frame's size), so a header announcing a huge body costs
 // nothing until the body comes; a length above `max_body` is reported before any growth.
-// After a large frame the buffer shrinks back.
+// After a large frame the buffer shrinks back. The buffer is mapped memory that grows and
+// shrinks with mremap: growing moves page tables instead of copying (and faulting in) what
+// arrived, so a 1 GiB frame never costs the executor one long copy.
 //
 //   FrameBuffer in(64 * 1024, 1 << 30);
 //   for (;;) {
@@ -25,6 +27,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <span>
 
 #include "xdr/frame_header.h"
@@ -62,7 +65,7 @@ class FrameBuffer {
   size_t capacity() const { return capacity_; }
   // Frees the memory; the buffer must not be used again (its connection has ended).
   void Release() {
-    data_.reset();
+    data_.Reset();
     capacity_ = head_ = tail_ = wanted_ = 0;
   }
 
@@ -72,7 +75,24 @@ class FrameBuffer {
 
   size_t initial_capacity_;
   size_t max_body_;
-  std::unique_ptr<std::byte[]> data_;
+  // Anonymous mapped memory, resized in place or moved by the kernel (never copied by us).
+  class Mapped {
+   public:
+    Mapped() = default;
+    Mapped(const Mapped&) = delete;
+    Mapped& operator=(const Mapped&) = delete;
+    ~Mapped() { Reset(); }
+    std::byte* get() const { return data_; }
+    // Keeps the first min(old, n) bytes. Throws std::bad_alloc when the kernel refuses (as
+    // operator new would).
+    void Resize(size_t n);
+    void Reset();
+
+   private:
+    std::byte* data_ = nullptr;
+    size_t mapped_ = 0;  // bytes mapped (whole pages)
+  };
+  Mapped data_;
   size_t capacity_ = 0;
   size_t head_ = 0;
   size_t tail_ = 0;

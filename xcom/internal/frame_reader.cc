@@ -82,6 +82,7 @@ net::Task<bool> FrameReader::Fill() {
     co_return false;
   }
   in_.Commit(*n);
+  read_since_turn_ += *n;
   // Any bytes are evidence of life (the fix for Bug#22671846: a long transfer never looks
   // like silence).
   if (conn_.server != nullptr) conn_.server->detected = st_.executor.Now();

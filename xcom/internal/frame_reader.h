@@ -57,6 +57,13 @@ class FrameReader {
     burst_ = 0;
     return true;
   }
+  // True once every kBytesPerTurn bytes read (then the caller should Yield()): a large frame
+  // whose bytes keep arriving would otherwise be read in one executor turn.
+  bool ReadATurnsWorth() {
+    if (read_since_turn_ < kBytesPerTurn) return false;
+    read_since_turn_ = 0;
+    return true;
+  }
   // Reads once. False when the connection has ended (closed with its reason) or the reading
   // task was cancelled.
   net::Task<bool> Fill();
@@ -72,8 +79,10 @@ class FrameReader {
   };
   Limit MidFrameLimit(net::TimePoint now);
 
+  static constexpr size_t kBytesPerTurn = 1 << 20;
   int burst_ = 0;
   const int max_burst_;
+  size_t read_since_turn_ = 0;
   // When the first byte of the incomplete frame was seen waiting (min_frame_rate's origin).
   std::optional<net::TimePoint> frame_started_;
 };

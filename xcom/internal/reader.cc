@@ -9,12 +9,54 @@
 // stale here and skipped, as are frames of unknown types, with their bodies.
 //
 // Fairness: the reader yields to the executor every max_messages_per_turn frames, so a peer
-// streaming small messages cannot starve the others (8.0.18's acceptor never yields). Waiting
+// streaming small messages cannot starve the others (8.0.18's acceptor never yields), and every
+// MiB it reads, so a large frame arriving fast cannot either. Waiting
 // for room in the inbox is the embedder's pace: no stall timer runs meanwhile.
+//
+// Large frames are decoded on a thread of their own (net::RunOffLoop), so that decoding one
+// never holds up the executor, the other connections' deliveries or the timers (8.0.18 decodes
+// on its only thread: Group Replication fragments messages above 10 MiB to avoid the stall).
+// Meanwhile this reader waits; a connection closed mid-decode abandons it (the decode checks a
+// stop flag) before anything is freed.
+#include <atomic>
+
+#include "net/off_loop.h"
 #include "net/timer.h"
 #include "xcom/internal/transport_state.h"
 
 namespace uxcom::xcom::internal {
+namespace {
+
+// Bodies from this size on are decoded off the loop: below it a decode takes well under a
+// millisecond, less than a thread start is worth.
+constexpr size_t kOffLoopDecodeBytes = 256 * 1024;
+
+// The body of an off-loop decode (a named function object, not a capturing lambda).
+struct DecodeFrameBody {
+  xdr::ProtocolVersion version;
+  std::span<const std::byte> body;
+  xdr::Arena* arena;
+  xdr::DecodeOptions options;
+  absl::StatusOr<xdr::Decoded>* result;
+  void operator()(const std::atomic<bool>& stop) {
+    options.abandon = &stop;
+    *result = xdr::Decode(version, body, *arena, options);
+  }
+};
+
+net::Task<TransportState::Decoded> DecodeOffLoop(TransportState& st, const Connection& conn,
+                                                 const FrameBuffer::Next& frame) {
+  TransportState::Decoded out;
+  if (!st.CheckNormalFrame(conn, frame, out)) co_return out;
+  PoolRef<InboundFrame> f = st.frames.Acquire();
+  f->FitArena(InboundFrame::DecodedSizeHint(frame.body.size()));
+  absl::StatusOr<xdr::Decoded> d = absl::UnknownError("not decoded");
+  co_await net::RunOffLoop(
+      DecodeFrameBody{conn.version(), frame.body, f->arena.get(), st.FrameDecodeOptions(), &d});
+  co_return st.FinishDecode(conn, frame, std::move(f), d);
+}
+
+}  // namespace
 
 net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr<Connection> conn) {
   TransportState& st = *state;
@@ -24,6 +66,7 @@ net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr
     if (!f) {
       const bool more = co_await in.Fill();
       if (!more) co_return;  // the connection has ended (its reason is recorded)
+      if (in.ReadATurnsWorth()) co_await net::Yield();
       continue;
     }
     switch (f->header.type) {
@@ -35,8 +78,15 @@ net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr
           absl::Status room = co_await st.inbox_bytes->room().Wait();
           if (!room.ok()) co_return;
         }
-        TransportState::Decoded d = st.DecodeNormalFrame(*conn, *f);
+        TransportState::Decoded d;
+        if (f->body.size() >= kOffLoopDecodeBytes) {
+          TransportState::Decoded off = co_await DecodeOffLoop(st, *conn, *f);
+          d = std::move(off);
+        } else {
+          d = st.DecodeNormalFrame(*conn, *f);
+        }
         in.Consume(*f);
+        if (conn->closed()) co_return;  // while it decoded: its reason is recorded
         if (!d.frame) {
           conn->Close(d.reason, d.detail);
           co_return;

@@ -161,33 +161,45 @@ xdr::ProtocolVersion TransportState::AnswerVersion(xdr::ProtocolVersion requeste
   return chosen;
 }
 
-TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn,
-                                                          const FrameBuffer::Next& frame) {
-  Decoded out;
+bool TransportState::CheckNormalFrame(const Connection& conn, const FrameBuffer::Next& frame,
+                                      Decoded& out) const {
   if (!conn.negotiated()) {
     out.reason = CloseReason::kNotNegotiated;
     out.detail = "normal frame before protocol negotiation";
-    return out;
+    return false;
   }
   if (frame.header.version != conn.version()) {
     out.reason = CloseReason::kVersionMismatch;
     out.detail = absl::StrCat("frame version ", xdr::DescribeProtocolVersion(frame.header.version),
                               ", negotiated ", xdr::DescribeProtocolVersion(conn.version()));
-    return out;
+    return false;
   }
   if (frame.body.empty()) {
     out.reason = CloseReason::kMalformedFrame;
     out.detail = "zero-length normal frame";
-    return out;
+    return false;
   }
-  PoolRef<InboundFrame> f = frames.Acquire();
-  f->FitArena(InboundFrame::DecodedSizeHint(frame.body.size()));
-  absl::StatusOr<xdr::Decoded> d = xdr::Decode(conn.version(), frame.body, *f->arena,
-                                               {.max_body_size = options.max_frame_body,
-                                                .max_blob_bytes = options.max_blob_bytes,
-                                                .profile = options.profile});
+  return true;
+}
+
+xdr::DecodeOptions TransportState::FrameDecodeOptions() const {
+  return {.max_body_size = options.max_frame_body,
+          .max_blob_bytes = options.max_blob_bytes,
+          .profile = options.profile};
+}
+
+TransportState::Decoded TransportState::FinishDecode(const Connection& conn,
+                                                     const FrameBuffer::Next& frame,
+                                                     PoolRef<InboundFrame> f,
+                                                     const absl::StatusOr<xdr::Decoded>& d) {
+  Decoded out;
   if (!d.ok()) {
-    out.reason = CloseReason::kMalformedFrame;
+    // Past the decode's memory bound (xdr::DecodeOptions::max_decode_overhead) the frame is too
+    // large in decoded form; an off-loop decode is abandoned when its reader is cancelled (the
+    // transport stops); anything else is malformed.
+    out.reason = absl::IsResourceExhausted(d.status()) ? CloseReason::kFrameTooLarge
+                 : absl::IsCancelled(d.status())       ? CloseReason::kShutdown
+                                                       : CloseReason::kMalformedFrame;
     out.detail = std::string(d.status().message());
     return out;
   }
@@ -202,6 +214,17 @@ TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn
   stats.CountReceived(d->msg->op, frame.size);
   out.frame = std::move(f);
   return out;
+}
+
+TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn,
+                                                          const FrameBuffer::Next& frame) {
+  Decoded out;
+  if (!CheckNormalFrame(conn, frame, out)) return out;
+  PoolRef<InboundFrame> f = frames.Acquire();
+  f->FitArena(InboundFrame::DecodedSizeHint(frame.body.size()));
+  absl::StatusOr<xdr::Decoded> d =
+      xdr::Decode(conn.version(), frame.body, *f->arena, FrameDecodeOptions());
+  return FinishDecode(conn, frame, std::move(f), d);
 }
 
 void TransportState::DropExpired(Server& server, net::TimePoint now) {

@@ -33,6 +33,7 @@
 #include "xcom/internal/server_table.h"
 #include "xcom/options.h"
 #include "xcom/statistics.h"
+#include "xdr/decode.h"
 
 namespace uxcom::xcom {
 struct SendReport;
@@ -132,6 +133,13 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
     std::string detail;
   };
   Decoded DecodeNormalFrame(const Connection& conn, const FrameBuffer::Next& frame);
+  // The steps of DecodeNormalFrame, for a decode on another thread (DecodeOffLoop): the checks
+  // before decoding (false: `out` says why the connection must close), the codec's options, and
+  // what follows a decode into `f` (on the executor's thread).
+  bool CheckNormalFrame(const Connection& conn, const FrameBuffer::Next& frame, Decoded& out) const;
+  xdr::DecodeOptions FrameDecodeOptions() const;
+  Decoded FinishDecode(const Connection& conn, const FrameBuffer::Next& frame,
+                       PoolRef<InboundFrame> f, const absl::StatusOr<xdr::Decoded>& d);
   // Says who sent a decoded frame (the server, and for Reply() the inbound connection); false
   // when it must not be delivered (read on our connection to an invalidated server).
   bool Attribute(Connection& conn, InboundFrame& frame);

@@ -43,17 +43,28 @@ OracleResult CheckDecodeProperties(ProtocolVersion v, std::span<const std::byte>
 
   const Profile profile = options.profile;
   arena.Reset();
-  absl::StatusOr<Decoded> view = Decode(v, body, arena, {.zero_copy = true, .profile = profile});
+  const size_t overhead = options.max_decode_overhead;
+  absl::StatusOr<Decoded> view = Decode(
+      v, body, arena, {.zero_copy = true, .profile = profile, .max_decode_overhead = overhead});
   Arena copy_arena;
   absl::StatusOr<Decoded> copy =
-      Decode(v, body, copy_arena, {.zero_copy = false, .profile = profile});
+      Decode(v, body, copy_arena,
+             {.zero_copy = false, .profile = profile, .max_decode_overhead = overhead});
 
   // A Decoder kept across calls (and profiles): decoding after earlier (possibly failed)
   // decodes must give exactly what a fresh decode gives.
   static thread_local Decoder reused({.zero_copy = true});
-  reused.set_options({.zero_copy = true, .profile = profile});
+  reused.set_options({.zero_copy = true, .profile = profile, .max_decode_overhead = overhead});
   absl::StatusOr<DecodeInfo> again_reused = reused.Decode(v, body);
 
+  // Copying takes the zero-copy decode's memory and the copies: it alone may run out.
+  if (view.ok() && !copy.ok() && absl::IsResourceExhausted(copy.status())) {
+    std::optional<CodecError> e = GetCodecError(copy.status());
+    if (!e || !e->offset || *e->offset > body.size() || e->reason.empty()) {
+      violation = StrCat("an out-of-memory failure without its place: ", Describe(copy.status()));
+    }
+    return result;
+  }
   if (view.ok() != copy.ok() || view.ok() != again_reused.ok()) {
     violation = "zero-copy, copying and reused decodes disagree on success";
     return result;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "xdr/arena.h"
+#include "xdr/limits.h"
 #include "xdr/profile.h"
 #include "xdr/protocol_version.h"
 
@@ -22,6 +23,9 @@ struct OracleOptions {
   bool check_json = true;
   // The sender's release: decode, re-encode and JSON apply its rules (profile.h).
   Profile profile = kDefaultProfile;
+  // DecodeOptions::max_decode_overhead of the decodes under test (small: to reach the bound
+  // with small inputs).
+  size_t max_decode_overhead = kDefaultMaxDecodeOverhead;
 };
 
 struct OracleResult {

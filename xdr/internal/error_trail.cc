@@ -22,6 +22,10 @@ bool ErrorTrail::In(std::string_view field, size_t index) {
   return false;
 }
 
+namespace {
+constexpr size_t kSpelledChainDepth = 16;
+}  // namespace
+
 bool ErrorTrail::InChain(std::string_view field, size_t depth) {
   segments_.push_back({field, std::nullopt, depth});
   return false;
@@ -35,7 +39,12 @@ CodecError ErrorTrail::Take(size_t consumed) const {
       e.field.append(it->name);
     }
     if (it->index) StrAppend(e.field, "[", *it->index, "]");
-    for (size_t i = 0; i < it->chain_depth; ++i) e.field.append(".next");
+    // A deep chain's path stays short: "a.next(x70000)" rather than 70 000 ".next".
+    if (it->chain_depth > kSpelledChainDepth) {
+      StrAppend(e.field, ".next(x", it->chain_depth, ")");
+    } else {
+      for (size_t i = 0; i < it->chain_depth; ++i) e.field.append(".next");
+    }
   }
   e.reason = reason_;
   e.offset = offset_;

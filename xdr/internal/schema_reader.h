@@ -6,6 +6,12 @@
 // against their bound and vectors reserve at most as many elements as the remaining bytes can
 // hold, before anything is allocated. Nothing recurses with the input: chains are loops.
 //
+// Memory: every allocation that input can multiply (an array, a chain, a copied string) is first
+// checked against the arena's cap (Arena::LimitGrowth, set by the caller); past it the decode
+// fails (exhausted()). A chain longer than a few elements is counted by a skipping pass
+// first, so that its vector is allocated once at its exact size instead of doubling (a doubling
+// vector in an arena leaves every smaller copy behind: twice the memory).
+//
 // Speed comes from the schema too: consecutive fields of fixed size at V (and the length, count,
 // flag or discriminant word of the variable field after them) form a run, taken with one bounds
 // check and loaded at constant offsets; only when the run does not fit are its fields read one
@@ -14,6 +20,7 @@
 #define UXCOM_XDR_INTERNAL_SCHEMA_READER_H_
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -105,15 +112,21 @@ template <ProtocolVersion V>
 class SchemaReader {
  public:
   SchemaReader(std::span<const std::byte> body, Arena& arena, bool zero_copy, const Limits& limits,
-               Profile profile, ErrorTrail& trail)
-      : r_(body),
+               Profile profile, ErrorTrail& trail, const std::atomic<bool>* abandon = nullptr)
+      : body_(body),
+        r_(body),
         arena_(arena),
         zero_copy_(zero_copy),
         limits_(limits),
         profile_(profile),
-        trail_(trail) {}
+        trail_(trail),
+        abandon_(abandon) {}
 
   size_t offset() const { return r_.offset(); }
+  // The decode failed for want of memory (the arena's growth cap), not for malformed input.
+  bool exhausted() const { return exhausted_; }
+  // The decode failed because *abandon became true.
+  bool abandoned() const { return abandoned_; }
 
   // Decodes into `root`, abandoning what it held (without destroying it: its memory is in an
   // arena that has been reset, or it was never allocated).
@@ -145,6 +158,28 @@ class SchemaReader {
                               BoundName<B, V>(limits_), ")"),
                        at);
   }
+  [[gnu::noinline, gnu::cold]] bool OverBudget(size_t bytes, size_t at) {
+    exhausted_ = true;
+    return trail_.Fail(
+        StrCat("decoding needs ", bytes, " more bytes of memory after ", arena_.used(),
+               ": past the decode's bound (the body's size + ", "max_decode_overhead)"),
+        at);
+  }
+  // Whether the arena may grow by n T (the decode's memory cap).
+  template <typename T>
+  [[gnu::always_inline]] bool Admit(size_t n, size_t at) {
+    if (arena_.Admits(n * sizeof(T))) [[likely]]
+      return true;
+    return OverBudget(n * sizeof(T), at);
+  }
+  [[gnu::noinline, gnu::cold]] bool Abandoned(size_t at) {
+    abandoned_ = true;
+    return trail_.Fail("decode abandoned (its connection closed)", at);
+  }
+  bool ShouldAbandon() const {
+    return abandon_ != nullptr && abandon_->load(std::memory_order_relaxed);
+  }
+
   // The first word of a variable value (a length, count, flag or discriminant).
   [[gnu::always_inline]] bool Head(uint32_t& head, size_t& at) {
     at = r_.offset();
@@ -325,6 +360,8 @@ class SchemaReader {
     if (zero_copy_ || length == 0) {
       out = std::string_view(reinterpret_cast<const char*>(data), length);
     } else {
+      if (!Admit<char>(length, at)) [[unlikely]]
+        return false;
       char* copy = arena_.AllocateArray<char>(length);
       std::memcpy(copy, data, length);
       out = std::string_view(copy, length);
@@ -340,7 +377,10 @@ class SchemaReader {
       return trail_.In(name);
     }
     constexpr size_t kMin = MinSize<T, E, V>();
-    vec.reserve(std::min<size_t>(count, r_.remaining() / std::max<size_t>(kMin, 1)));
+    const size_t reserve = std::min<size_t>(count, r_.remaining() / std::max<size_t>(kMin, 1));
+    if (!Admit<T>(reserve, at)) [[unlikely]]
+      return trail_.In(name);
+    vec.reserve(reserve);
     constexpr size_t kFixed = FixedSize<T, E, V>();
     if constexpr (kFixed != 0) {
       // Elements of a fixed size: one bounds check for all of them.
@@ -370,16 +410,62 @@ class SchemaReader {
   bool ChainRest(std::pmr::vector<T>& list, uint32_t flag, std::string_view name) {
     if (flag == 0) return true;
     // Typical chains are short; reserving a few elements (never more than the remaining bytes
-    // could hold) saves the growth steps of the common cases.
-    list.reserve(std::min<size_t>(r_.remaining() / kMinChainElement<T, V> + 1, 4));
+    // could hold) saves the growth steps of the common cases. A longer chain is counted, then
+    // allocated once at its size.
+    const size_t first = std::min<size_t>(r_.remaining() / kMinChainElement<T, V> + 1, kShortChain);
+    if (!Admit<T>(first, r_.offset())) [[unlikely]]
+      return trail_.InChain(name, 0);
+    list.reserve(first);
     for (size_t depth = 0;; ++depth) {
+      if (list.size() == list.capacity()) [[unlikely]] {
+        if (!GrowChain(list)) return trail_.InChain(name, depth);
+      }
       if (!Element(list)) [[unlikely]]
         return trail_.InChain(name, depth);
+      if ((depth & 0xFFF) == 0xFFF && ShouldAbandon()) [[unlikely]] {
+        Abandoned(r_.offset());
+        return trail_.InChain(name, depth + 1);
+      }
       uint32_t next = 0;
       size_t at = 0;
       if (!Head(next, at)) [[unlikely]]
         return trail_.InChain(name, depth + 1);
       if (next == 0) return true;
+    }
+  }
+
+  static constexpr size_t kShortChain = 8;
+
+  // Makes room for the rest of a chain, counted from here.
+  template <typename T>
+  [[gnu::noinline]] bool GrowChain(std::pmr::vector<T>& list) {
+    const size_t at = r_.offset();
+    if (ShouldAbandon()) return Abandoned(at);
+    const size_t want = list.size() + std::max<size_t>(CountChain<T>(), 1);
+    if (!Admit<T>(want, at)) return false;
+    list.reserve(want);
+    return true;
+  }
+
+  // How many elements of a chain start here (an element, its next flag, …), by a skipping pass
+  // in a scratch arena: the elements that decode, plus the one that fails (which the real pass
+  // appends before it fails).
+  template <typename T>
+  size_t CountChain() {
+    Arena scratch(16 * 1024);
+    ErrorTrail ignored;
+    SchemaReader skip(body_.subspan(r_.offset()), scratch, /*zero_copy=*/true, limits_, profile_,
+                      ignored, abandon_);
+    size_t n = 0;
+    for (;;) {
+      scratch.Reset();
+      std::pmr::vector<T> one(&scratch);
+      ++n;
+      if (!skip.Element(one)) return n;
+      uint32_t next = 0;
+      size_t next_at = 0;
+      if (!skip.Head(next, next_at) || next == 0) return n;
+      if ((n & 0xFFF) == 0 && ShouldAbandon()) return n;
     }
   }
 
@@ -459,12 +545,16 @@ class SchemaReader {
     });
   }
 
+  const std::span<const std::byte> body_;
   XdrReader r_;
   Arena& arena_;
   const bool zero_copy_;
   const Limits& limits_;
   const Profile profile_;
   ErrorTrail& trail_;
+  const std::atomic<bool>* abandon_;
+  bool exhausted_ = false;
+  bool abandoned_ = false;
 };
 
 }  // namespace uxcom::xdr::internal
