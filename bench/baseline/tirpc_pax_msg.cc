@@ -182,13 +182,16 @@ bool_t xdr_config(XDR* xdrs, config* p) {
       !xdr_node_list(xdrs, &p->nodes)) {
     return FALSE;
   }
-  if (CarriesX17Members(v) && !xdr_node_set(xdrs, &p->global_node_set)) return FALSE;
+  // One C struct serves every version here (MySQL has one per generation), so XDR_FREE walks
+  // the newer members at every version, so a message built for x_1_9 and freed as x_1_6 leaks nothing.
+  const bool all = xdrs->x_op == XDR_FREE;
+  if ((all || CarriesX17Members(v)) && !xdr_node_set(xdrs, &p->global_node_set)) return FALSE;
   if (v >= 5) {
     if (!xdr_uint32_t(xdrs, &p->event_horizon)) return FALSE;
   } else if (xdrs->x_op == XDR_DECODE) {
     p->event_horizon = 10;  // EVENT_HORIZON_MIN
   }
-  if (v >= 10) {
+  if (all || v >= 10) {
     return xdr_uint32_t(xdrs, &p->max_active_leaders) && xdr_leader_array(xdrs, &p->leaders);
   }
   return TRUE;
