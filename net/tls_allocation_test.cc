@@ -33,9 +33,10 @@
 #include "net/tls_context.h"
 #include "net/tls_testing.h"
 
-// A break point for finding the allocations this test catches: in gdb, break here, run, then
-// break on malloc with `commands` printing a backtrace and continuing.
+// Where the allocations this test catches come from: in gdb, a break point on malloc printing a
+// backtrace, enabled by a break point here and disabled by the next.
 extern "C" __attribute__((noinline)) void uxcom_tls_allocations_counted() { asm volatile(""); }
+extern "C" __attribute__((noinline)) void uxcom_tls_allocations_done() { asm volatile(""); }
 
 namespace {
 std::atomic<uint64_t> g_openssl_allocations{0};
@@ -204,6 +205,7 @@ TEST_CASE("TLS traffic in steady state allocates nothing per message, like plain
         co_await PingPong(p->client, p->server, 512, &ping);
         counted = bench::HeapAllocations() - before;
         openssl = g_openssl_allocations.load() - openssl_before;
+        uxcom_tls_allocations_done();
         for (const absl::Status& r : results) {
           INFO(r.ToString());
           CHECK(r.ok());
