@@ -108,6 +108,13 @@ TEST_CASE("a sender's messages are delivered in order, once, across 20 write-sta
   REQUIRE(sender.proc->Send("sendto 1 100 64"));
   const bool sent_all = c.Eventually([&] { return sender.sent == rounds * 3501 + 100; }, kWait);
   REQUIRE_MESSAGE(sent_all, c.Transcripts());
+  // The backlog of the last rounds drains first (slowly under a sanitizer on a loaded
+  // machine, where further stalls and expiries may happen: those are counted below).
+  const bool drained = sender.WaitPeer(
+      receiver.address,
+      [](const json& p) { return IsNegotiatedPeer(p) && p.value("queued", int64_t{-1}) == 0; },
+      120s, &p);
+  CHECK_MESSAGE(drained, "the sender's queue never drained: " << p.dump());
   const long long last = sender.sent - 1;
   const bool got_last = c.Eventually(
       [&] {
