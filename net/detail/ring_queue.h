@@ -33,6 +33,13 @@ class RingQueue {
     head_ = (head_ + 1) & (capacity_ - 1);
     --size_;
   }
+  // Room for at least n items (a power of two), so that a queue whose length is bounded grows
+  // once, before its steady state, instead of at the first burst that reaches a new high.
+  void Reserve(size_t n) {
+    size_t capacity = capacity_ == 0 ? 16 : capacity_;
+    while (capacity < n) capacity *= 2;
+    if (capacity != capacity_) GrowTo(capacity);
+  }
   // Destroys every item and frees the ring.
   void Release() {
     while (size_ > 0) pop_front();
@@ -42,8 +49,8 @@ class RingQueue {
   }
 
  private:
-  void Grow() {
-    size_t capacity = capacity_ == 0 ? 16 : 2 * capacity_;
+  void Grow() { GrowTo(capacity_ == 0 ? 16 : 2 * capacity_); }
+  void GrowTo(size_t capacity) {
     T* data = std::allocator<T>().allocate(capacity);
     for (size_t i = 0; i < size_; ++i) {
       T* from = data_ + ((head_ + i) & (capacity_ - 1));

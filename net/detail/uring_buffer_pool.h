@@ -48,6 +48,7 @@ class ProvidedBufferPool {
   // Buffers no stream holds: offered to the kernel or waiting to be.
   uint32_t free_buffers() const { return ring_count_ + static_cast<uint32_t>(free_stack_.size()); }
   uint32_t buffer_size() const { return size_; }
+  uint32_t buffer_count() const { return count_; }
   std::byte* Address(uint16_t bid) const { return buffers_ + static_cast<size_t>(bid) * size_; }
 
   // A multishot recv completion of `bytes` (> 0) starting in buffer `first`: calls

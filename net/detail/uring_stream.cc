@@ -202,6 +202,10 @@ void UringStream::OnMultishot(Completion* c, int32_t res, uint32_t flags) {
     auto first = static_cast<uint16_t>(flags >> IORING_CQE_BUFFER_SHIFT);
     ExecutorMetrics::Add(b->metrics()->bytes_received, static_cast<uint64_t>(res));
     self->maybe_readable_ = flags & IORING_CQE_F_SOCK_NONEMPTY;
+    // Room for every buffer of the pool, which bounds what one stream can hold (its multishot
+    // receive is cancelled at buffers_per_stream, but completions already reaped still land):
+    // made at the first data (12 bytes a buffer), so the queue never grows in steady state.
+    self->chunks_.Reserve(b->pool().buffer_count());
     uint32_t filled = b->pool().Take(first, static_cast<uint32_t>(res), self->bundle_armed_,
                                      [&](uint16_t bid, uint32_t length) {
                                        if (self->closed_) {
