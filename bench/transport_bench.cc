@@ -73,8 +73,9 @@ std::vector<std::string>& SummaryLines() {
   return *lines;
 }
 
-// TRANSPORT_BENCH_ONLY=uxcom|raw|xcom runs one implementation (for profiling); the ratios are
-// then meaningless.
+// TRANSPORT_BENCH_ONLY=uxcom|tls|raw|xcom runs one implementation (for profiling); the ratios
+// are then meaningless. "tls" is the transport over TLS (BenchTls: TLSv1.3,
+// TLS_AES_256_GCM_SHA384, as XCom negotiates by default).
 bool Enabled(const char* impl) {
   const char* only = std::getenv("TRANSPORT_BENCH_ONLY");
   return only == nullptr || std::string_view(only) == impl;
@@ -99,7 +100,7 @@ void BM_Broadcast(benchmark::State& state) {
   const size_t frame = FrameSize(BroadcastMessage(payload));
   const Workload w = MakeWorkload(nodes, payload, frame);
   const uint64_t expected = static_cast<uint64_t>(nodes) * (nodes - 1) * w.messages;
-  Totals ux, raw, model;
+  Totals ux, tls, raw, model;
   for (auto _ : state) {
     double seconds = 0;
     if (Enabled("raw")) {
@@ -113,6 +114,12 @@ void BM_Broadcast(benchmark::State& state) {
       if (!Check(state, r, "uxcom", expected)) return;
       ux.Add(r);
       seconds = r.seconds;
+    }
+    if (Enabled("tls")) {
+      RunResult r = RunUxcomBroadcast(w, net::BackendKind::kAuto, BenchTls());
+      if (!Check(state, r, "uxcom_tls", expected)) return;
+      tls.Add(r);
+      if (!Enabled("uxcom")) seconds = r.seconds;
     }
     if (Enabled("xcom")) {
       RunResult r = RunXcomModelBroadcast(w);
@@ -138,17 +145,22 @@ void BM_Broadcast(benchmark::State& state) {
   state.counters["xcom_cpu_us_msg"] = model.cpu_us_per_msg();
   state.counters["vs_raw"] = ux.msgs_per_s() / raw.msgs_per_s();
   state.counters["vs_xcom"] = ux.msgs_per_s() / model.msgs_per_s();
+  state.counters["tls_msg_s"] = tls.msgs_per_s();
+  state.counters["tls_cpu_us_msg"] = tls.cpu_us_per_msg();
+  state.counters["tls_vs_plain"] = tls.msgs_per_s() / ux.msgs_per_s();
   if (HeapAllocationCountingEnabled()) {
     state.counters["allocs_per_msg"] = ux.allocs_per_msg();
+    state.counters["tls_allocs_per_msg"] = tls.allocs_per_msg();
     state.counters["xcom_allocs_per_msg"] = model.allocs_per_msg();
   }
   SummaryLines().push_back(absl::StrFormat(
       "| send_to_all %d nodes, %zu B (frame %zu B) | %.0fk | %.0f | %.2f | %.0fk | %.0f | %.2f | "
-      "%.0fk | %.0f | %.2f | %.2f | %.2f | %.4f |",
+      "%.0fk | %.0f | %.2f | %.2f | %.2f | %.4f | %.0fk | %.2f | %.2f | %.4f |",
       nodes, payload, frame, raw.msgs_per_s() / 1e3, raw.mb_per_s(), raw.cpu_us_per_msg(),
       ux.msgs_per_s() / 1e3, ux.mb_per_s(), ux.cpu_us_per_msg(), model.msgs_per_s() / 1e3,
       model.mb_per_s(), model.cpu_us_per_msg(), ux.msgs_per_s() / raw.msgs_per_s(),
-      ux.msgs_per_s() / model.msgs_per_s(), ux.allocs_per_msg()));
+      ux.msgs_per_s() / model.msgs_per_s(), ux.allocs_per_msg(), tls.msgs_per_s() / 1e3,
+      tls.cpu_us_per_msg(), tls.msgs_per_s() / ux.msgs_per_s(), tls.allocs_per_msg()));
 }
 
 void BM_RequestReply(benchmark::State& state) {
@@ -226,8 +238,10 @@ int main(int argc, char** argv) {
     std::fprintf(
         stderr,
         "\n| workload | raw msg/s | MB/s | CPU µs/msg | uxcom msg/s | MB/s | CPU µs/msg | "
-        "XCom-model msg/s | MB/s | CPU µs/msg | uxcom/raw | uxcom/XCom | allocs/msg |\n"
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        "XCom-model msg/s | MB/s | CPU µs/msg | uxcom/raw | uxcom/XCom | allocs/msg | "
+        "uxcom TLS msg/s | TLS CPU µs/msg | TLS/plaintext | TLS allocs/msg |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | "
+        "--- | --- | --- |\n");
     for (const std::string& line : SummaryLines()) std::fprintf(stderr, "%s\n", line.c_str());
   }
   return 0;

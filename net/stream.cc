@@ -5,12 +5,15 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "net/detail/errno_status.h"
+#include "net/detail/tls_session.h"
 #include "net/resolver.h"
 #include "net/timer.h"
+#include "net/tls_failure.h"
 
 namespace uxcom::net {
 
@@ -21,21 +24,29 @@ Stream::Stream(Stream&& other) noexcept
     : executor_(other.executor_),
       core_(std::exchange(other.core_, nullptr)),
       peer_(other.peer_),
-      write_torn_(other.write_torn_) {}
+      write_torn_(other.write_torn_),
+      tls_(std::move(other.tls_)) {}
 
 Stream& Stream::operator=(Stream&& other) noexcept {
   if (this != &other) {
-    if (core_ != nullptr) core_->Release();
+    if (core_ != nullptr) {
+      SendCloseNotify();
+      core_->Release();
+    }
     executor_ = other.executor_;
     core_ = std::exchange(other.core_, nullptr);
     peer_ = other.peer_;
     write_torn_ = other.write_torn_;
+    tls_ = std::move(other.tls_);
   }
   return *this;
 }
 
 Stream::~Stream() {
-  if (core_ != nullptr) core_->Release();
+  if (core_ != nullptr) {
+    SendCloseNotify();
+    core_->Release();
+  }
 }
 
 std::string Stream::Describe() const {
@@ -166,8 +177,100 @@ bool Stream::ReadAwaiter::Start(TaskContext* context, std::coroutine_handle<> ha
 
 absl::StatusOr<size_t> Stream::ReadAwaiter::await_resume() {
   if (!error_.ok()) return error_;
+  if (tls_wait_) return tls_wait_->await_resume();
+  if (tls_result_) return *std::move(tls_result_);
   if (op_.result >= 0) return static_cast<size_t>(op_.result);
   return stream_->ReadError(op_.result, "recv");
+}
+
+Stream::ReadAwaiter Stream::RawReadSome(std::span<std::byte> dst) {
+  return ReadAwaiter(this, dst, /*raw=*/true);
+}
+
+bool Stream::ReadAwaiter::StartTls(TaskContext* context) {
+  error_ = stream_->Unusable("recv", context);
+  if (!error_.ok()) return false;
+  detail::TlsSession& t = *stream_->tls_;
+  if (t.read_busy) {
+    error_ = absl::FailedPreconditionError(
+        absl::StrCat("recv ", stream_->Describe(), ": another read is already pending"));
+    return false;
+  }
+  const bool to_plain = op_.mode == detail::ReadMode::kChunk;
+  std::span<std::byte> dst = op_.dst;
+  if (to_plain) {
+    if (!t.plain().empty()) {
+      tls_result_ = t.plain().size();
+      return false;
+    }
+    dst = t.PlainSpace();
+  } else {
+    if (dst.empty()) {
+      tls_result_ = size_t{0};
+      return false;
+    }
+    if (std::span<const std::byte> p = t.plain(); !p.empty()) {  // left by a ReadChunk
+      size_t n = std::min(p.size(), dst.size());
+      std::memcpy(dst.data(), p.data(), n);
+      t.ConsumePlain(n);
+      tls_result_ = n;
+      return false;
+    }
+  }
+  // What the buffered ciphertext allows, without suspending; the socket only when needed.
+  detail::TlsSession::ReadResult r = t.Read(dst);
+  const bool reply_pending = t.has_output();
+  if (!reply_pending && r.progress == detail::TlsSession::Progress::kDone) {
+    if (to_plain) t.CommitPlain(r.n);
+    tls_result_ = r.n;
+    return false;
+  }
+  if (!reply_pending && r.progress == detail::TlsSession::Progress::kFailed) {
+    error_ = t.failure();
+    return false;
+  }
+  tls_task_ = stream_->FinishTlsRead(dst, to_plain, static_cast<int>(r.progress), r.n);
+  tls_wait_.emplace(std::move(tls_task_).operator co_await());
+  return true;
+}
+
+Task<absl::StatusOr<size_t>> Stream::FinishTlsRead(std::span<std::byte> dst, bool to_plain,
+                                                   int progress, size_t n) {
+  using Progress = detail::TlsSession::Progress;
+  detail::TlsSession& t = *tls_;
+  struct Busy {
+    detail::TlsSession& t;
+    explicit Busy(detail::TlsSession& s) : t(s) { t.read_busy = true; }
+    ~Busy() { t.read_busy = false; }
+  } busy(t);
+  detail::TlsSession::ReadResult r{static_cast<Progress>(progress), n};
+  for (;;) {
+    // Answer the peer first (a KeyUpdate, an alert), in order with every other write.
+    if (detail::CipherBuffer* out = t.TakeOutput()) {
+      absl::Status w = co_await RawWrite(out);
+      if (!w.ok() && r.progress == Progress::kWantInput) co_return w;
+    }
+    if (r.progress == Progress::kDone) {
+      if (to_plain) t.CommitPlain(r.n);
+      co_return r.n;
+    }
+    if (r.progress == Progress::kFailed) co_return t.failure();
+    absl::StatusOr<size_t> got = co_await RawReadSome(t.InputSpace());
+    if (!got.ok()) co_return got.status();
+    if (*got == 0) {
+      t.SetInputEof();
+    } else {
+      t.CommitInput(*got);
+    }
+    r = t.Read(dst);
+  }
+}
+
+size_t Stream::VisitPlain(absl::FunctionRef<size_t(std::span<const std::byte>)> visitor) {
+  detail::TlsSession& t = *tls_;
+  size_t used = std::min(visitor(t.plain()), t.plain().size());
+  t.ConsumePlain(used);
+  return used;
 }
 
 Task<absl::Status> Stream::ReadExactly(std::span<std::byte> dst) {
@@ -220,6 +323,19 @@ Stream::WriteAwaiter::WriteAwaiter(Stream* stream,
   op_.iov_count = count;
 }
 
+Stream::WriteAwaiter::WriteAwaiter(Stream* stream, detail::CipherBuffer* ciphertext)
+    : stream_(stream), raw_(true), cipher_(ciphertext) {
+  op_.inline_iov[0].iov_base = ciphertext->bytes.data();
+  op_.inline_iov[0].iov_len = ciphertext->bytes.size();
+  op_.iov = op_.inline_iov;
+  op_.iov_count = 1;
+  op_.total = ciphertext->bytes.size();
+}
+
+Stream::WriteAwaiter Stream::RawWrite(detail::CipherBuffer* ciphertext) {
+  return WriteAwaiter(this, ciphertext);
+}
+
 bool Stream::WriteAwaiter::Start(TaskContext* context, std::coroutine_handle<> handle) {
   if (!error_.ok()) return false;
   error_ = stream_->Unusable("send", context);
@@ -227,13 +343,33 @@ bool Stream::WriteAwaiter::Start(TaskContext* context, std::coroutine_handle<> h
   if (stream_->write_torn_) {
     error_ = absl::FailedPreconditionError(
         absl::StrCat("send ", stream_->Describe(),
-                     ": write side unusable after a write was cancelled part-way"));
+                     ": write side unusable after a write was cancelled part-way or failed"));
     return false;
   }
   if (op_.total == 0) return false;
+  if (!raw_ && stream_->tls_ != nullptr) {
+    // Encrypted now, in call order; the records are then written like any write.
+    absl::StatusOr<detail::CipherBuffer*> c =
+        stream_->tls_->Encrypt({op_.iov, static_cast<size_t>(op_.iov_count)});
+    if (!c.ok()) {
+      error_ = c.status();
+      stream_->write_torn_ = true;
+      return false;
+    }
+    cipher_ = *c;
+    op_.inline_iov[0].iov_base = cipher_->bytes.data();
+    op_.inline_iov[0].iov_len = cipher_->bytes.size();
+    op_.iov = op_.inline_iov;
+    op_.iov_count = 1;
+    op_.total = cipher_->bytes.size();
+  }
   if (!op_.Arm(context, handle)) {
     op_.result = -ECANCELED;
     return false;
+  }
+  if (cipher_ != nullptr) {
+    ++stream_->tls_->writes_in_flight;
+    counted_ = true;
   }
   if (stream_->core_->StartWrite(&op_)) {
     op_.cancel_hook.Unlink();
@@ -243,28 +379,38 @@ bool Stream::WriteAwaiter::Start(TaskContext* context, std::coroutine_handle<> h
 }
 
 absl::Status Stream::WriteAwaiter::await_resume() {
+  const bool tls = cipher_ != nullptr;
+  if (tls) {
+    detail::TlsSession& t = *stream_->tls_;
+    if (counted_) --t.writes_in_flight;
+    t.Recycle(std::exchange(cipher_, nullptr));
+    // Records made and not (wholly) written: the TLS byte stream cannot continue.
+    if (op_.result < 0 || !error_.ok()) stream_->write_torn_ = true;
+  }
   if (!error_.ok()) return error_;
   if (op_.result >= 0) return absl::OkStatus();
+  const char* unit = tls ? " bytes of TLS records" : " bytes";
   if (op_.result == -ECANCELED) {
-    if (op_.written > 0) {
+    const bool closed = stream_->core_ == nullptr || stream_->core_->closed();
+    if (op_.written > 0 || (tls && !closed)) {
       stream_->write_torn_ = true;
       return absl::CancelledError(absl::StrCat("send ", stream_->Describe(), " cancelled after ",
-                                               op_.written, " of ", op_.total,
-                                               " bytes; the stream's write side is now unusable"));
+                                               op_.written, " of ", op_.total, unit,
+                                               "; the stream's write side is now unusable"));
     }
-    return absl::CancelledError(absl::StrCat(
-        "send ", stream_->Describe(),
-        stream_->core_ == nullptr || stream_->core_->closed() ? ": stream closed" : " cancelled"));
+    return absl::CancelledError(
+        absl::StrCat("send ", stream_->Describe(), closed ? ": stream closed" : " cancelled"));
   }
   return detail::ErrnoStatus(static_cast<int>(-op_.result),
                              absl::StrCat("send ", stream_->Describe(), " (", op_.written, " of ",
-                                          op_.total, " bytes sent)"));
+                                          op_.total, unit, " sent)"));
 }
 
 // --- misc ------------------------------------------------------------------------------------
 
 absl::Status Stream::ShutdownWrite() {
   if (!is_open()) return absl::FailedPreconditionError("shutdown: stream closed");
+  SendCloseNotify();
   if (::shutdown(fd(), SHUT_WR) != 0) {
     return detail::ErrnoStatus(errno, absl::StrCat("shutdown ", Describe()));
   }
@@ -272,7 +418,88 @@ absl::Status Stream::ShutdownWrite() {
 }
 
 void Stream::Close() {
-  if (core_ != nullptr) core_->Close();
+  if (core_ != nullptr) {
+    SendCloseNotify();
+    core_->Close();
+  }
+}
+
+// --- TLS -------------------------------------------------------------------------------------
+
+const TlsInfo* Stream::tls() const {
+  return tls_ != nullptr && tls_->established() ? &tls_->info() : nullptr;
+}
+
+// close_notify, best effort and without waiting (as XCom's non-blocking SSL_shutdown): sent
+// straight to the socket, which is only in order when no write is queued or in flight.
+void Stream::SendCloseNotify() {
+  if (tls_ == nullptr || core_ == nullptr || core_->closed() || write_torn_ ||
+      tls_->writes_in_flight != 0 || !tls_->Shutdown()) {
+    return;
+  }
+  detail::CipherBuffer* out = tls_->TakeOutput();
+  if (out == nullptr) return;
+  (void)::send(core_->fd(), out->bytes.data(), out->bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  tls_->Recycle(out);
+}
+
+Task<absl::Status> Stream::StartTls(std::shared_ptr<TlsContext> context,
+                                    TlsHandshakeOptions options) {
+  if (!is_open()) {
+    co_return absl::FailedPreconditionError(
+        absl::StrCat("TLS handshake with ", peer_.ToString(), ": stream closed"));
+  }
+  if (tls_ != nullptr) {
+    co_return absl::FailedPreconditionError(
+        absl::StrCat("TLS handshake with ", peer_.ToString(), ": TLS already started"));
+  }
+  absl::StatusOr<std::unique_ptr<detail::TlsSession>> session =
+      detail::TlsSession::Create(*context, options, peer_.ToString());
+  if (!session.ok()) co_return session.status();
+  tls_ = *std::move(session);
+  absl::Status s;
+  if (options.timeout > Duration{0}) {
+    s = co_await WithTimeout(options.timeout, RunHandshake());
+  } else {
+    s = co_await RunHandshake();
+  }
+  if (absl::IsDeadlineExceeded(s) && !TlsFailureOf(s).has_value()) {
+    s = WithTlsFailure(
+        absl::DeadlineExceededError(absl::StrCat(
+            "TLS handshake with ", peer_.ToString(), " failed: not complete after ",
+            std::chrono::duration<double, std::milli>(options.timeout).count(), " ms")),
+        TlsFailure::kTimeout);
+  }
+  if (!s.ok()) tls_->Abandon(s);
+  co_return s;
+}
+
+Task<absl::Status> Stream::RunHandshake() {
+  using Progress = detail::TlsSession::Progress;
+  detail::TlsSession& t = *tls_;
+  auto io_failure = [&](const absl::Status& s) {
+    if (absl::IsCancelled(s)) return s;  // a timeout or the caller's cancellation
+    return WithTlsFailure(absl::UnavailableError(absl::StrCat(
+                              "TLS handshake with ", peer_.ToString(), " failed: ", s.message())),
+                          TlsFailure::kIoError);
+  };
+  for (;;) {
+    Progress p = t.Handshake();
+    // Handshake messages, or the alert that explains a failure, go out first.
+    if (detail::CipherBuffer* out = t.TakeOutput()) {
+      absl::Status w = co_await RawWrite(out);
+      if (!w.ok() && p != Progress::kFailed) co_return io_failure(w);
+    }
+    if (p == Progress::kDone) co_return absl::OkStatus();
+    if (p == Progress::kFailed) co_return t.failure();
+    absl::StatusOr<size_t> got = co_await RawReadSome(t.InputSpace());
+    if (!got.ok()) co_return io_failure(got.status());
+    if (*got == 0) {
+      t.SetInputEof();
+    } else {
+      t.CommitInput(*got);
+    }
+  }
 }
 
 absl::StatusOr<Stream::QueuedBytes> Stream::Queued() const {

@@ -15,6 +15,18 @@
 // cancelled part-way leaves the byte stream torn, so the stream's write side then fails every
 // later write with kFailedPrecondition; a write cancelled before its first byte is harmless.
 //
+// TLS. StartTls() runs a TLS handshake (OpenSSL 3, either role) on the open connection and
+// upgrades the stream in place: every later read and write carries TLS records, with the same
+// surface and guarantees (ReadChunk visits decrypted bytes). OpenSSL never touches the socket:
+// it works on buffers the stream fills and drains with its ordinary reads and writes, so TLS
+// behaves the same on io_uring and epoll and never blocks the executor. Writes are encrypted
+// whole when they start (in call order); their records are then written like any write. With
+// TLS a write cancelled or failed even before its first byte leaves the write side unusable
+// (its records exist and the next ones depend on them). Close() and ShutdownWrite() send
+// close_notify when no write is in flight; the end of the peer's stream reads as EOF with or
+// without its close_notify. See tls_context.h for the configuration and tls_failure.h for
+// the categories of handshake errors.
+//
 // Status codes: kOutOfRange = the peer closed the connection (ReadExactly, ReadChunk);
 // kUnavailable = reset, refused, unreachable, broken pipe; kDeadlineExceeded = a timeout;
 // kCancelled = the task was cancelled or the stream was closed while the operation waited;
@@ -27,6 +39,7 @@
 //   absl::Status st = co_await s->ReadExactly(header);  // awaited results in named variables
 //   if (!st.ok()) co_return st;                         // (GCC 12: never co_await in an if)
 //   absl::Status wrote = co_await s->WriteV(prefix, body);  // one sendmsg, in order
+//   absl::Status tls = co_await s->StartTls(context, {.role = TlsRole::kClient});
 #ifndef UXCOM_NET_STREAM_H_
 #define UXCOM_NET_STREAM_H_
 
@@ -34,11 +47,13 @@
 #include <cstddef>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -47,8 +62,14 @@
 #include "net/executor.h"
 #include "net/socket.h"
 #include "net/task.h"
+#include "net/tls_context.h"
 
 namespace uxcom::net {
+
+namespace detail {
+class TlsSession;
+struct CipherBuffer;
+}  // namespace detail
 
 inline constexpr Duration kNoTimeout{0};
 
@@ -104,7 +125,17 @@ class Stream {
     return WriteAwaiter(this, all);
   }
 
-  // Sends FIN after the queued writes' bytes (shutdown(SHUT_WR)).
+  // --- TLS -----------------------------------------------------------------------------------
+  // Runs a TLS handshake in `options.role` with `context`'s material; on success every later
+  // read and write is TLS. Bounded by options.timeout; cancellable. Errors name the peer and
+  // OpenSSL's reason, carry a TlsFailure (tls_failure.h), and leave the stream unusable for
+  // data (close it). kFailedPrecondition if the stream is closed or TLS already started. No
+  // other operation may run on the stream during the handshake.
+  Task<absl::Status> StartTls(std::shared_ptr<TlsContext> context, TlsHandshakeOptions options);
+  // What the handshake negotiated, or nullptr (no TLS, or not established).
+  const TlsInfo* tls() const;
+
+  // Sends FIN after the queued writes' bytes (shutdown(SHUT_WR)); with TLS, close_notify first.
   absl::Status ShutdownWrite();
   // Closes the stream: pending operations finish with kCancelled, later ones fail with
   // kFailedPrecondition; the fd is closed once the kernel has let go of it. Idempotent.
@@ -125,6 +156,8 @@ class Stream {
   // `unread` is what this side received and no read consumed: in the kernel (SIOCINQ) or in
   // the stream's own buffers. Under io_uring without DEFER_TASKRUN (kernel < 6.1) bytes the
   // kernel moved into a provided buffer within the current loop turn may be missing from it.
+  // With TLS the counts are of TLS record bytes (ciphertext, with record overhead), not of
+  // plaintext, and `unread` leaves out what the TLS session already took in but not delivered.
   // Errors: kFailedPrecondition (closed); kInvalidArgument for a socket that is not TCP.
   struct QueuedBytes {
     size_t unsent = 0;          // written, never transmitted (SIOCOUTQNSD)
@@ -147,31 +180,50 @@ class Stream {
   Task<absl::Status> DoConnect(SocketAddress address);
   absl::Status ReadError(int64_t result, const char* op) const;
   absl::Status Unusable(const char* op, TaskContext* context) const;
+  // TLS: the handshake loop; the rest of a read that needs the socket (or must answer the peer);
+  // ciphertext straight to and from the socket.
+  Task<absl::Status> RunHandshake();
+  Task<absl::StatusOr<size_t>> FinishTlsRead(std::span<std::byte> dst, bool to_plain, int progress,
+                                             size_t n);
+  ReadAwaiter RawReadSome(std::span<std::byte> dst);
+  WriteAwaiter RawWrite(detail::CipherBuffer* ciphertext);
+  void SendCloseNotify();
 
   Executor* executor_ = nullptr;
   detail::StreamCore* core_ = nullptr;
   SocketAddress peer_;
   bool write_torn_ = false;
+  std::unique_ptr<detail::TlsSession> tls_;
 
  public:
   class UXCOM_AWAITABLE ReadAwaiter {
    public:
-    ReadAwaiter(Stream* stream, std::span<std::byte> dst) : stream_(stream) {
+    // `raw`: bypass TLS (the ciphertext itself).
+    ReadAwaiter(Stream* stream, std::span<std::byte> dst, bool raw = false)
+        : stream_(stream), raw_(raw) {
       op_.dst = dst;
       op_.mode = detail::ReadMode::kCopy;
     }
     bool await_ready() const noexcept { return false; }
     template <typename P>
     bool await_suspend(std::coroutine_handle<P> handle) {
-      return Start(handle.promise().context, handle);
+      if (raw_ || stream_->tls_ == nullptr) return Start(handle.promise().context, handle);
+      if (!StartTls(handle.promise().context)) return false;
+      return tls_wait_->await_suspend(handle);
     }
     absl::StatusOr<size_t> await_resume();
 
    protected:
     bool Start(TaskContext* context, std::coroutine_handle<> handle);
+    // Decrypts what is buffered; true when the rest needs a task (tls_wait_ armed).
+    bool StartTls(TaskContext* context);
     Stream* stream_;
+    bool raw_;
     detail::ReadOp op_;
     absl::Status error_;
+    std::optional<absl::StatusOr<size_t>> tls_result_;
+    Task<absl::StatusOr<size_t>> tls_task_;
+    std::optional<Task<absl::StatusOr<size_t>>::Awaiter> tls_wait_;
   };
 
   template <typename Visitor>
@@ -188,6 +240,7 @@ class Stream {
         return absl::OutOfRangeError(
             absl::StrCat("recv ", stream_->Describe(), ": connection closed by peer"));
       }
+      if (!raw_ && stream_->tls_ != nullptr) return stream_->VisitPlain(visitor_);
       return stream_->core_->VisitChunk(visitor_);
     }
 
@@ -198,6 +251,8 @@ class Stream {
   class UXCOM_AWAITABLE WriteAwaiter {
    public:
     WriteAwaiter(Stream* stream, std::span<const std::span<const std::byte>> buffers);
+    // Writes TLS output as is and recycles the buffer (the stream's own use).
+    WriteAwaiter(Stream* stream, detail::CipherBuffer* ciphertext);
     WriteAwaiter(const WriteAwaiter&) = delete;
     bool await_ready() const noexcept { return false; }
     template <typename P>
@@ -212,7 +267,13 @@ class Stream {
     detail::WriteOp op_;
     std::vector<iovec> heap_iov_;
     absl::Status error_;
+    bool raw_ = false;
+    detail::CipherBuffer* cipher_ = nullptr;  // the records being written (TLS)
+    bool counted_ = false;                    // in the session's writes_in_flight
   };
+
+ private:
+  size_t VisitPlain(absl::FunctionRef<size_t(std::span<const std::byte>)> visitor);
 };
 
 template <typename Visitor>

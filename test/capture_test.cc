@@ -87,6 +87,41 @@ struct GroupCapture {
   uint64_t sent_bytes = 0;
 };
 
+// Dials `marker` (nothing listens there) from where the group ran, and waits until tcpdump
+// has written that dial to `pcap`. A packet socket delivers in order, so everything the
+// group sent before is in the file then: SIGINT makes tcpdump drop what it has not read yet
+// (neither "captured" nor "dropped by kernel" in its counts), which once lost a frame here.
+void WaitForMarker(const std::string& pcap, const GroupOptions& o, uint16_t marker) {
+  std::vector<std::string> argv = o.prefix;
+  const std::string host = o.ipv6 ? "::1" : "127.0.0.1";
+  for (const std::string& a :
+       {std::string("/usr/bin/bash"), std::string("-c"),
+        "{ echo > /dev/tcp/" + host + "/" + std::to_string(marker) + "; } 2>/dev/null"}) {
+    argv.push_back(a);
+  }
+  std::string error;
+  std::unique_ptr<Process> dial = Process::Start("marker", argv, &error);
+  REQUIRE_MESSAGE(dial != nullptr, error);
+  (void)dial->Wait(Clock::now() + 10s);  // refused: its exit status says nothing
+  const Clock::time_point deadline = Clock::now() + 30s;
+  while (Clock::now() < deadline) {
+    // The file may end in a record tcpdump is still writing: read what is whole.
+    absl::StatusOr<std::unique_ptr<capture::PcapSource>> src = capture::PcapSource::OpenFile(pcap);
+    if (src.ok()) {
+      const int link = (*src)->link_type();
+      for (;;) {
+        absl::StatusOr<std::optional<capture::RawPacket>> p = (*src)->Next();
+        if (!p.ok() || !*p) break;
+        absl::StatusOr<capture::TcpSegment> s =
+            capture::DecodePacket(link, (*p)->data, (*p)->wire_length, (*p)->time);
+        if (s.ok() && (s->dst.port == marker || s->src.port == marker)) return;
+      }
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  MESSAGE("the marker dial never reached the capture: tcpdump may have missed the last packets");
+}
+
 // Runs 3 xcom_node processes that each broadcast kSmall + kLarge messages while tcpdump
 // records them; returns the capture and what the nodes report.
 GroupCapture RunGroup(const std::string& name, const GroupOptions& o) {
@@ -94,11 +129,14 @@ GroupCapture RunGroup(const std::string& name, const GroupOptions& o) {
   g.pcap = TempPath(name + ".pcap");
   std::vector<uint16_t> ports;
   std::string members, filter;
+  // Nothing listens here: a dial to it after the group stopped marks the capture's end.
+  const uint16_t marker = net::testing::ReservePort();
+  filter = "tcp port " + std::to_string(marker);
   for (int i = 0; i < 3; ++i) {
     ports.push_back(net::testing::ReservePort());
     const std::string host = o.ipv6 ? "[::1]" : "127.0.0.1";
     members += (i ? "," : "") + host + ":" + std::to_string(ports[i]);
-    filter += (i ? " or " : "") + std::string("tcp port ") + std::to_string(ports[i]);
+    filter += " or tcp port " + std::to_string(ports[i]);
   }
   std::string error;
   std::unique_ptr<Process> td;
@@ -117,9 +155,10 @@ GroupCapture RunGroup(const std::string& name, const GroupOptions& o) {
   } else {
     std::vector<std::string> tcpdump = o.prefix;
     for (const std::string& a :
-         {std::string("/usr/bin/tcpdump"), std::string("-i"), o.interface, std::string("-U"),
-          std::string("-s"), std::string("0"), std::string("-B"), std::string("65536"),
-          std::string("-Z"), std::string("root"), std::string("-w"), g.pcap, filter}) {
+         {std::string("/usr/bin/tcpdump"), std::string("-i"), o.interface,
+          std::string("--immediate-mode"), std::string("-U"), std::string("-s"), std::string("0"),
+          std::string("-B"), std::string("65536"), std::string("-Z"), std::string("root"),
+          std::string("-w"), g.pcap, filter}) {
       tcpdump.push_back(a);
     }
     td = Process::Start("tcpdump", tcpdump, &error);
@@ -174,6 +213,7 @@ GroupCapture RunGroup(const std::string& name, const GroupOptions& o) {
     CHECK(DescribeStatus(n->Wait(Clock::now() + 10s)) == "exit 0");
   }
   std::this_thread::sleep_for(500ms);  // the FINs and last ACKs
+  if (!o.live_xcomdump) WaitForMarker(g.pcap, o, marker);
   if (o.live_xcomdump) {
     // SIGINT stops xcomdump where it is, leaving what the kernel still buffers unread, so wait
     // for it to catch up first (a sanitizer build on a loaded machine lags).

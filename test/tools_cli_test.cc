@@ -172,7 +172,7 @@ TEST_CASE("xcom_node: stdin closed (not a terminal) keeps it running; SIGTERM st
   n.p->Send("help");
   std::optional<std::string> help = WaitForLine(*n.p, "\"event\":\"help\"");
   REQUIRE(help);
-  CHECK(Json::parse(*help)["commands"].size() == 6);
+  CHECK(Json::parse(*help)["commands"].size() == 7);
   n.p->Send("send 2");
   REQUIRE(WaitForLine(*n.p, "\"event\":\"sent\""));
   n.p->CloseStdin();

@@ -15,6 +15,8 @@ packages=(
   doctest-dev          # doctest 2.4.9
   libasio-dev          # asio 1.22.1: benchmark peer
   libtirpc-dev         # libtirpc 1.3.3: codec benchmark baseline
+  libssl-dev           # OpenSSL 3.0: TLS (net/tls_context.h)
+  openssl              # the openssl CLI: interop checks of the TLS layer
   nlohmann-json3-dev   # JSON for tests and xcomdump
   clang-14             # --config=fuzz (libFuzzer)
   libclang-rt-14-dev   # libFuzzer and sanitizer runtimes for clang-14

@@ -8,6 +8,7 @@
 #include "net/buffered_reader.h"
 #include "net/stream.h"
 #include "net/timer.h"
+#include "net/tls_failure.h"
 #include "xcom/ipv4_reachable.h"
 #include "xcom/message_defaults.h"
 #include "xdr/copy.h"
@@ -66,6 +67,31 @@ net::Task<absl::StatusOr<xdr::FrameHeader>> ReadHeader(net::BufferedReader& in) 
   co_return h;
 }
 
+// A TLS handshake (no verification) on a new connection: does `hp` speak TLS? The version and
+// cipher it chose, or nullopt.
+net::Task<std::optional<std::string>> TryTls(net::Executor& ex, const net::HostPort& hp,
+                                             const ClientOptions& o) {
+  absl::StatusOr<std::shared_ptr<net::TlsContext>> ctx =
+      net::TlsContext::Create(net::TlsConfig{.verify_server = false});
+  if (!ctx.ok()) co_return std::nullopt;
+  absl::StatusOr<net::Stream> stream =
+      co_await net::Stream::Connect(ex, hp.host, hp.port, o.connect_timeout);
+  if (!stream.ok()) co_return std::nullopt;
+  net::TlsHandshakeOptions h;
+  h.timeout = o.timeout;
+  absl::Status s = co_await stream->StartTls(*ctx, h);
+  std::optional<net::TlsFailure> f = net::TlsFailureOf(s);
+  // A refusal of our (absent) certificate is still an answer in TLS.
+  if (!s.ok() && (!f || *f == net::TlsFailure::kNotTls || *f == net::TlsFailure::kPeerClosed ||
+                  *f == net::TlsFailure::kIoError || *f == net::TlsFailure::kTimeout)) {
+    co_return std::nullopt;
+  }
+  std::string what = s.ok() ? absl::StrCat(stream->tls()->version, ", ", stream->tls()->cipher)
+                            : std::string(s.message());
+  stream->Close();
+  co_return what;
+}
+
 net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& address,
                                         const ClientOptions& o) {
   absl::StatusOr<net::HostPort> hp = net::ParseHostPort(address);
@@ -76,6 +102,16 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
   Session session{.stream = std::make_unique<net::Stream>(*std::move(stream))};
   session.reader = std::make_unique<net::BufferedReader>(*session.stream);
   session.result.peer = session.stream->peer();
+  if (o.ssl_mode != SslMode::kDisabled) {
+    if (o.tls == nullptr) {
+      co_return absl::InvalidArgumentError("ClientOptions: ssl_mode is set but tls is null");
+    }
+    net::TlsHandshakeOptions h = DialHandshake(o.ssl_mode, hp->host, o.timeout);
+    absl::Status secured = co_await session.stream->StartTls(o.tls->shared_from_this(), h);
+    if (!secured.ok()) co_return Step(ExplainDialFailure(secured), "TLS with", address);
+    session.result.tls_version = session.stream->tls()->version;
+    session.result.tls_cipher = session.stream->tls()->cipher;
+  }
 
   auto request = xdr::FrameHeaderBytes(xdr::VersionRequest(o.max_version, o.tag));
   auto sent = std::chrono::steady_clock::now();
@@ -87,15 +123,32 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
   };
   absl::StatusOr<xdr::FrameHeader> reply =
       co_await net::WithTimeout(o.timeout, handshake(session, request));
-  if (absl::IsUnavailable(reply.status())) {
-    // Connected, then reset before answering: refused after accept (an allowlist, the IPv6
-    // gate), not unreachable.
-    co_return Failed(ClientFailure::kClosedWithoutAnswer,
-                     absl::StrCat("negotiation with ", address,
-                                  ": the peer reset the connection without answering (",
-                                  reply.status().message(), ")"));
+  if (!reply.ok()) {
+    // Closed (or reset) before a single byte of answer: with TLS off, a TLS-only peer does
+    // exactly that to a plaintext version request, so ask it in TLS before guessing.
+    bool silent = session.reader->size() == 0 && (absl::IsFailedPrecondition(reply.status()) ||
+                                                  absl::IsUnavailable(reply.status()));
+    if (silent && o.ssl_mode == SslMode::kDisabled && o.detect_tls) {
+      std::optional<std::string> tls = co_await TryTls(ex, *hp, o);
+      if (tls.has_value()) {
+        co_return Failed(
+            ClientFailure::kSpeaksTls,
+            absl::StrCat(address,
+                         " closed the connection without answering the plaintext version request, "
+                         "and answers a TLS handshake (",
+                         *tls, "): the peer speaks TLS"));
+      }
+    }
+    if (absl::IsUnavailable(reply.status())) {
+      // Connected, then reset before answering: refused after accept (an allowlist, the IPv6
+      // gate), not unreachable.
+      co_return Failed(ClientFailure::kClosedWithoutAnswer,
+                       absl::StrCat("negotiation with ", address,
+                                    ": the peer reset the connection without answering (",
+                                    reply.status().message(), ")"));
+    }
+    co_return Step(reply.status(), "negotiation with", address);
   }
-  if (!reply.ok()) co_return Step(reply.status(), "negotiation with", address);
   session.result.negotiation_rtt = std::chrono::steady_clock::now() - sent;
   if (reply->type != xdr::MessageType::kVersionReply || reply->tag != o.tag || reply->length != 0) {
     co_return Failed(
@@ -134,6 +187,10 @@ const char* ClientFailureName(ClientFailure failure) {
       return "not_xcom";
     case ClientFailure::kNoCommonVersion:
       return "no_common_version";
+    case ClientFailure::kSpeaksTls:
+      return "speaks_tls";
+    case ClientFailure::kTlsFailed:
+      return "tls_failed";
     case ClientFailure::kOther:
       return "other";
   }
@@ -143,9 +200,14 @@ const char* ClientFailureName(ClientFailure failure) {
 ClientFailure ClassifyClientFailure(const absl::Status& s) {
   if (absl::optional<absl::Cord> p = s.GetPayload(kFailurePayload)) {
     for (ClientFailure f : {ClientFailure::kClosedWithoutAnswer, ClientFailure::kNotXcom,
-                            ClientFailure::kNoCommonVersion}) {
+                            ClientFailure::kNoCommonVersion, ClientFailure::kSpeaksTls}) {
       if (*p == ClientFailureName(f)) return f;
     }
+  }
+  // A failed handshake with TLS on carries its net::TlsFailure category; a timeout stays one.
+  if (std::optional<net::TlsFailure> tls = net::TlsFailureOf(s);
+      tls.has_value() && *tls != net::TlsFailure::kTimeout) {
+    return ClientFailure::kTlsFailed;
   }
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument:
@@ -159,6 +221,10 @@ ClientFailure ClassifyClientFailure(const absl::Status& s) {
     default:
       return ClientFailure::kOther;
   }
+}
+
+bool PeerSpeaksTls(const absl::Status& status) {
+  return !status.ok() && ClassifyClientFailure(status) == ClientFailure::kSpeaksTls;
 }
 
 net::Task<absl::StatusOr<ClientResult>> Negotiate(net::Executor& executor, std::string address,

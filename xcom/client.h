@@ -20,6 +20,11 @@
 //   if (r.ok()) Use(r->version, *r->reply);
 //
 // Negotiate() stops after the handshake (what xcom_probe does) and reports its round trip.
+//
+// TLS: with ssl_mode enabled the client runs the TLS handshake right after connecting, as a
+// Group Replication member dials (VERIFY_IDENTITY checks the host name of `address`). With TLS
+// off, a peer that closes without answering is tried once more with a TLS handshake; if it
+// answers one, the error says the peer speaks TLS (PeerSpeaksTls) instead of guessing.
 #ifndef UXCOM_XCOM_CLIENT_H_
 #define UXCOM_XCOM_CLIENT_H_
 
@@ -32,6 +37,7 @@
 #include "net/address.h"
 #include "net/executor.h"
 #include "net/task.h"
+#include "xcom/tls_options.h"
 #include "xdr/decode.h"
 #include "xdr/limits.h"
 #include "xdr/negotiation.h"
@@ -52,6 +58,12 @@ struct ClientOptions {
   size_t max_frame_body = xdr::kDefaultMaxBodySize;
   // The peer's release, whose rules the message and the reply are coded with (xdr/profile.h).
   xdr::Profile profile = xdr::kDefaultProfile;
+  // TLS: the mode, and the context holding the material (MakeTlsContext(tls, false); it must
+  // outlive the call). kDisabled: plaintext.
+  SslMode ssl_mode = SslMode::kDisabled;
+  net::TlsContext* tls = nullptr;
+  // With TLS off: when the peer closes without answering, find out whether it speaks TLS.
+  bool detect_tls = true;
 };
 
 struct ClientResult {
@@ -59,6 +71,8 @@ struct ClientResult {
   xdr::ProtocolVersion version = xdr::ProtocolVersion::kUnknown;  // negotiated
   net::Duration negotiation_rtt{};                                // request written → reply read
   std::optional<xdr::OwnedPaxMsg> reply;
+  std::string tls_version;  // "TLSv1.3" when TLS was used
+  std::string tls_cipher;
 };
 
 // What a failed Negotiate()/SendOnce() ran into, for tools that report one outcome per peer
@@ -70,10 +84,14 @@ enum class ClientFailure {
   kClosedWithoutAnswer,  // closed before answering: an allowlist, the IPv6 gate
   kNotXcom,              // answered, but not with a version reply to our request
   kNoCommonVersion,      // answered x_unknown_proto or a version outside ours
+  kSpeaksTls,            // TLS off here; closed without answering, and answers a TLS handshake
+  kTlsFailed,            // TLS on here; the handshake failed (net::TlsFailureOf says why)
   kOther,
 };
 const char* ClientFailureName(ClientFailure failure);
 ClientFailure ClassifyClientFailure(const absl::Status& status);
+// True for the error of a plaintext attempt at a peer that answers a TLS handshake.
+bool PeerSpeaksTls(const absl::Status& status);
 
 net::Task<absl::StatusOr<ClientResult>> Negotiate(net::Executor& executor, std::string address,
                                                   ClientOptions options = {});

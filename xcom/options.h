@@ -44,6 +44,7 @@
 #include "net/address.h"
 #include "net/executor.h"
 #include "xcom/log.h"
+#include "xcom/tls_options.h"
 #include "xdr/limits.h"
 #include "xdr/profile.h"
 #include "xdr/protocol_version.h"
@@ -191,6 +192,13 @@ struct TransportOptions {
   // Zero: never (8.0.18's behaviour). A member sends every second, so minutes never trip it;
   // idle XCom clients would.
   Duration inbound_idle_timeout = Duration::zero();
+
+  // --- security --------------------------------------------------------------------------------
+  // TLS on every connection to and from peers (Group Replication's ssl_mode and ssl_* options,
+  // tls_options.h). The handshake runs where 8.0.18 runs it: right after the TCP connect on
+  // the dialling side, right after the accept callback on the accepting side, before any XCom
+  // byte; it is bounded by negotiation_timeout. Delivery to self never uses TLS.
+  TlsOptions tls{};
 
   // --- hooks ----------------------------------------------------------------------------------
   AcceptCallback accept_callback{};

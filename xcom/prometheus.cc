@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
+#include "net/tls_failure.h"
 
 namespace uxcom::xcom {
 namespace {
@@ -104,11 +105,19 @@ std::string PrometheusText(const TransportStatistics::Snapshot& s,
       {"trailing_byte_frames", s.trailing_byte_frames},
       {"ignored_control_frames", s.ignored_control_frames},
       {"ignored_from_invalid", s.ignored_from_invalid},
+      {"tls_handshakes", s.tls_handshakes},
   };
   for (const auto& [name, value] : events) {
     e.Family(absl::StrCat(name, "_total"), "counter",
              absl::StrCat("Transport events: ", name, " (see xcom/statistics.h)."));
     e.Sample("", value);
+  }
+
+  e.Family("tls_handshake_failures_total", "counter",
+           "Failed TLS handshakes, dialled and accepted, by category.");
+  for (size_t i = 0; i < s.tls_handshake_failures.size(); ++i) {
+    e.Sample(Label("reason", net::TlsFailureName(static_cast<net::TlsFailure>(i))),
+             s.tls_handshake_failures[i]);
   }
 
   e.Family("peer_info", "gauge", "One per server of the retained sites (always 1).");

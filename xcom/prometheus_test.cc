@@ -32,7 +32,10 @@ TEST_CASE("a snapshot and two peers as Prometheus text") {
                             .detected = now - std::chrono::milliseconds(500)},
                .queued = 7,
                .messages_sent = 11,
-               .connects = 1};
+               .connects = 1,
+               .tls_version = {},
+               .tls_cipher = {},
+               .tls_peer_subject = {}};
   const std::string text = PrometheusText(s, {self, odd}, now);
   absl::StatusOr<test::Exposition> e = ParsePrometheusText(text);
   REQUIRE_MESSAGE(e.ok(), e.status().ToString(), "\n", text);

@@ -75,6 +75,10 @@ const char* CloseReasonName(CloseReason reason) {
       return "too_many_connections";
     case CloseReason::kPartialFramesOverBudget:
       return "partial_frames_over_budget";
+    case CloseReason::kTlsHandshakeFailed:
+      return "tls_handshake_failed";
+    case CloseReason::kTlsMismatch:
+      return "tls_mismatch";
     case CloseReason::kCount:
       break;
   }
@@ -117,6 +121,10 @@ TransportStatistics::Snapshot TransportStatistics::Take() const {
   s.ignored_from_invalid = ignored_from_invalid.Get();
   s.superseded_frames = superseded_frames.Get();
   s.lost_in_flight_bytes = lost_in_flight_bytes.Get();
+  s.tls_handshakes = tls_handshakes.Get();
+  for (size_t i = 0; i < s.tls_handshake_failures.size(); ++i) {
+    s.tls_handshake_failures[i] = tls_failures_[i].Get();
+  }
   for (size_t i = 0; i < s.drops.size(); ++i) s.drops[i] = drops_[i].Get();
   for (size_t i = 0; i < s.outbound_closes.size(); ++i) {
     s.outbound_closes[i] = outbound_closes_[i].Get();
@@ -180,7 +188,9 @@ std::string TransportStatistics::Snapshot::ToJson() const {
                   ",\"ignored_control_frames\":", ignored_control_frames,
                   ",\"ignored_from_invalid\":", ignored_from_invalid,
                   ",\"superseded_frames\":", superseded_frames,
-                  ",\"lost_in_flight_bytes\":", lost_in_flight_bytes);
+                  ",\"lost_in_flight_bytes\":", lost_in_flight_bytes,
+                  ",\"tls_handshakes\":", tls_handshakes);
+  AppendReasons(out, "tls_handshake_failures", tls_handshake_failures, &net::TlsFailureName);
   AppendReasons(out, "drops", drops, &DropReasonName);
   AppendReasons(out, "outbound_closes", outbound_closes, &CloseReasonName);
   AppendReasons(out, "inbound_closes", inbound_closes, &CloseReasonName);

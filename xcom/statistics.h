@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <string>
 
+#include "net/tls_failure.h"
 #include "xdr/enums.h"
 
 namespace uxcom::xcom {
@@ -62,6 +63,8 @@ enum class CloseReason : uint8_t {
   kInboundIdle,              // inbound_idle_timeout without a byte
   kTooManyConnections,       // max_inbound_connections or max_inbound_per_address reached
   kPartialFramesOverBudget,  // max_partial_frame_bytes reached: this one held the most
+  kTlsHandshakeFailed,       // TLS is on and the handshake failed (tls_handshake_failures says why)
+  kTlsMismatch,              // TLS is off here and the peer opened with a TLS ClientHello
   kCount,
 };
 const char* CloseReasonName(CloseReason reason);
@@ -113,6 +116,8 @@ class TransportStatistics {
     // Bytes written but not acknowledged by the peer when an outbound connection broke: the
     // frames they belong to are counted in drops[kLostInFlight].
     uint64_t lost_in_flight_bytes = 0;
+    uint64_t tls_handshakes = 0;  // completed, both directions
+    std::array<uint64_t, static_cast<size_t>(net::TlsFailure::kCount)> tls_handshake_failures{};
     std::array<uint64_t, static_cast<size_t>(DropReason::kCount)> drops{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> outbound_closes{};
     std::array<uint64_t, static_cast<size_t>(CloseReason::kCount)> inbound_closes{};
@@ -121,6 +126,9 @@ class TransportStatistics {
     uint64_t drop(DropReason r) const { return drops[static_cast<size_t>(r)]; }
     uint64_t outbound_close(CloseReason r) const { return outbound_closes[static_cast<size_t>(r)]; }
     uint64_t inbound_close(CloseReason r) const { return inbound_closes[static_cast<size_t>(r)]; }
+    uint64_t tls_handshake_failure(net::TlsFailure f) const {
+      return tls_handshake_failures[static_cast<size_t>(f)];
+    }
     // {"sent": {"learn_op": {"count": 3, "bytes": 420}, …}, "drops": {…}, …}; zero entries
     // are left out.
     std::string ToJson() const;
@@ -133,6 +141,9 @@ class TransportStatistics {
     outbound_closes_[static_cast<size_t>(reason)].Add();
   }
   void CountInboundClose(CloseReason reason) { inbound_closes_[static_cast<size_t>(reason)].Add(); }
+  void CountTlsFailure(net::TlsFailure failure) {
+    tls_failures_[static_cast<size_t>(failure)].Add();
+  }
 
   Counter encodes;
   Counter self_deliveries;
@@ -147,6 +158,7 @@ class TransportStatistics {
   Counter ignored_from_invalid;
   Counter superseded_frames;
   Counter lost_in_flight_bytes;
+  Counter tls_handshakes;
 
   Snapshot Take() const;
 
@@ -160,6 +172,7 @@ class TransportStatistics {
   std::array<Counter, static_cast<size_t>(DropReason::kCount)> drops_;
   std::array<Counter, static_cast<size_t>(CloseReason::kCount)> outbound_closes_;
   std::array<Counter, static_cast<size_t>(CloseReason::kCount)> inbound_closes_;
+  std::array<Counter, static_cast<size_t>(net::TlsFailure::kCount)> tls_failures_;
 };
 
 }  // namespace uxcom::xcom

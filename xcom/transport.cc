@@ -102,8 +102,16 @@ absl::Status Validate(TransportOptions& o) {
 absl::StatusOr<std::unique_ptr<Transport>> Transport::Create(net::Executor& executor,
                                                              TransportOptions options) {
   if (absl::Status s = Validate(options); !s.ok()) return s;
-  return std::unique_ptr<Transport>(
-      new Transport(std::make_shared<TransportState>(executor, std::move(options))));
+  std::shared_ptr<net::TlsContext> tls;
+  if (options.tls.enabled()) {
+    absl::StatusOr<std::shared_ptr<net::TlsContext>> context =
+        MakeTlsContext(options.tls, /*serves=*/true);
+    if (!context.ok()) return context.status();
+    tls = *std::move(context);
+  }
+  auto state = std::make_shared<TransportState>(executor, std::move(options));
+  state->tls = std::move(tls);
+  return std::unique_ptr<Transport>(new Transport(std::move(state)));
 }
 
 Transport::Transport(std::shared_ptr<TransportState> state) : state_(std::move(state)) {}
@@ -640,6 +648,13 @@ PeerInfo InfoOf(const std::shared_ptr<Server>& s) {
   p.invalid = s->invalid;
   p.state = static_cast<PeerConnectionState>(s->state());
   p.version = s->peer.version();
+  if (s->connection != nullptr && !s->connection->closed()) {
+    if (const net::TlsInfo* tls = s->connection->tls(); tls != nullptr) {
+      p.tls_version = tls->version;
+      p.tls_cipher = tls->cipher;
+      p.tls_peer_subject = tls->peer_subject;
+    }
+  }
   p.last_tag = s->peer.last_tag();
   p.liveness = {s->active, s->detected};
   p.queued = s->peer.waiting();
@@ -669,5 +684,20 @@ std::optional<PeerInfo> Transport::peer(std::string_view address) const {
 }
 
 TransportStatistics::Snapshot Transport::statistics() const { return state_->stats.Take(); }
+
+absl::Status Transport::ReloadTls() {
+  TransportState& st = *state_;
+  if (st.tls == nullptr)
+    return absl::FailedPreconditionError("ReloadTls: TLS is off (ssl_mode DISABLED)");
+  absl::Status s = st.tls->Reload();
+  if (!s.ok()) {
+    st.Log(LogLevel::kWarning,
+           "TLS material not reloaded (connections keep the current one): ", s.message());
+    return absl::Status(s.code(), absl::StrCat("ReloadTls: ", s.message()));
+  }
+  st.Log(LogLevel::kInfo, "TLS material reloaded (generation ", st.tls->generation(),
+         "): new connections use it");
+  return s;
+}
 
 }  // namespace uxcom::xcom

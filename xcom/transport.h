@@ -99,8 +99,13 @@ struct PeerInfo {
   uint64_t bytes_sent = 0;
   uint64_t messages_dropped = 0;
   uint64_t connects = 0;       // TCP connections established
-  uint64_t dial_failures = 0;  // dials that failed (refused, unreachable, timed out)
-  long references = 0;         // holders of the server object: the table, sites, tasks, connections
+  uint64_t dial_failures = 0;  // dials that failed (refused, unreachable, timed out, TLS)
+  // What TLS negotiated on the outbound connection ("TLSv1.3", "TLS_AES_256_GCM_SHA384");
+  // empty without TLS or without a connection.
+  std::string tls_version;
+  std::string tls_cipher;
+  std::string tls_peer_subject;  // the subject of the certificate the peer presented
+  long references = 0;  // holders of the server object: the table, sites, tasks, connections
 };
 
 // What a send did. Never an I/O result: delivery happens later, in the destinations' senders.
@@ -273,6 +278,13 @@ class Transport {
   std::vector<PeerInfo> peers() const;
   std::optional<PeerInfo> peer(std::string_view address) const;
   TransportStatistics::Snapshot statistics() const;
+
+  // --- TLS ---------------------------------------------------------------------------------------
+  // Certificate rotation without a restart (8.0.18 needs one): reads options().tls's files
+  // again; connections made from now on use the new material, connections already up keep
+  // theirs. On failure (kInvalidArgument naming the file and the reason) nothing changes.
+  // kFailedPrecondition when TLS is off.
+  absl::Status ReloadTls();
 
  private:
   explicit Transport(std::shared_ptr<internal::TransportState> state);

@@ -4,7 +4,6 @@
 
 #include <doctest/doctest.h>
 
-#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,53 +28,18 @@ using testing::ReceiveWithin;
 void BroadcastAndVerify(int nodes, int per_node) {
   auto ex = net::testing::NewVirtualExecutor();
   Group g(*ex, nodes);
-  bool ok = ex->BlockOn([&]() -> net::Task<bool> {
-    for (int k = 0; k <= per_node; ++k) {  // k == per_node: the fence
-      for (int i = 0; i < g.size(); ++i) {
-        std::string payload = k < per_node ? absl::StrCat(i, ":", k) : absl::StrCat(i, ":fence");
-        SendReport r = co_await g[i].SendToAll(g.sites[i], AppMessage(payload));
-        CHECK(r.status.ok());
-        CHECK(r.queued == static_cast<uint32_t>(nodes));
-      }
-    }
-    bool all = true;
-    for (int j = 0; j < g.size(); ++j) {
-      std::map<int, int> next;  // sender -> next expected sequence number
-      int fences = 0;
-      for (int n = 0; fences < nodes; ++n) {
-        absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[j], 10s);
-        if (!in.ok()) {
-          FAIL_CHECK("node ", j, " received ", n, " of ", nodes * (per_node + 1), ": ",
-                     in.status().ToString(), "\n", g.logs.Dump());
-          all = false;
-          break;
-        }
-        std::string p = testing::Payload(*in);
-        int sender = std::stoi(p.substr(0, p.find(':')));
-        std::string rest = p.substr(p.find(':') + 1);
-        CHECK(in->msg().from == static_cast<NodeNo>(sender));
-        CHECK(in->msg().to == static_cast<NodeNo>(j));
-        CHECK(in->origin() == (sender == j ? MessageOrigin::kSelf : MessageOrigin::kInbound));
-        if (rest == "fence") {
-          CHECK_MESSAGE(next[sender] == per_node, "node ", j, " got ", sender, "'s fence after ",
-                        next[sender], " of its ", per_node, " messages");
-          next[sender] = -1;  // anything more from this sender is a duplicate
-          ++fences;
-          continue;
-        }
-        CHECK_MESSAGE(std::stoi(rest) == next[sender], "node ", j, " from ", sender, ": ", p);
-        next[sender] = std::stoi(rest) + 1;
-      }
-    }
+  absl::Status s = ex->BlockOn([&]() -> net::Task<absl::Status> {
+    absl::Status exchanged = co_await testing::ExchangeExactlyOnce(g, per_node);
     // Exactly once: a second later (virtual time: everything in flight has landed), nothing
     // more has arrived anywhere.
     absl::Status slept = co_await net::Sleep(1s);
     REQUIRE(slept.ok());
     for (int j = 0; j < g.size(); ++j) CHECK(g[j].TryReceive() == std::nullopt);
     co_await g.Stop();
-    co_return all;
+    co_return exchanged;
   }());
-  CHECK(ok);
+  INFO(s.ToString());
+  CHECK(s.ok());
 }
 
 TEST_CASE("every node of a 3-node group receives every broadcast once, in sender order") {

@@ -20,7 +20,8 @@ import sys
 
 NAME = re.compile(r"^SendToAll/nodes:(\d+)/payload:(\d+)")
 COUNTERS = ["raw_msg_s", "uxcom_msg_s", "xcom_msg_s", "uxcom_cpu_us_msg", "xcom_cpu_us_msg",
-            "vs_raw", "vs_xcom", "allocs_per_msg"]
+            "vs_raw", "vs_xcom", "allocs_per_msg", "tls_msg_s", "tls_vs_plain",
+            "tls_allocs_per_msg"]
 LATENCY = ["raw_rtt_mean_us", "uxcom_rtt_mean_us", "xcom_rtt_mean_us", "raw_rtt_p99_us",
            "uxcom_rtt_p99_us", "xcom_rtt_p99_us", "allocs_per_rtt"]
 
@@ -57,14 +58,17 @@ def main():
     x = lambda v: f"{v:.2f}"
     print(f"Medians of {len(sys.argv) - 1} runs (min–max in parentheses).\n")
     print("| workload | raw msg/s | uxcom msg/s | XCom-model msg/s | uxcom / raw | "
-          "uxcom / model | uxcom CPU µs/msg | model CPU µs/msg | allocs/msg |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "uxcom / model | uxcom CPU µs/msg | model CPU µs/msg | allocs/msg | "
+          "uxcom TLS msg/s | TLS / plaintext | TLS allocs/msg |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for (nodes, payload), r in sorted(rows.items()):
         print(f"| {nodes} nodes, {payload} B | {cell(r['raw_msg_s'], k)} | "
               f"{cell(r['uxcom_msg_s'], k)} | {cell(r['xcom_msg_s'], k)} | "
               f"{cell(r['vs_raw'], x)} | {cell(r['vs_xcom'], x)} | "
               f"{cell(r['uxcom_cpu_us_msg'], x)} | {cell(r['xcom_cpu_us_msg'], x)} | "
-              f"{cell(r['allocs_per_msg'], lambda v: f'{v:.4f}')} |")
+              f"{cell(r['allocs_per_msg'], lambda v: f'{v:.4f}')} | "
+              f"{cell(r['tls_msg_s'], k)} | {cell(r['tls_vs_plain'], x)} | "
+              f"{cell(r['tls_allocs_per_msg'], lambda v: f'{v:.4f}')} |")
     if latency:
         us = lambda v: f"{v:.1f}"
         print("\nRequest/reply round trip, µs: "
@@ -87,6 +91,13 @@ def main():
           f"{meeting('allocs_per_msg', lambda v: v == 0)} |")
     print(f"| fewer than 1 allocation per 1,000 messages | "
           f"{meeting('allocs_per_msg', lambda v: v < 0.001)} |")
+    # Issue 12: TLS (TLSv1.3, TLS_AES_256_GCM_SHA384) against plaintext in the same run.
+    print(f"| TLS ≥ 0.8 of plaintext at 100 B | "
+          f"{meeting('tls_vs_plain', lambda v: v >= 0.8)} (100 B rows count) |")
+    print(f"| TLS ≥ 0.6 of plaintext at 16 KiB | "
+          f"{meeting('tls_vs_plain', lambda v: v >= 0.6)} (16384 B rows count) |")
+    print(f"| TLS: fewer than 1 allocation per 1,000 messages | "
+          f"{meeting('tls_allocs_per_msg', lambda v: v < 0.001)} |")
 
 
 if __name__ == "__main__":

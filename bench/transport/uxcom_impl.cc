@@ -13,6 +13,7 @@
 #include "net/executor.h"
 #include "net/scope.h"
 #include "net/stream.h"
+#include "net/throwaway_pki.h"
 #include "net/timer.h"
 #include "xcom/transport.h"
 #include "xdr/big_endian.h"
@@ -84,9 +85,11 @@ xcom::Site MakeSite(const std::vector<std::string>& addresses, int self) {
   return site;
 }
 
-std::unique_ptr<Transport> NewTransport(Executor& ex, const std::string& self) {
+std::unique_ptr<Transport> NewTransport(Executor& ex, const std::string& self,
+                                        const xcom::TlsOptions& tls) {
   xcom::TransportOptions o;
   o.self_address = self;
+  o.tls = tls;
   o.log = nullptr;  // no log sink: nothing is formatted
   absl::StatusOr<std::unique_ptr<Transport>> t = Transport::Create(ex, o);
   if (!t.ok()) {
@@ -208,7 +211,8 @@ Task<void> LatencyDriver(Executor& ex, Transport& t, SiteId site, int self, uint
 }
 
 template <typename MakeDriver>
-RunResult RunTransport(int nodes, net::BackendKind backend, MakeDriver make_driver) {
+RunResult RunTransport(int nodes, net::BackendKind backend, MakeDriver make_driver,
+                       const xcom::TlsOptions& tls = {}) {
   std::vector<std::string> addresses;
   for (int i = 0; i < nodes; ++i) addresses.push_back(absl::StrCat("127.0.0.1:", ReservePort()));
   Harness h(nodes);
@@ -218,7 +222,7 @@ RunResult RunTransport(int nodes, net::BackendKind backend, MakeDriver make_driv
   for (int i = 0; i < nodes; ++i) {
     threads.emplace_back([&, i] {
       std::unique_ptr<Executor> ex = NewExecutor(backend);
-      std::unique_ptr<Transport> t = NewTransport(*ex, addresses[i]);
+      std::unique_ptr<Transport> t = NewTransport(*ex, addresses[i], tls);
       absl::StatusOr<SiteId> site = t->InstallSite(MakeSite(addresses, i));
       absl::Status started = site.ok() ? t->Start() : site.status();
       if (!started.ok()) {
@@ -441,11 +445,33 @@ size_t FrameSize(const xdr::PaxMsg& msg) {
   return b.size();
 }
 
-RunResult RunUxcomBroadcast(const Workload& w, net::BackendKind backend) {
+RunResult RunUxcomBroadcast(const Workload& w, net::BackendKind backend,
+                            const xcom::TlsOptions& tls) {
   return RunTransport(
       w.nodes, backend,
       [&](Executor& ex, Transport& t, SiteId site, int, Gates& gates, Harness& h,
-          NodeResult& result) { return BroadcastDriver(ex, t, site, w, gates, h, result); });
+          NodeResult& result) { return BroadcastDriver(ex, t, site, w, gates, h, result); },
+      tls);
+}
+
+const xcom::TlsOptions& BenchTls() {
+  static const xcom::TlsOptions* const options = [] {
+    absl::StatusOr<net::ThrowawayCa> ca = net::ThrowawayCa::Create("transport_bench CA");
+    if (!ca.ok()) Die("ThrowawayCa");
+    absl::StatusOr<net::PemPair> node =
+        ca->Issue({.common_name = "bench", .ip_addresses = {"127.0.0.1"}});
+    static absl::StatusOr<net::TempDirectory> dir = net::TempDirectory::Create("transport_bench");
+    if (!node.ok() || !dir.ok()) Die("certificates");
+    absl::StatusOr<std::string> ca_file = dir->Write("ca.pem", ca->certificate_pem());
+    absl::StatusOr<std::string> cert = dir->Write("node.pem", node->certificate);
+    absl::StatusOr<std::string> key = dir->Write("node-key.pem", node->private_key);
+    if (!ca_file.ok() || !cert.ok() || !key.ok()) Die("certificate files");
+    return new xcom::TlsOptions{.mode = xcom::SslMode::kVerifyIdentity,
+                                .cert_file = *cert,
+                                .key_file = *key,
+                                .ca_file = *ca_file};
+  }();
+  return *options;
 }
 
 RunResult RunUxcomLatency(uint64_t warmup, uint64_t rounds, net::BackendKind backend) {

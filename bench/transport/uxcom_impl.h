@@ -8,6 +8,7 @@
 
 #include "bench/transport/common.h"
 #include "net/executor.h"
+#include "xcom/tls_options.h"
 
 namespace uxcom::bench::transport {
 
@@ -15,8 +16,15 @@ namespace uxcom::bench::transport {
 size_t FrameSize(const xdr::PaxMsg& msg);
 
 // N xcom::Transports on loopback (they dial, negotiate x_1_6 and reconnect themselves); every
-// node runs the closed-loop broadcast of common.h with SendToAll and Receive.
-RunResult RunUxcomBroadcast(const Workload& w, net::BackendKind backend);
+// node runs the closed-loop broadcast of common.h with SendToAll and Receive. With `tls`, every
+// connection runs over TLS with those options (one key pair for every node).
+RunResult RunUxcomBroadcast(const Workload& w, net::BackendKind backend,
+                            const xcom::TlsOptions& tls = {});
+
+// TLS material for the bench (a throwaway CA and one certificate naming 127.0.0.1, in a
+// temporary directory kept for the life of the process), in VERIFY_IDENTITY with OpenSSL's
+// default TLS 1.3 suites: what XCom negotiates by default (TLS_AES_256_GCM_SHA384).
+const xcom::TlsOptions& BenchTls();
 // Three nodes; node 0 sends a request to node 1 (SendTo), node 1 answers with
 // Transport::Reply, node 0 waits for it (Receive). `rounds` round trips, one at a time.
 RunResult RunUxcomLatency(uint64_t warmup, uint64_t rounds, net::BackendKind backend);

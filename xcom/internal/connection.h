@@ -4,7 +4,7 @@
 // A connection goes through explicit steps, each a few lines of its opener
 // (outbound_connection.cc, inbound_connection.cc):
 //
-//   dial / accept → [secure: TLS would go here] → negotiate → run
+//   dial / accept → secure (TLS when on: secure_connection.h) → negotiate → run
 //
 // Negotiation runs under net::WithTimeout(negotiation_timeout). Running means children in the
 // connection's scope: the write pump and the reply reader on an outbound connection, the
@@ -73,6 +73,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // of two inbound connections from one sender, the higher serial is the newer one.
   uint64_t serial() const { return serial_; }
   net::Stream& stream() { return stream_; }
+  // What TLS the connection runs (PeerInfo), or null when it is plaintext.
+  const net::TlsInfo* tls() const { return stream_.tls(); }
   // Received bytes not yet taken as frames: kept across the steps (see frame_reader.h).
   FrameBuffer& received() { return received_; }
 

@@ -4,7 +4,8 @@
 //   1. accepted (and kept by the accept callback: tcp_server.cc), unless this node already has
 //      max_inbound_connections inbound connections or max_inbound_per_address from the same
 //      IP address: then it is closed at once (kTooManyConnections), costing no other;
-//   2. secure: nothing yet — a TLS handshake goes here, before any XCom byte;
+//   2. secure: the TLS handshake when TLS is on (SecureInbound, secure_connection.h), before
+//      any XCom byte; a failure closes the connection (kTlsHandshakeFailed);
 //   3. negotiate: the first frame must be a version request; it is answered (after the IPv6
 //      gate), all under WithTimeout(negotiation_timeout), which also bounds port scanners and
 //      stalled peers (Bug #109668);
@@ -12,6 +13,7 @@
 //      on the same connection. Inbound connections are never reaped, as in 8.0.18.
 #include "absl/strings/str_cat.h"
 #include "net/timer.h"
+#include "xcom/internal/secure_connection.h"
 #include "xcom/internal/transport_state.h"
 
 namespace uxcom::xcom::internal {
@@ -48,6 +50,16 @@ net::Task<void> RunInboundConnection(std::shared_ptr<TransportState> state, net:
     co_return;
   }
 
+  // TLS (when on) before any XCom byte, as 8.0.18's acceptor_learner_task runs SSL_accept.
+  absl::Status secured = co_await conn->Run(SecureInbound(st, conn->stream(), conn->peer()));
+  if (!secured.ok()) {
+    conn->Close(
+        absl::IsCancelled(secured) ? CloseReason::kShutdown : CloseReason::kTlsHandshakeFailed,
+        secured.message());
+    co_await conn->Join();
+    std::erase(st.inbound_connections, conn.get());
+    co_return;
+  }
   net::Task<absl::Status> negotiate =
       net::WithTimeout(st.options.negotiation_timeout, NegotiateInbound(st, *conn));
   absl::Status negotiated = co_await conn->Run(std::move(negotiate));

@@ -5,10 +5,12 @@
 // that tag decides. A reply with another tag is stale and skipped; version 0, one above our
 // maximum or below our minimum fails the connection (kNegotiationRefused). A version request
 // from the peer meanwhile is answered (8.0.18's read_msg does) but negotiates nothing, and a
-// normal frame before the reply closes the connection (kNotNegotiated).
+// normal frame before the reply closes the connection (kNotNegotiated). A peer hanging up
+// before the reply while this node has TLS off is warned about: it probably requires TLS.
 //
 // Inbound (the acceptor's first frame): it must be a version request, judged by its header
-// before any body is read (anything else closes the connection: kNotNegotiated); it is
+// before any body is read (anything else closes the connection: kNotNegotiated, or
+// kTlsMismatch for a TLS ClientHello reaching this plaintext node); it is
 // answered with min(request, our maximum), after the IPv6 eligibility gate for older peers.
 //
 // Both run under net::WithTimeout(negotiation_timeout) (the caller's), so a peer that never
@@ -20,6 +22,7 @@
 #include <span>
 
 #include "absl/strings/str_cat.h"
+#include "xcom/internal/secure_connection.h"
 #include "xcom/internal/transport_state.h"
 #include "xdr/frame_header.h"
 
@@ -77,7 +80,18 @@ net::Task<absl::StatusOr<xdr::ProtocolVersion>> NegotiateOutbound(TransportState
     std::optional<FrameBuffer::Next> f = in.Next();
     if (!f) {
       const bool more = co_await in.Fill();
-      if (!more) co_return Ended(conn);
+      if (!more) {
+        // What a node requiring TLS does with a plaintext version request (8.0.18 as well):
+        // close, or reset when it closes with our request still unread.
+        const CloseReason why = conn.close_reason();
+        if ((why == CloseReason::kPeerClosed || why == CloseReason::kIoError) &&
+            st.tls == nullptr) {
+          st.Log(LogLevel::kWarning, conn.peer(),
+                 " closed the connection without answering the version request: does it "
+                 "require TLS (ssl_mode REQUIRED or stricter) while this node has it off?");
+        }
+        co_return Ended(conn);
+      }
       continue;
     }
     const xdr::FrameHeader h = f->header;
@@ -109,6 +123,12 @@ net::Task<absl::Status> NegotiateInbound(TransportState& st, Connection& conn) {
     // bytes) ends the connection as soon as its header is in.
     if (std::optional<xdr::FrameHeader> h = in.PendingHeader();
         h && h->type != xdr::MessageType::kVersionReq) {
+      if (LooksLikeTlsRecord(*h)) {
+        conn.Close(CloseReason::kTlsMismatch,
+                   "a TLS ClientHello where a version request was expected: the peer has TLS "
+                   "on (ssl_mode REQUIRED or stricter), this node off");
+        co_return Ended(conn);
+      }
       conn.Close(CloseReason::kNotNegotiated,
                  absl::StrCat("the first frame must be a version request, got type ",
                               static_cast<int>(h->type), " version ",

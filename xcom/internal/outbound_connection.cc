@@ -1,7 +1,8 @@
 // One outbound connection to a server, from the moment TCP is up until it has closed.
 //
 //   1. connected: PeerLogic picks the negotiation tag; `active` is refreshed (a dial counts);
-//   2. secure: nothing yet — a TLS handshake goes here, before any XCom byte;
+//   2. secure: already done by the dial when TLS is on (DialServer, secure_connection.h), so
+//      no XCom byte is written in the clear;
 //   3. negotiate: x_version_req and its reply, under WithTimeout(negotiation_timeout); nothing
 //      else is written before it succeeds;
 //   4. run: the write pump and the reader, children of the connection's scope; the first to

@@ -1,6 +1,7 @@
 // Sender: XCom's sender_task for one remote server — dial, run the connection, back off.
 //
-//   dial:     TCP connect (the name resolved off the executor), within connect_timeout;
+//   dial:     TCP connect (the name resolved off the executor), within connect_timeout, then
+//             the TLS handshake when TLS is on (DialServer, secure_connection.h);
 //   run:      RunOutboundConnection (outbound_connection.cc) until that connection closes;
 //   back off: PeerLogic says when to dial again — at once after a connection that negotiated,
 //             after the back-off step after a failed dial or a connection that never
@@ -15,6 +16,7 @@
 
 #include "net/stream.h"
 #include "net/timer.h"
+#include "xcom/internal/secure_connection.h"
 #include "xcom/internal/transport_state.h"
 
 namespace uxcom::xcom::internal {
@@ -23,8 +25,7 @@ namespace {
 net::Task<absl::StatusOr<net::Stream>> Dial(TransportState& st, const Server& s) {
   st.stats.dials.Add();
   st.Log(LogLevel::kDebug, "Connecting to ", s.address);
-  absl::StatusOr<net::Stream> stream = co_await net::Stream::Connect(
-      st.executor, s.endpoint.host, s.endpoint.port, st.options.connect_timeout);
+  absl::StatusOr<net::Stream> stream = co_await DialServer(st, s);  // TCP, then TLS if on
   if (!stream.ok() && !absl::IsCancelled(stream.status())) {
     st.stats.dial_failures.Add();
     st.Log(LogLevel::kDebug, "Connection to ", s.address, " failed: ", stream.status().message());

@@ -20,6 +20,7 @@
 #include "net/listener.h"
 #include "net/scope.h"
 #include "net/task.h"
+#include "net/tls_context.h"
 #include "xcom/incoming_message.h"
 #include "xcom/internal/connection.h"
 #include "xcom/internal/frame_buffer.h"
@@ -60,6 +61,9 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   ObjectPool<InboundFrame> frames;
   ObjectPool<InboundFrame> self_frames;
   net::Channel<IncomingMessage> inbox;
+
+  // TLS material when options.tls is enabled (secure_connection.h), else null.
+  std::shared_ptr<net::TlsContext> tls;
 
   std::optional<net::Listener> listener;
   net::SocketAddress bound_address;

@@ -142,6 +142,55 @@ std::string Payload(const IncomingMessage& m) {
   return std::string(std::get<xdr::Bytes>(msg.a[0].body.arm));
 }
 
+net::Task<absl::Status> ExchangeExactlyOnce(Group& g, int per_node, net::Duration timeout) {
+  const int n = g.size();
+  for (int k = 0; k <= per_node; ++k) {  // k == per_node: the fence
+    for (int i = 0; i < n; ++i) {
+      std::string payload = k < per_node ? absl::StrCat(i, ":", k) : absl::StrCat(i, ":fence");
+      SendReport r = co_await g[i].SendToAll(g.sites[i], AppMessage(payload));
+      if (!r.status.ok() || r.queued != static_cast<uint32_t>(n)) {
+        co_return absl::InternalError(
+            absl::StrCat("node ", i, " queued ", r.queued, " of ", n, ": ", r.status.ToString()));
+      }
+    }
+  }
+  for (int j = 0; j < n; ++j) {
+    std::vector<int> next(static_cast<size_t>(n), 0);  // sender -> next expected; -1: fenced
+    int fences = 0;
+    for (int m = 0; fences < n; ++m) {
+      absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[j], timeout);
+      if (!in.ok()) {
+        co_return absl::InternalError(absl::StrCat("node ", j, " received ", m, " of ",
+                                                   n * (per_node + 1), ": ", in.status().ToString(),
+                                                   "\n", g.logs.Dump()));
+      }
+      const xdr::PaxMsg& msg = in->msg();
+      std::string p = Payload(*in);
+      size_t colon = p.find(':');
+      int sender = colon == std::string::npos ? -1 : std::atoi(p.substr(0, colon).c_str());
+      std::string rest = colon == std::string::npos ? "" : p.substr(colon + 1);
+      int want = sender >= 0 && sender < n ? next[static_cast<size_t>(sender)] : -2;
+      bool fence = rest == "fence";
+      int seq = fence ? per_node : std::atoi(rest.c_str());
+      MessageOrigin origin = sender == j ? MessageOrigin::kSelf : MessageOrigin::kInbound;
+      if (want < 0 || seq != want || msg.from != static_cast<NodeNo>(sender) ||
+          msg.to != static_cast<NodeNo>(j) || in->origin() != origin) {
+        co_return absl::InternalError(
+            absl::StrCat("node ", j, " got '", p, "' (from ", msg.from, " to ", msg.to, ", ",
+                         MessageOriginName(in->origin()), ") out of order or duplicated: expected ",
+                         want, "\n", g.logs.Dump()));
+      }
+      next[static_cast<size_t>(sender)] = fence ? -1 : seq + 1;
+      if (fence) ++fences;
+    }
+    if (std::optional<IncomingMessage> extra = g[j].TryReceive()) {
+      co_return absl::InternalError(
+          absl::StrCat("node ", j, " received a message after every fence"));
+    }
+  }
+  co_return absl::OkStatus();
+}
+
 net::Task<absl::StatusOr<IncomingMessage>> ReceiveWithin(Transport& t, net::Duration timeout) {
   return t.Receive(timeout);
 }

@@ -80,6 +80,14 @@ class Group {
   std::vector<SiteId> sites;
 };
 
+// Every node of `g` broadcasts `per_node` messages on its own site (SendToAll, self included),
+// then a fence message; every node must receive every node's messages exactly once, in
+// per-sender order, with the right from/to and origin, each sender's fence after its last
+// message, and nothing after the fences (a duplicate arriving late is caught: it would come
+// before its sender's fence or after it). OK, or the first discrepancy (with the logs).
+net::Task<absl::Status> ExchangeExactlyOnce(Group& g, int per_node,
+                                            net::Duration timeout = std::chrono::seconds(10));
+
 // A small app_type message carrying `payload`.
 xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op = xdr::PaxOp::kClientMsg);
 

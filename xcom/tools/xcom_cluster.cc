@@ -19,12 +19,20 @@
 //
 //   xcom_cluster                                   3 nodes, 20 000 messages each, 100 B
 //   xcom_cluster --nodes=5 --max_versions=7,7,5,3,1 --messages=5000 --payload=1024
+//   xcom_cluster --tls                              the same over TLS (VERIFY_IDENTITY)
+//
+// --tls makes a throwaway CA and one certificate per node (CN nodeI, IP 127.0.0.1) in a
+// temporary directory removed on exit (nothing is written elsewhere), and runs every connection
+// over TLS in --ssl_mode (VERIFY_IDENTITY unless given). Without --tls, --ssl_mode with
+// --ssl_cert/--ssl_key/--ssl_ca (tls_flags.h) runs every node with that one key pair.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,9 +44,12 @@
 #include "absl/time/time.h"
 #include "net/executor.h"
 #include "net/listener.h"
+#include "net/throwaway_pki.h"
 #include "net/timer.h"
 #include "tools/cli/flags.h"
 #include "tools/cli/stop_signals.h"
+#include "xcom/tls_options.h"
+#include "xcom/tools/tls_flags.h"
 #include "xcom/tools/tool_flags.h"
 #include "xcom/transport.h"
 
@@ -63,6 +74,8 @@ struct Settings {
   double rate_fraction = 0.5;
   absl::Duration paced_seconds = absl::Seconds(2);
   bool verbose = false;
+  bool throwaway_tls = false;  // --tls
+  TlsOptions tls;              // --ssl_mode, --ssl_cert, …
 };
 
 struct Shared {
@@ -86,6 +99,7 @@ struct NodeReport {
   uint64_t violations = 0;  // duplicates, gaps, reordering
   std::vector<uint32_t> latencies_us[2];
   std::vector<xdr::ProtocolVersion> versions;  // of this node's connection to each node
+  std::vector<std::string> tls;                // "TLSv1.3 TLS_AES_256_GCM_SHA384", or empty
   TransportStatistics::Snapshot stats;
   Clock::time_point finished[2];
   std::string error;
@@ -180,11 +194,40 @@ net::Task<void> RunNode(Shared& shared, int self, Transport& t, SiteId site, Nod
   for (int j = 0; j < shared.n; ++j) {
     std::optional<PeerInfo> p = t.peer(t.site(site)->nodes[j].address);
     report.versions.push_back(p ? p->version : xdr::ProtocolVersion::kUnknown);
+    if (p && !p->tls_version.empty()) report.tls.push_back(p->tls_version + " " + p->tls_cipher);
   }
   report.stats = t.statistics();
   shared.reported.fetch_add(1);
   co_await WaitFor(shared, shared.reported);
   co_await t.Stop();
+}
+
+// --tls: a CA and one certificate per node, in a directory that lives as long as the run.
+struct ThrowawayTls {
+  net::TempDirectory directory;
+  std::vector<TlsOptions> nodes;
+};
+
+absl::StatusOr<ThrowawayTls> MakeThrowawayTls(int n, SslMode mode) {
+  absl::StatusOr<net::ThrowawayCa> ca = net::ThrowawayCa::Create("xcom_cluster throwaway CA");
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<net::TempDirectory> dir = net::TempDirectory::Create("xcom_cluster-tls");
+  if (!dir.ok()) return dir.status();
+  ThrowawayTls out{*std::move(dir), {}};
+  absl::StatusOr<std::string> ca_file = out.directory.Write("ca.pem", ca->certificate_pem());
+  if (!ca_file.ok()) return ca_file.status();
+  for (int i = 0; i < n; ++i) {
+    std::string name = absl::StrCat("node", i);
+    absl::StatusOr<net::PemPair> pem =
+        ca->Issue({.common_name = name, .dns_names = {name}, .ip_addresses = {"127.0.0.1"}});
+    if (!pem.ok()) return pem.status();
+    absl::StatusOr<std::string> cert = out.directory.Write(name + ".pem", pem->certificate);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = out.directory.Write(name + "-key.pem", pem->private_key);
+    if (!key.ok()) return key.status();
+    out.nodes.push_back({.mode = mode, .cert_file = *cert, .key_file = *key, .ca_file = *ca_file});
+  }
+  return out;
 }
 
 double Percentile(std::vector<uint32_t>& v, double q) {
@@ -227,6 +270,25 @@ int Run(const Settings& settings, cli::StopSignals* stop, std::atomic<bool>& int
   const bool single = settings.single_thread;
   const bool verbose = settings.verbose;
   const int executors = single ? 1 : shared.n;
+  std::vector<TlsOptions> tls(static_cast<size_t>(shared.n), settings.tls);
+  std::optional<ThrowawayTls> throwaway;
+  if (settings.throwaway_tls) {
+    SslMode mode = settings.tls.enabled() ? settings.tls.mode : SslMode::kVerifyIdentity;
+    absl::StatusOr<ThrowawayTls> made = MakeThrowawayTls(shared.n, mode);
+    if (!made.ok()) {
+      std::fprintf(stderr, "xcom_cluster: --tls: %s\n",
+                   std::string(made.status().message()).c_str());
+      return 1;
+    }
+    throwaway.emplace(*std::move(made));
+    for (int i = 0; i < shared.n; ++i) {
+      TlsOptions& t = tls[static_cast<size_t>(i)];
+      t.mode = mode;
+      t.cert_file = throwaway->nodes[static_cast<size_t>(i)].cert_file;
+      t.key_file = throwaway->nodes[static_cast<size_t>(i)].key_file;
+      t.ca_file = throwaway->nodes[static_cast<size_t>(i)].ca_file;
+    }
+  }
 
   std::vector<std::unique_ptr<net::Executor>> ex;
   for (int i = 0; i < executors; ++i) {
@@ -249,6 +311,7 @@ int Run(const Settings& settings, cli::StopSignals* stop, std::atomic<bool>& int
     o.listen_port = 1;
     o.max_version = static_cast<xdr::ProtocolVersion>(settings.max_versions[i]);
     o.overflow_policy = QueueOverflowPolicy::kWait;  // every message must arrive
+    o.tls = tls[static_cast<size_t>(i)];
     o.log = [verbose, i](LogLevel level, std::string_view line) {
       if (level >= LogLevel::kWarning || (verbose && level >= LogLevel::kInfo)) {
         std::fprintf(stderr, "node%d %s: %.*s\n", i, LogLevelName(level),
@@ -291,12 +354,20 @@ int Run(const Settings& settings, cli::StopSignals* stop, std::atomic<bool>& int
     sites.push_back(*nodes[i]->InstallSite(site));
   }
 
+  std::string security = "plaintext";
+  if (tls[0].enabled()) {
+    security =
+        absl::StrCat("TLS ", SslModeName(tls[0].mode),
+                     throwaway ? absl::StrCat(", throwaway CA in ", throwaway->directory.path())
+                               : std::string());
+  }
   std::printf(
-      "uxcom xcom_cluster: %d nodes on loopback (%s, %s), %d messages x %d B from every "
+      "uxcom xcom_cluster: %d nodes on loopback (%s, %s, %s), %d messages x %d B from every "
       "node, then %.0f%% of the saturated rate for %s\n",
       shared.n, ex[0]->backend_description().c_str(),
-      single ? "all on one thread" : "one thread per node", settings.messages, shared.payload,
-      settings.rate_fraction * 100, absl::FormatDuration(settings.paced_seconds).c_str());
+      single ? "all on one thread" : "one thread per node", security.c_str(), settings.messages,
+      shared.payload, settings.rate_fraction * 100,
+      absl::FormatDuration(settings.paced_seconds).c_str());
   std::fflush(stdout);
 
   std::vector<NodeReport> reports(shared.n);
@@ -390,6 +461,21 @@ int Run(const Settings& settings, cli::StopSignals* stop, std::atomic<bool>& int
   } else {
     std::printf("latency at a fixed offered rate: not measured (no saturated rate)\n");
   }
+  if (tls[0].enabled()) {
+    // Every connection's TLS version and cipher, counted (one line when they all agree).
+    std::map<std::string, int> negotiated;
+    uint64_t handshakes = 0, failures = 0;
+    for (const NodeReport& r : reports) {
+      for (const std::string& t : r.tls) ++negotiated[t];
+      handshakes += r.stats.tls_handshakes;
+      for (uint64_t f : r.stats.tls_handshake_failures) failures += f;
+    }
+    std::printf("TLS: %llu handshakes, %llu failed; outbound connections:",
+                static_cast<unsigned long long>(handshakes),
+                static_cast<unsigned long long>(failures));
+    for (const auto& [what, count] : negotiated) std::printf(" %d x %s;", count, what.c_str());
+    std::printf("\n");
+  }
   std::printf("drops %llu, duplicates/gaps/reorderings %llu\n",
               static_cast<unsigned long long>(drops), static_cast<unsigned long long>(violations));
   for (int i = 0; i < shared.n; ++i) {
@@ -447,6 +533,10 @@ int Main(int argc, char** argv) {
                });
   flags.Duration("paced_seconds", &s.paced_seconds,
                  "how long the paced phase offers its rate (default 2s)");
+  flags.Bool("tls", &s.throwaway_tls,
+             "TLS with a throwaway CA and per-node certificates made in a temporary directory "
+             "(VERIFY_IDENTITY unless --ssl_mode says otherwise)");
+  tools::AddTlsFlags(flags, &s.tls);
   flags.Bool("verbose", &s.verbose, "print the transports' INFO log lines and the backend chosen");
   flags.Epilog(
       "Exit status: 0 every message delivered exactly once and in order; 1 otherwise, or a\n"
@@ -476,6 +566,9 @@ int Main(int argc, char** argv) {
     s.max_versions.push_back(s.max_versions.back());
   }
   if (s.timeout <= absl::ZeroDuration()) return flags.UsageError("--timeout", "must be positive");
+  if (absl::Status st = tools::CheckTlsFlags(s.tls); !st.ok()) {
+    return flags.UsageError("", std::string(st.message()));
+  }
   return Run(s, stop.get(), interrupted);
 }
 

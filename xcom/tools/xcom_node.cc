@@ -16,8 +16,13 @@
 //                              (with --log_events: when each dial, close, negotiation happened)
 //
 // Commands on stdin, one per line (`help` lists them): send N [BYTES], sendto NODE N [BYTES],
-// stats, peers, help, quit. Each command produces exactly one event. A payload carries
+// stats, peers, reload_tls, help, quit. Each command produces exactly one event. A payload carries
 // "node=<sender>;seq=<n>;", so receivers can check order and duplicates.
+//
+// TLS: --ssl_mode=REQUIRED|VERIFY_CA|VERIFY_IDENTITY with --ssl_cert, --ssl_key, --ssl_ca, …
+// (tls_flags.h; Group Replication's option names; --ssl-mode spellings work too). `peers`
+// then reports "tls_version", "tls_cipher" and "tls_peer_subject" per connected peer, and
+// `reload_tls` re-reads the files (Transport::ReloadTls): {"event":"tls_reloaded"}.
 //
 // Standard input: with --stdin=false the node never reads it. Otherwise, when it closes, a node
 // on a terminal quits (Ctrl-D), and any other node keeps running (stdin_closed event): it can run
@@ -47,6 +52,7 @@
 #include "tools/cli/flags.h"
 #include "tools/cli/stop_signals.h"
 #include "xcom/prometheus.h"
+#include "xcom/tools/tls_flags.h"
 #include "xcom/tools/tool_flags.h"
 #include "xcom/transport.h"
 
@@ -100,13 +106,19 @@ std::string PeersJson(const std::vector<PeerInfo>& peers, net::TimePoint now) {
         ",\"connects\":", p.connects, ",\"dial_failures\":", p.dial_failures,
         ",\"queued\":", p.queued, ",\"sent\":", p.messages_sent,
         ",\"dropped\":", p.messages_dropped, ",\"active_age_ms\":", AgeMs(now, p.liveness.active),
-        ",\"detected_age_ms\":", AgeMs(now, p.liveness.detected), "}");
+        ",\"detected_age_ms\":", AgeMs(now, p.liveness.detected));
+    if (!p.tls_version.empty()) {
+      absl::StrAppend(&out, ",\"tls_version\":", Quoted(p.tls_version),
+                      ",\"tls_cipher\":", Quoted(p.tls_cipher),
+                      ",\"tls_peer_subject\":", Quoted(p.tls_peer_subject));
+    }
+    out += "}";
   }
   return out + "]}";
 }
 
 constexpr char kHelpEvent[] =
-    R"json({"event":"help","commands":["send N [BYTES]: broadcast N messages (this node included)","sendto NODE N [BYTES]: send N messages to node number NODE","stats: the transport's statistics","peers: every server, its connection state and liveness","help: this list","quit: stop the node and exit 0"]})json";
+    R"json({"event":"help","commands":["send N [BYTES]: broadcast N messages (this node included)","sendto NODE N [BYTES]: send N messages to node number NODE","stats: the transport's statistics","peers: every server, its connection state and liveness","reload_tls: re-read the TLS certificate, key, CA and CRL files","help: this list","quit: stop the node and exit 0"]})json";
 
 struct Node {
   Node(net::Executor& executor, std::unique_ptr<Transport> t, SiteId s, NodeNo n, size_t size)
@@ -262,6 +274,10 @@ struct Node {
                           "}"));
       } else if (w[0] == "peers") {
         Emit(PeersJson(transport->peers(), ex.Now()));
+      } else if (w[0] == "reload_tls") {
+        absl::Status s = transport->ReloadTls();
+        Emit(s.ok() ? std::string("{\"event\":\"tls_reloaded\"}")
+                    : ErrorEvent(std::string(s.message())));
       } else if (w[0] == "help") {
         Emit(kHelpEvent);
       } else {
@@ -373,6 +389,8 @@ int Main(int argc, char** argv) {
                  metrics_at = a;
                  return absl::OkStatus();
                });
+  TlsOptions tls;
+  tools::AddTlsFlags(flags, &tls);
   flags.Bool("verbose", &verbose,
              "copy the transport's INFO log lines and the backend chosen to stderr");
   flags.Epilog(
@@ -386,6 +404,8 @@ int Main(int argc, char** argv) {
     return flags.UsageError("--self", absl::StrCat("'", self, "' is not one of --members"));
   }
   if (min > max) return flags.UsageError("--min_version", "is above --max_version");
+  if (absl::Status s = tools::CheckTlsFlags(tls); !s.ok())
+    return flags.UsageError("", std::string(s.message()));
 
   absl::StatusOr<std::unique_ptr<net::Executor>> ex =
       net::Executor::Create(tools::ToolExecutorOptions(verbose));
@@ -401,6 +421,7 @@ int Main(int argc, char** argv) {
     options.negotiation_timeout = std::chrono::milliseconds(negotiation_timeout_ms);
   }
   options.profile = profile;
+  options.tls = std::move(tls);
   net::Executor* clock = ex->get();
   const net::TimePoint started = clock->Now();
   options.log = [verbose, log_events, clock, started](LogLevel level, std::string_view line) {

@@ -7,17 +7,27 @@
 // an answer below our offer is the peer's own highest version; an answer equal to it means the
 // peer speaks that version or newer. Then the round trip of the negotiation.
 //
+// With --ssl_mode (tls_flags.h: --ssl_mode, --ssl_cert, --ssl_key, --ssl_ca, …) every target
+// is dialled as a member dials: TLS first, then the version request; the TLS version and
+// cipher are reported. A probe needs a certificate only when the group requires client
+// certificates. A plaintext probe that a target closes without an answer tries a TLS handshake:
+// when the target answers it, the outcome is speaks_tls instead of a guess at an allowlist.
+//
 //   $ xcom_probe 10.0.0.5:33061 10.0.0.6:33061 10.0.0.7:33061
 //   10.0.0.5:33061: ok: x_1_9 (10) agreed; the peer speaks x_1_9 or newer; round trip 0.213 ms
 //   10.0.0.6:33061: ok: x_1_4 (5) agreed; the peer's highest version is x_1_4; round trip …
 //   10.0.0.7:33061: unreachable: connect 10.0.0.7:33061: Connection refused
+//   $ xcom_probe --ssl_mode=VERIFY_IDENTITY --ssl_ca=ca.pem db1.example.com:33061
+//   db1.example.com:33061: ok: x_1_9 (10) agreed over TLSv1.3 (TLS_AES_256_GCM_SHA384); …
 //
 // --json prints one object per target instead. Exit status (the worst target wins; higher is
 // worse): 0 every target answered; 1 a target is unreachable (refused, reset, unknown host);
 // 2 a target timed out; 3 a target is not XCom (it answered something else, or closed without
-// answering: an allowlist, the IPv6 gate, an SSL-only port); 4 a target speaks no version we
-// speak; 64 usage error; 71 no executor backend works here; 130/143 interrupted by SIGINT/SIGTERM
-// (a "stopped" line/object with what had answered is printed first).
+// answering: an allowlist, the IPv6 gate); 4 a target speaks no version we speak; 5 a target
+// speaks TLS and the probe did not (rerun with --ssl_mode); 6 the TLS handshake with a target
+// failed (untrusted or expired certificate, name mismatch, no common cipher); 64 usage error; 71 no
+// executor backend works here; 130/143 interrupted by SIGINT/SIGTERM (a "stopped" line/object with
+// what had answered is printed first).
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -34,6 +44,8 @@
 #include "tools/cli/flags.h"
 #include "tools/cli/stop_signals.h"
 #include "xcom/client.h"
+#include "xcom/tls_options.h"
+#include "xcom/tools/tls_flags.h"
 #include "xcom/tools/tool_flags.h"
 
 namespace uxcom::xcom {
@@ -48,6 +60,8 @@ enum class Outcome {
   kTimeout = 2,
   kNotXcom = 3,
   kNoCommonVersion = 4,
+  kSpeaksTls = 5,
+  kTlsFailed = 6,
 };
 
 const char* OutcomeName(Outcome o) {
@@ -62,6 +76,10 @@ const char* OutcomeName(Outcome o) {
       return "not_xcom";
     case Outcome::kNoCommonVersion:
       return "no_common_version";
+    case Outcome::kSpeaksTls:
+      return "speaks_tls";
+    case Outcome::kTlsFailed:
+      return "tls_failed";
   }
   return "?";
 }
@@ -75,6 +93,10 @@ Outcome OutcomeOf(ClientFailure f) {
       return Outcome::kNotXcom;
     case ClientFailure::kNoCommonVersion:
       return Outcome::kNoCommonVersion;
+    case ClientFailure::kSpeaksTls:
+      return Outcome::kSpeaksTls;
+    case ClientFailure::kTlsFailed:
+      return Outcome::kTlsFailed;
     default:
       return Outcome::kUnreachable;
   }
@@ -87,6 +109,8 @@ struct Target {
   std::string error;
   std::string peer;  // the address connected to
   xdr::ProtocolVersion agreed = xdr::ProtocolVersion::kUnknown;
+  std::string tls_version;  // empty: plaintext
+  std::string tls_cipher;
   std::vector<double> rtts_ms;
 };
 
@@ -103,6 +127,8 @@ net::Task<void> Probe(net::Executor& ex, Target& t, ClientOptions options, int c
     }
     t.peer = r->peer.ToString();
     t.agreed = r->version;
+    t.tls_version = r->tls_version;
+    t.tls_cipher = r->tls_cipher;
     t.rtts_ms.push_back(std::chrono::duration<double, std::milli>(r->negotiation_rtt).count());
   }
   t.done = true;
@@ -136,6 +162,12 @@ Json TargetJson(const Target& t, xdr::ProtocolVersion offered) {
     // null: the peer speaks the offered version or newer (its maximum is not known).
     j["peer_max"] = t.agreed == offered ? Json(nullptr) : Json(j["agreed"]);
     j["peer_speaks"] = PeerSpeaks(t.agreed, offered);
+    if (!t.tls_version.empty()) {
+      Json tls = Json::object();
+      tls["version"] = t.tls_version;
+      tls["cipher"] = t.tls_cipher;
+      j["tls"] = std::move(tls);
+    }
     double lo = t.rtts_ms[0], hi = t.rtts_ms[0], sum = 0;
     for (double v : t.rtts_ms) {
       lo = std::min(lo, v);
@@ -157,10 +189,16 @@ Json TargetJson(const Target& t, xdr::ProtocolVersion offered) {
 std::string TargetLine(const Target& t, xdr::ProtocolVersion offered) {
   if (!t.done) return absl::StrCat(t.address, ": interrupted");
   if (t.outcome != Outcome::kOk) {
-    return absl::StrCat(t.address, ": ", OutcomeName(t.outcome), ": ", t.error);
+    return absl::StrCat(t.address, ": ", OutcomeName(t.outcome), ": ", t.error,
+                        t.outcome == Outcome::kSpeaksTls
+                            ? "; rerun with --ssl_mode=REQUIRED (or VERIFY_CA / VERIFY_IDENTITY "
+                              "with --ssl_ca)"
+                            : "");
   }
+  std::string over =
+      t.tls_version.empty() ? "" : absl::StrCat(" over ", t.tls_version, " (", t.tls_cipher, ")");
   std::string line = absl::StrCat(t.address, ": ok: ", xdr::DescribeProtocolVersion(t.agreed),
-                                  " agreed; ", PeerSpeaks(t.agreed, offered), "; ");
+                                  " agreed", over, "; ", PeerSpeaks(t.agreed, offered), "; ");
   if (t.rtts_ms.size() == 1) {
     absl::StrAppendFormat(&line, "round trip %.3f ms", t.rtts_ms[0]);
   } else {
@@ -188,15 +226,19 @@ constexpr char kEpilog[] =
   1    a target is unreachable: refused, reset, unknown host
   2    a target timed out (connect or answer)
   3    a target is not XCom: it answered something else, or closed without answering
-       (an allowlist, the IPv6 gate, a port that requires SSL)
+       (an allowlist, the IPv6 gate)
   4    a target speaks no protocol version in common with --min_version … --max_version
+  5    a target speaks TLS and this probe did not: rerun with --ssl_mode
+  6    the TLS handshake with a target failed: untrusted, expired or revoked certificate,
+       name mismatch (VERIFY_IDENTITY), no common version or cipher
   64   usage error
   71   the probe itself cannot run: no executor backend works here (EX_OSERR)
   130  interrupted by SIGINT (143: SIGTERM); the targets that answered are printed first
 
 Examples:
   xcom_probe 10.0.0.5:33061 10.0.0.6:33061 10.0.0.7:33061
-  xcom_probe --json --count=10 [::1]:33061)";
+  xcom_probe --json --count=10 [::1]:33061
+  xcom_probe --ssl_mode=VERIFY_IDENTITY --ssl_ca=ca.pem db1.example.com:33061)";
 
 int Main(int argc, char** argv) {
   // SIGINT/SIGTERM stop the survey: the executor's Stop() is thread-safe.
@@ -220,6 +262,8 @@ int Main(int argc, char** argv) {
   flags.Int("count", &count, "negotiations per target (one connection each)", 1, 1000);
   flags.Bool("json", &json, "one JSON object per target");
   flags.Bool("verbose", &verbose, "print the executor backend chosen on stderr");
+  TlsOptions tls;
+  tools::AddTlsFlags(flags, &tls);
   flags.Epilog(kEpilog);
   std::vector<std::string> addresses;
   if (std::optional<int> exit = flags.ParseOrExit(argc, argv, &addresses)) return *exit;
@@ -233,6 +277,16 @@ int Main(int argc, char** argv) {
     return flags.UsageError("--min_version", "is above --max_version");
   }
   if (timeout <= absl::ZeroDuration()) return flags.UsageError("--timeout", "must be positive");
+  if (absl::Status s = tools::CheckTlsFlags(tls); !s.ok()) {
+    return flags.UsageError("", std::string(s.message()));
+  }
+  std::shared_ptr<net::TlsContext> context;
+  if (tls.enabled()) {
+    // Unreadable or mismatched key material is the operator's to fix: a usage error.
+    absl::StatusOr<std::shared_ptr<net::TlsContext>> c = MakeTlsContext(tls, /*serves=*/false);
+    if (!c.ok()) return flags.UsageError("", std::string(c.status().message()));
+    context = *std::move(c);
+  }
 
   absl::StatusOr<std::unique_ptr<net::Executor>> ex =
       net::Executor::Create(tools::ToolExecutorOptions(verbose));
@@ -251,6 +305,8 @@ int Main(int argc, char** argv) {
   }
   const net::Duration t = absl::ToChronoNanoseconds(timeout);
   ClientOptions options{.min_version = min, .max_version = max, .connect_timeout = t, .timeout = t};
+  options.ssl_mode = tls.mode;
+  options.tls = context.get();
   executor->BlockOn(Survey(*executor, targets, options, count));
 
   int worst = 0;

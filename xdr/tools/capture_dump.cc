@@ -6,6 +6,8 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "capture/packet.h"
 #include "capture/tcp_tracker.h"
 
@@ -209,17 +211,27 @@ absl::Status DumpCapture(capture::PcapSource& source, const std::string& label,
   absl::Time last = absl::InfinitePast();
   absl::Status status;
   const int wake_fd = stop != nullptr ? stop->wake_fd() : -1;
+  // After SIGINT/SIGTERM a live capture first reads what the kernel already captured (for at
+  // most kDrainTime, as a busy interface never runs dry): stopping at once would silently lose
+  // the packets that arrived just before the signal.
+  constexpr absl::Duration kDrainTime = absl::Seconds(1);
+  std::optional<absl::Time> drain_until;
   for (;;) {
-    if (stop != nullptr && stop->signal() != 0) break;
+    if (stop != nullptr && stop->signal() != 0 && !drain_until) {
+      if (!source.live()) break;
+      drain_until = absl::Now() + kDrainTime;
+    }
+    if (drain_until && absl::Now() >= *drain_until) break;
     absl::StatusOr<std::optional<capture::RawPacket>> p =
-        source.Next(absl::Milliseconds(250), wake_fd);
+        drain_until ? source.Next(absl::ZeroDuration())
+                    : source.Next(absl::Milliseconds(250), wake_fd);
     if (!p.ok()) {
       status = p.status();
       break;
     }
     if (!p->has_value()) {
-      if (source.live()) continue;  // nothing yet
-      break;                        // end of file
+      if (source.live() && !drain_until) continue;  // nothing yet
+      break;                                        // end of file, or nothing left to drain
     }
     const capture::RawPacket& packet = **p;
     ++counts.packets;

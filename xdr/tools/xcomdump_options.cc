@@ -51,8 +51,9 @@ constexpr char kEpilog[] =
 1 a frame did not decode ("error" records) or a capture file is damaged, after printing
 everything before it; 64 usage error (a flag, a BPF filter); 66 an input cannot be opened
 (no such file or interface); 77 no permission (live capture without root or CAP_NET_RAW,
-an unreadable file). SIGINT or SIGTERM stops reading: what was read is printed, then a
-"stopped" record, and the status is as above.
+an unreadable file). SIGINT or SIGTERM stops reading (a live capture first reads what the
+kernel already captured, for at most 1 s): what was read is printed, then a "stopped"
+record, and the status is as above.
 
 Examples:
   xcomdump group.pcapng --summary
