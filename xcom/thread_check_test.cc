@@ -49,6 +49,7 @@ const Call kCalls[] = {
     {"Transport::peers", [](Group& g) { (void)g[0].peers(); }},
     {"Transport::peer", [](Group& g) { (void)g[0].peer(g.addresses[0]); }},
     {"Transport::TryReceive", [](Group& g) { (void)g[0].TryReceive(); }},
+    {"Transport::ReloadTls", [](Group& g) { (void)g[0].ReloadTls(); }},
     {"Transport::Send*",
      [](Group& g) { (void)g[0].SendToSelf(g.sites[0], testing::AppMessage("x")); }},
 };

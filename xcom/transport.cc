@@ -687,6 +687,7 @@ TransportStatistics::Snapshot Transport::statistics() const { return state_->sta
 
 absl::Status Transport::ReloadTls() {
   TransportState& st = *state_;
+  st.executor.AssertInLoopThread("Transport::ReloadTls");
   if (st.tls == nullptr)
     return absl::FailedPreconditionError("ReloadTls: TLS is off (ssl_mode DISABLED)");
   absl::Status s = st.tls->Reload();
