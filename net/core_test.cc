@@ -261,31 +261,33 @@ TEST_CASE("Now() is read once per loop turn") {
 
 // --- Channel ---------------------------------------------------------------------------------
 
+Task<void> ProduceFour(Channel<int>& ch, std::vector<std::string>& log) {
+  for (int i = 0; i < 4; ++i) {
+    auto awaited = co_await ch.Push(i);
+    CHECK(awaited.ok());
+    log.push_back("pushed " + std::to_string(i));
+  }
+}
+
+Task<void> ConsumeFourLate(Channel<int>& ch, std::vector<std::string>& log) {
+  co_await Sleep(5ms);  // let the producer fill the channel and block
+  CHECK(ch.full());
+  log.push_back("consumer starts");
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<int> v = co_await ch.Pop();
+    REQUIRE(v.ok());
+    CHECK(*v == i);
+  }
+}
+
 TEST_CASE("a bounded channel suspends the producer until the consumer takes an item") {
   auto ex = NewExecutor();
   Channel<int> ch(2);
   std::vector<std::string> log;
-  auto producer = [&]() -> Task<void> {
-    for (int i = 0; i < 4; ++i) {
-      auto awaited = co_await ch.Push(i);
-      CHECK(awaited.ok());
-      log.push_back("pushed " + std::to_string(i));
-    }
-  };
-  auto consumer = [&]() -> Task<void> {
-    co_await Sleep(5ms);  // let the producer fill the channel and block
-    CHECK(ch.full());
-    log.push_back("consumer starts");
-    for (int i = 0; i < 4; ++i) {
-      absl::StatusOr<int> v = co_await ch.Pop();
-      REQUIRE(v.ok());
-      CHECK(*v == i);
-    }
-  };
   auto body = [&]() -> Task<void> {
     Scope scope(*ex);
-    scope.Spawn(producer());
-    scope.Spawn(consumer());
+    scope.Spawn(ProduceFour(ch, log));
+    scope.Spawn(ConsumeFourLate(ch, log));
     co_await scope.Join();
   };
   ex->BlockOn(body());

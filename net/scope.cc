@@ -1,6 +1,7 @@
 #include "net/scope.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "net/executor.h"
@@ -42,6 +43,16 @@ void SpawnHandle(ScopeState* state, std::coroutine_handle<> handle, PromiseBase*
   ++state->active;
   Executor& ex = *state->executor;
   ex.AssertInLoopThread("Spawn");
+#ifndef NDEBUG
+  if (promise->closure_has_captures != nullptr && promise->closure_has_captures()) {
+    std::fputs(
+        "uxcom/net: Spawn of a capturing lambda's coroutine: its frame refers to a closure "
+        "that may die before the task does; spawn a named coroutine function and pass its state "
+        "as parameters (net/task.h, \"Coroutine rules\")\n",
+        stderr);
+    std::abort();
+  }
+#endif
   ExecutorMetrics::Add(ExecutorAccess::Metrics(ex).tasks_spawned, 1);
   ExecutorAccess::Schedule(ex, handle);
 }

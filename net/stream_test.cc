@@ -543,19 +543,11 @@ TEST_CASE("a fast sender and a slow zero-copy reader: every byte arrives, in ord
     absl::Status wrote;
     scope.Spawn(testing::WritePattern(a, kTotal, 7, &wrote));
     // ReadChunk: the zero-copy reads, consumed in pieces that straddle buffer boundaries
-    // (3000 bytes: not a multiple of a buffer size).
+    // (3000 bytes: not a multiple of a buffer size), by a slow reader (a 1 ms pause every 64
+    // reads): the sender runs ahead.
     testing::PatternReader reader{.seed = 7};
-    int reads = 0;
-    while (reader.received < kTotal) {
-      if (++reads % 64 == 0) {  // slow reader: the sender runs ahead
-        absl::Status slept = co_await Sleep(1ms);
-        REQUIRE(slept.ok());
-      }
-      absl::StatusOr<size_t> n = co_await b.ReadChunk(
-          [&](std::span<const std::byte> data) { return reader.Consume(data, 3000); });
-      REQUIRE(n.ok());
-      REQUIRE(*n > 0);
-    }
+    absl::Status read = co_await testing::ReadPattern(b, reader, kTotal, 3000, 64);
+    REQUIRE_MESSAGE(read.ok(), read.ToString());
     CHECK(reader.intact);
     CHECK(reader.received == kTotal);
     co_await scope.Join();

@@ -23,12 +23,31 @@
 //     if (!v.ok()) co_return v.status();
 //     co_return absl::OkStatus();
 //   }
+//
+// Coroutine rules (the one place they are stated; code, tests, docs and examples follow them):
+// 1. Put every awaited result in a named variable first; never co_await inside a condition,
+//    a `?:`, a braced list or a macro argument (CHECK, REQUIRE). GCC 12 destroys temporaries
+//    of such co_await expressions twice or too early (GCC PRs 99576, 100611). Checked line by
+//    line by tools/coroutine_lint.sh, a step of tools/test.sh.
+// 2. Spawn named coroutine functions with their state passed as parameters, never a capturing
+//    lambda's coroutine: the frame of a lambda's coroutine refers to the closure object and
+//    holds no copy of its captures (C++ Core Guidelines CP.51), and a spawned task outlives
+//    the expression that made the closure. Enforced: in debug builds Spawn and Scope::Spawn
+//    abort with a message when given one (with GCC, which passes the closure to the promise;
+//    //net:coroutine_rules_test). A coroutine whose first parameter is a capturing lambda is
+//    refused the same way: take the callable as a later parameter.
+//    Safe, and used by tests: `ex->BlockOn([&]() -> Task<T> {...}())` from ordinary (non-
+//    coroutine) code. The closure is a temporary of that full-expression and BlockOn returns
+//    only once the task has finished (even when cancelled), so the closure outlives the
+//    frame; and it is not a co_await expression, so rule 1's bugs do not apply. The same holds
+//    for a lambda stored in a local variable that is awaited (or BlockOn'd) in its scope.
 #ifndef UXCOM_NET_TASK_H_
 #define UXCOM_NET_TASK_H_
 
 #include <coroutine>
 #include <exception>
 #include <optional>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -58,6 +77,22 @@ namespace detail {
 
 class ScopeState;
 
+// Whether T is a lambda's closure type, by the name the compiler gives it (GCC "<lambda(…)>",
+// clang "(lambda at …)"): the language has no trait for it.
+template <typename T>
+constexpr std::string_view TypeName() {
+  return __PRETTY_FUNCTION__;
+}
+template <typename T>
+constexpr bool kIsLambda = std::is_class_v<T> &&
+                           (TypeName<T>().find("<lambda") != std::string_view::npos ||
+                            TypeName<T>().find("(lambda at") != std::string_view::npos);
+// Asked when the task is spawned: inside the lambda's own body its closure type is incomplete.
+template <typename Closure>
+bool HasCaptures() {
+  return !std::is_empty_v<Closure>;
+}
+
 // State shared by every Task promise. The list hook links a spawned (root) task into the
 // scope that owns it.
 class PromiseBase : public ListNode {
@@ -69,6 +104,9 @@ class PromiseBase : public ListNode {
   std::exception_ptr exception;
   // The awaiting coroutine actually suspended (the task did not finish synchronously).
   bool awaiter_suspended = false;
+  // Set for a lambda's coroutine (by GCC, which passes the closure to the promise; clang 14
+  // does not): whether the closure has captures, which Spawn refuses in debug builds.
+  bool (*closure_has_captures)() = nullptr;
 
   // Frames come from the per-thread FrameCache: a coroutine called once per message costs no
   // malloc in steady state.
@@ -139,6 +177,13 @@ template <typename T = void>
 class UXCOM_AWAITABLE Task {
  public:
   struct promise_type : detail::TaskPromise<T> {
+    promise_type() = default;
+    // A lambda's coroutine: the frame refers to the closure, it holds no copy of it.
+    template <typename Closure, typename... Args>
+    requires detail::kIsLambda<std::remove_cvref_t<Closure>>
+    explicit promise_type(Closure&, Args&...) noexcept {
+      this->closure_has_captures = &detail::HasCaptures<std::remove_cvref_t<Closure>>;
+    }
     Task get_return_object() noexcept {
       return Task(std::coroutine_handle<promise_type>::from_promise(*this));
     }

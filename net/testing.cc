@@ -7,12 +7,14 @@
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,7 +25,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "net/listener.h"
+#include "net/timer.h"
 
 namespace uxcom::net::testing {
 
@@ -140,6 +144,25 @@ Task<void> WritePattern(Stream& stream, size_t bytes, uint32_t seed, absl::Statu
   for (size_t i = 0; i < bytes; ++i) out[i] = Pattern(i, seed);
   absl::Status wrote = co_await stream.Write(out);
   *result = wrote;
+}
+
+Task<absl::Status> ReadPattern(Stream& stream, PatternReader& reader, size_t total, size_t per_read,
+                               int pause_every) {
+  int reads = 0;
+  while (reader.received < total) {
+    if (pause_every > 0 && ++reads % pause_every == 0) {
+      absl::Status slept = co_await Sleep(std::chrono::milliseconds(1));
+      if (!slept.ok()) co_return slept;
+    }
+    absl::StatusOr<size_t> n = co_await stream.ReadChunk(
+        [&](std::span<const std::byte> data) { return reader.Consume(data, per_read); });
+    if (!n.ok()) co_return n.status();
+    if (*n == 0) {
+      co_return absl::OutOfRangeError(
+          absl::StrCat("EOF after ", reader.received, " of ", total, " bytes"));
+    }
+  }
+  co_return absl::OkStatus();
 }
 
 Task<void> Echo(Stream stream) {
@@ -341,6 +364,53 @@ std::string Summarize(const std::vector<Prober::Sample>& samples) {
          " timed out; connect p50 " + ms(Percentile(connects, 0.5)) + " p99 " +
          ms(Percentile(connects, 0.99)) + " ms; answer p50 " + ms(Percentile(answers, 0.5)) +
          " p99 " + ms(Percentile(answers, 0.99)) + " max " + ms(Percentile(answers, 1.0)) + " ms";
+}
+
+bool ChildExit::aborted() const {
+  return WIFSIGNALED(wait_status) && WTERMSIG(wait_status) == SIGABRT;
+}
+
+bool ChildExit::exited_cleanly() const {
+  return WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+}
+
+ChildExit RunInChild(const std::function<void()>& body) {
+  int pipe_fds[2];
+  if (::pipe(pipe_fds) != 0) std::abort();
+  std::fflush(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) std::abort();
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    ::dup2(pipe_fds[1], STDERR_FILENO);
+    // The child dies by the signal itself: not through the test framework's fatal-signal
+    // handler, which is not async-signal-safe (ThreadSanitizer reports it) and would change
+    // how the child ends.
+    std::signal(SIGABRT, SIG_DFL);
+    body();
+    std::_Exit(0);
+  }
+  ::close(pipe_fds[1]);
+  ChildExit exit;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) {
+    exit.stderr_output.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(pipe_fds[0]);
+  if (::waitpid(child, &exit.wait_status, 0) != child) std::abort();
+  return exit;
+}
+
+LoopOnOtherThread::LoopOnOtherThread(Executor& executor) : executor_(executor) {
+  std::atomic<bool> running{false};
+  executor_.Post([&running] { running.store(true); });  // Post: the thread-safe entry point
+  thread_ = std::thread([this] { executor_.Run(); });
+  while (!running.load()) std::this_thread::yield();
+}
+
+LoopOnOtherThread::~LoopOnOtherThread() {
+  executor_.Stop();
+  thread_.join();
 }
 
 }  // namespace uxcom::net::testing

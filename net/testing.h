@@ -62,6 +62,34 @@ int CountOpenFds();
 // resulting soft limit.
 long RaiseFdLimit(long want);
 
+// --- death tests: a debug check that must abort -----------------------------------------------
+
+// How a child process ended: waitpid's status and everything it wrote to stderr.
+struct ChildExit {
+  int wait_status = 0;
+  std::string stderr_output;
+  bool aborted() const;         // killed by SIGABRT
+  bool exited_cleanly() const;  // exit status 0
+};
+// Runs `body` in a forked child (stderr captured), which exits 0 if `body` returns. Call it
+// while this process has one thread: the child gets only the calling thread.
+ChildExit RunInChild(const std::function<void()>& body);
+
+// Runs `executor`'s loop on a thread of its own from construction (returning once the loop
+// runs) until destruction (Stop, then join), so that the calling thread is "another thread"
+// for the executor-thread-only checks.
+class LoopOnOtherThread {
+ public:
+  explicit LoopOnOtherThread(Executor& executor);
+  ~LoopOnOtherThread();
+  LoopOnOtherThread(const LoopOnOtherThread&) = delete;
+  LoopOnOtherThread& operator=(const LoopOnOtherThread&) = delete;
+
+ private:
+  Executor& executor_;
+  std::thread thread_;
+};
+
 // A connected loopback TCP pair: {client side, server side}.
 Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor);
 
@@ -86,6 +114,12 @@ struct PatternReader {
     return take;
   }
 };
+
+// Reads `stream` with ReadChunk, each read consuming at most `per_read` bytes into `reader`,
+// until it holds `total` bytes; a slow reader when `pause_every` > 0 (sleeps 1 ms every
+// `pause_every` reads). OK, the failed read's error, or kOutOfRange for an EOF before `total`.
+Task<absl::Status> ReadPattern(Stream& stream, PatternReader& reader, size_t total, size_t per_read,
+                               int pause_every = 0);
 
 // Writes back what `stream` reads until EOF or an error.
 Task<void> Echo(Stream stream);

@@ -2,13 +2,9 @@
 // and comes from another one aborts at once with a message, instead of corrupting the
 // executor's unsynchronised state some time later.
 #include <doctest/doctest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <csignal>
-#include <cstdio>
-#include <string>
+#include <memory>
 #include <thread>
 
 #include "net/executor.h"
@@ -21,45 +17,36 @@ namespace {
 
 Task<void> Nothing() { co_return; }
 
-// In a child process: runs the loop on a second thread, then spawns from the main thread.
-[[noreturn]] void SpawnFromTheWrongThread(int stderr_fd) {
-  ::dup2(stderr_fd, STDERR_FILENO);
-  std::unique_ptr<Executor> ex = testing::NewExecutor();
-  std::atomic<bool> running{false};
-  ex->Post([&running] { running.store(true); });  // Post is the thread-safe entry point
-  std::thread loop([&ex] { ex->Run(); });
-  while (!running.load()) std::this_thread::yield();
-  ex->Spawn(Nothing());  // wrong thread: must abort here
-  std::_Exit(0);         // not reached in a debug build
-}
-
 TEST_CASE("a debug build aborts, naming the call, when a task is spawned from another thread") {
 #ifdef NDEBUG
   uxcom::testing::Skip(uxcom::testing::Need::kBuildConfig,
                        "release build (NDEBUG): the thread check compiles to nothing");
 #else
-  int pipe_fds[2];
-  REQUIRE(::pipe(pipe_fds) == 0);
-  std::fflush(nullptr);
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    ::close(pipe_fds[0]);
-    SpawnFromTheWrongThread(pipe_fds[1]);
-  }
-  ::close(pipe_fds[1]);
-  std::string output;
-  char buffer[512];
-  for (ssize_t n; (n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0;) output.append(buffer, n);
-  ::close(pipe_fds[0]);
-  int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  INFO("child's stderr: ", output);
-  CHECK(WIFSIGNALED(status));
-  CHECK(WTERMSIG(status) == SIGABRT);
-  CHECK(output.find("Spawn used on thread") != std::string::npos);
-  CHECK(output.find("executor thread only") != std::string::npos);
+  testing::ChildExit child = testing::RunInChild([] {
+    std::unique_ptr<Executor> ex = testing::NewExecutor();
+    testing::LoopOnOtherThread loop(*ex);
+    ex->Spawn(Nothing());  // wrong thread: must abort here
+  });
+  INFO("child's stderr: ", child.stderr_output);
+  CHECK(child.aborted());
+  CHECK(child.stderr_output.find("Spawn used on thread") != std::string::npos);
+  CHECK(child.stderr_output.find("executor thread only") != std::string::npos);
 #endif
+}
+
+TEST_CASE("the same spawn, posted to the loop's thread, runs") {
+  testing::ChildExit child = testing::RunInChild([] {
+    std::unique_ptr<Executor> ex = testing::NewExecutor();
+    testing::LoopOnOtherThread loop(*ex);
+    std::atomic<bool> spawned{false};
+    ex->Post([&] {
+      ex->Spawn(Nothing());
+      spawned.store(true);
+    });
+    while (!spawned.load()) std::this_thread::yield();
+  });
+  INFO("child's stderr: ", child.stderr_output);
+  CHECK(child.exited_cleanly());
 }
 
 }  // namespace

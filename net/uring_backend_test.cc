@@ -162,12 +162,8 @@ void ExhaustRing(bool bundles) {
     CHECK(held.bytes_received == ring_bytes);  // not a byte beyond the ring: the recv ended
     CHECK(held.multishot_rearms == 0);
     // Reading again returns the buffers and re-arms the recv.
-    while (reader.received < kTotal) {
-      absl::StatusOr<size_t> n = co_await b.ReadChunk(
-          [&](std::span<const std::byte> d) { return reader.Consume(d, 3000); });
-      REQUIRE(n.ok());
-      REQUIRE(*n > 0);
-    }
+    absl::Status read = co_await testing::ReadPattern(b, reader, kTotal, 3000);
+    REQUIRE_MESSAGE(read.ok(), read.ToString());
     CHECK(reader.intact);
     CHECK(reader.received == kTotal);
     co_await scope.Join();

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The whole uxcom test suite, exactly as CI runs it (README quick start, .ci/run):
 #   1. installs the Debian packages it needs (tools/install_deps.sh, idempotent);
-#   2. checks formatting (tools/format.sh --check);
+#   2. checks formatting (tools/format.sh --check) and the coroutine rules a line shows
+#      (tools/coroutine_lint.sh: no co_await in a condition, a ?: or a macro argument);
 #   3. `bazel test //...` (every test, io_uring and epoll variants);
 #   4. the same suite under --config=asan (AddressSanitizer + UBSan + LeakSanitizer);
 #   5. every libFuzzer target (tag "fuzz_target") under --config=fuzz for UXCOM_FUZZ_SECONDS
 #      (default 60) each, seeded from its corpus; any finding fails. No fuzz target found, or a
 #      failed query for them, is a failure too.
 # The last line is "N passed, N failed, N skipped": Bazel test targets of steps 3 and 4 plus one
-# check each for formatting and every fuzz target. Exit status is non-zero if anything failed.
+# check each for formatting, the coroutine lint and every fuzz target. Exit status is non-zero if anything failed.
 #
 # Skips. Bazel has no skipped status: a test that cannot run here (no io_uring, not root, a
 # kernel feature or tool missing, a build configuration without the feature) calls
@@ -96,6 +97,7 @@ check() {  # name, command...
 
 if ((!quick)); then
   check format tools/format.sh --check
+  check coroutine_lint tools/coroutine_lint.sh
 fi
 
 echo "== bazel test ${targets[*]} (default config)"

@@ -117,7 +117,8 @@ net::Task<absl::StatusOr<Session>> Open(net::Executor& ex, const std::string& ad
   auto sent = std::chrono::steady_clock::now();
   auto handshake = [](Session& s, std::array<std::byte, xdr::kFrameHeaderSize> req)
       -> net::Task<absl::StatusOr<xdr::FrameHeader>> {
-    if (absl::Status w = co_await s.stream->Write(req); !w.ok()) co_return w;
+    absl::Status w = co_await s.stream->Write(req);
+    if (!w.ok()) co_return w;
     co_return co_await ReadHeader(*s.reader);
   };
   absl::StatusOr<xdr::FrameHeader> reply =
@@ -297,7 +298,8 @@ net::Task<absl::StatusOr<ClientResult>> SendOnce(net::Executor& executor, std::s
       }
       in.Consume(xdr::kFrameHeaderSize);
       std::vector<std::byte> body(h->length);
-      if (absl::Status r = co_await in.ReadExactly(body); !r.ok()) co_return r;
+      absl::Status r = co_await in.ReadExactly(body);
+      if (!r.ok()) co_return r;
       co_return xdr::DecodeOwned(v, body,
                                  {.max_body_size = o.max_frame_body, .profile = o.profile});
     };

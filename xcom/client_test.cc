@@ -21,20 +21,29 @@ using testing::Group;
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
+// Expects "add me" (x_1_4) and replies "ok".
+net::Task<void> AnswerAddMe(Transport& t) {
+  absl::StatusOr<IncomingMessage> req = co_await testing::ReceiveWithin(t, 5s);
+  REQUIRE(req.ok());
+  CHECK(req->version() == xdr::ProtocolVersion::kX1_4);
+  CHECK(std::get<xdr::Bytes>(req->msg().a[0].body.arm) == "add me");
+  auto awaited = co_await t.Reply(*req, AppMessage("ok", xdr::PaxOp::kXcomClientReply));
+  CHECK(awaited.ok());
+}
+
+// A peer that speaks another protocol: answers whatever comes with an HTTP error.
+net::Task<void> AnswerHttp(testing::RawListener& http) {
+  std::unique_ptr<testing::RawPeer> c = co_await http.Accept();
+  co_await c->Write(testing::Bytes("HTTP/1.1 400 Bad Request\r\n\r\n"));
+  c->stream().Close();
+}
+
 TEST_CASE("a one-shot client negotiates, sends one message and reads the reply") {
   auto ex = net::testing::NewExecutor();
   Group g(*ex, 1, [](int, TransportOptions& o) { o.max_version = xdr::ProtocolVersion::kX1_4; });
-  auto serve = [&]() -> net::Task<void> {
-    absl::StatusOr<IncomingMessage> req = co_await testing::ReceiveWithin(g[0], 5s);
-    REQUIRE(req.ok());
-    CHECK(req->version() == xdr::ProtocolVersion::kX1_4);
-    CHECK(std::get<xdr::Bytes>(req->msg().a[0].body.arm) == "add me");
-    auto awaited = co_await g[0].Reply(*req, AppMessage("ok", xdr::PaxOp::kXcomClientReply));
-    CHECK(awaited.ok());
-  };
   ex->BlockOn([&]() -> net::Task<void> {
     net::Scope scope(*ex);
-    scope.Spawn(serve());
+    scope.Spawn(AnswerAddMe(g[0]));
     absl::StatusOr<ClientResult> r =
         co_await SendOnce(*ex, g.addresses[0], AppMessage("add me"), {.await_reply = true});
     REQUIRE_MESSAGE(r.ok(), r.status().ToString());
@@ -73,13 +82,8 @@ TEST_CASE("the client names the step and the reason of every failure") {
 
     // A peer that speaks another protocol.
     testing::RawListener http(*ex);
-    auto answer_http = [&]() -> net::Task<void> {
-      std::unique_ptr<testing::RawPeer> c = co_await http.Accept();
-      co_await c->Write(testing::Bytes("HTTP/1.1 400 Bad Request\r\n\r\n"));
-      c->stream().Close();
-    };
     net::Scope scope(*ex);
-    scope.Spawn(answer_http());
+    scope.Spawn(AnswerHttp(http));
     absl::StatusOr<ClientResult> not_xcom = co_await Negotiate(*ex, http.address(), {});
     CHECK(absl::IsFailedPrecondition(not_xcom.status()));
     CHECK(Message(not_xcom.status()).find("not an XCom endpoint") != std::string::npos);

@@ -133,8 +133,7 @@ TEST_CASE("a member's reply is stamped like a send on every path: inbound, outbo
     g[1].SetSynodeStamps(s1.max_synode, s1.delivered);
 
     // Node 1 answers on the connection the request came in on (kInbound).
-    co_await g[0].SendTo(g.sites[0], 1, AppMessage("request"));
-    absl::StatusOr<IncomingMessage> req = co_await ReceiveWithin(g[1], 5s);
+    absl::StatusOr<IncomingMessage> req = co_await g.Deliver(0, 1, "request");
     REQUIRE(req.ok());
     REQUIRE(req->origin() == MessageOrigin::kInbound);
     absl::Status replied = co_await g[1].Reply(*req, Unstamped("reply", xdr::PaxOp::kAckPrepareOp));
@@ -170,6 +169,15 @@ TEST_CASE("a member's reply is stamped like a send on every path: inbound, outbo
   }());
 }
 
+// Answers the next request with an unstamped reply "a node".
+net::Task<void> ReplyAsANode(Transport& t) {
+  absl::StatusOr<IncomingMessage> req = co_await ReceiveWithin(t, 5s);
+  REQUIRE(req.ok());
+  xdr::PaxMsg reply = Unstamped("a node", xdr::PaxOp::kXcomClientReply);
+  absl::Status replied = co_await t.Reply(*req, reply);
+  CHECK(replied.ok());
+}
+
 TEST_CASE("a reply to a non-member keeps its group and comes from the request's to") {
   auto ex = net::testing::NewExecutor();
   Group g(*ex, 1);
@@ -181,16 +189,9 @@ TEST_CASE("a reply to a non-member keeps its group and comes from the request's 
   request.synode = {.group_id = 0x0dd, .msgno = 0, .node = 0};
   request.to = kVoidNodeNo;
   request.from = 3;
-  auto serve = [&]() -> net::Task<void> {
-    absl::StatusOr<IncomingMessage> req = co_await ReceiveWithin(g[0], 5s);
-    REQUIRE(req.ok());
-    xdr::PaxMsg reply = Unstamped("a node", xdr::PaxOp::kXcomClientReply);
-    absl::Status replied = co_await g[0].Reply(*req, reply);
-    CHECK(replied.ok());
-  };
   ex->BlockOn([&]() -> net::Task<void> {
     net::Scope scope(*ex);
-    scope.Spawn(serve());
+    scope.Spawn(ReplyAsANode(g[0]));
     absl::StatusOr<ClientResult> r =
         co_await SendOnce(*ex, g.addresses[0], request, {.await_reply = true});
     REQUIRE_MESSAGE(r.ok(), r.status().ToString());

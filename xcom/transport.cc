@@ -138,6 +138,7 @@ Transport::~Transport() {
 
 absl::Status Transport::Start() {
   TransportState& st = *state_;
+  st.executor.AssertInLoopThread("Transport::Start");
   if (st.started || st.stopped) {
     return absl::FailedPreconditionError(st.stopped ? "transport stopped" : "transport started");
   }
@@ -160,6 +161,7 @@ absl::Status Transport::Start() {
 net::Task<void> Transport::Stop() {
   std::shared_ptr<TransportState> keep = state_;
   TransportState& st = *keep;
+  st.executor.AssertInLoopThread("Transport::Stop");
   if (st.stopped) co_return;
   st.stopped = true;
   if (st.listener) st.listener->Close();
@@ -285,6 +287,7 @@ std::shared_ptr<Server> Localize(TransportState& st, std::shared_ptr<Server> old
 
 absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operation) {
   TransportState& st = *state_;
+  st.executor.AssertInLoopThread("Transport::InstallSite");
   if (st.stopped) return absl::FailedPreconditionError("transport stopped");
   if (site.nodes.size() > xdr::kMaxNodes) {
     return absl::InvalidArgumentError(
@@ -357,6 +360,7 @@ absl::StatusOr<SiteId> Transport::InstallSite(Site site, xdr::CargoType operatio
 
 absl::Status Transport::RemoveSite(SiteId id) {
   TransportState& st = *state_;
+  st.executor.AssertInLoopThread("Transport::RemoveSite");
   auto it = std::find_if(st.sites.begin(), st.sites.end(),
                          [&](const InstalledSite& s) { return s.id == id; });
   if (it == st.sites.end()) return absl::NotFoundError(absl::StrCat("no installed site ", id));
@@ -368,6 +372,7 @@ absl::Status Transport::RemoveSite(SiteId id) {
 
 void Transport::RetainNewestSites(size_t count) {
   TransportState& st = *state_;
+  st.executor.AssertInLoopThread("Transport::RetainNewestSites");
   if (st.sites.size() > count) {
     st.sites.erase(st.sites.begin(), st.sites.end() - static_cast<ptrdiff_t>(count));
     ++st.sites_generation;
@@ -375,10 +380,14 @@ void Transport::RetainNewestSites(size_t count) {
   st.Collect();
 }
 
-size_t Transport::CollectGarbage() { return state_->Collect(); }
+size_t Transport::CollectGarbage() {
+  state_->executor.AssertInLoopThread("Transport::CollectGarbage");
+  return state_->Collect();
+}
 
 absl::Status Transport::InvalidateServers(SiteId current, const Site& forced) {
   TransportState& st = *state_;
+  st.executor.AssertInLoopThread("Transport::InvalidateServers");
   InstalledSite* o = st.FindSite(current);
   if (o == nullptr) return absl::NotFoundError(absl::StrCat("no installed site ", current));
   internal::InvalidateServers(*o, forced);
@@ -386,11 +395,13 @@ absl::Status Transport::InvalidateServers(SiteId current, const Site& forced) {
 }
 
 std::optional<SiteId> Transport::latest_site() const {
+  state_->executor.AssertInLoopThread("Transport::latest_site");
   if (state_->sites.empty()) return std::nullopt;
   return state_->sites.back().id;
 }
 
 const Site* Transport::site(SiteId id) const {
+  state_->executor.AssertInLoopThread("Transport::site");
   InstalledSite* s = state_->FindSite(id);
   return s == nullptr ? nullptr : &s->site;
 }
@@ -400,6 +411,7 @@ xdr::ProtocolVersion Transport::latest_common_version() const {
 }
 
 void Transport::SetSynodeStamps(xdr::SynodeNo max_synode, xdr::SynodeNo delivered_msg) {
+  state_->executor.AssertInLoopThread("Transport::SetSynodeStamps");
   state_->stamps.emplace(max_synode, delivered_msg);
 }
 
@@ -568,6 +580,7 @@ SendAwaiter Transport::SendToSomeone(SiteId id, const xdr::PaxMsg& msg, Duration
 net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const xdr::PaxMsg& reply) {
   std::shared_ptr<TransportState> state = state_;
   TransportState& st = *state;
+  st.executor.AssertInLoopThread("Transport::Reply");
   internal::InboundFrame* f = request.frame();
   if (f == nullptr) co_return absl::InvalidArgumentError("Reply to an empty IncomingMessage");
   // Stamped as 8.0.18 stamps every reply (reply_msg): a member's through send_server_msg, which
@@ -622,6 +635,7 @@ std::optional<IncomingMessage> Transport::TryReceive() {
 // --- observing ----------------------------------------------------------------------------------
 
 absl::StatusOr<Liveness> Transport::liveness(SiteId id, NodeNo node) const {
+  state_->executor.AssertInLoopThread("Transport::liveness");
   InstalledSite* site = state_->FindSite(id);
   if (site == nullptr) return absl::NotFoundError(absl::StrCat("no installed site ", id));
   if (node >= site->servers.size()) {
@@ -666,12 +680,14 @@ PeerInfo InfoOf(const std::shared_ptr<Server>& s) {
 }  // namespace
 
 std::vector<PeerInfo> Transport::peers() const {
+  state_->executor.AssertInLoopThread("Transport::peers");
   std::vector<PeerInfo> out;
   for (const std::shared_ptr<Server>& s : state_->servers.all()) out.push_back(InfoOf(s));
   return out;
 }
 
 std::optional<PeerInfo> Transport::peer(std::string_view address) const {
+  state_->executor.AssertInLoopThread("Transport::peer");
   std::shared_ptr<Server> s = state_->servers.Find(address);
   if (s == nullptr) return std::nullopt;
   return InfoOf(s);
@@ -681,6 +697,7 @@ TransportStatistics::Snapshot Transport::statistics() const { return state_->sta
 
 absl::Status Transport::ReloadTls() {
   TransportState& st = *state_;
+  st.executor.AssertInLoopThread("Transport::ReloadTls");
   if (st.tls == nullptr)
     return absl::FailedPreconditionError("ReloadTls: TLS is off (ssl_mode DISABLED)");
   absl::Status s = st.tls->Reload();

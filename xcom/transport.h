@@ -16,7 +16,7 @@
 // message not delivered is counted with its reason (statistics()).
 //
 // A node's life, from xcom/examples/ping_pong.cc (coroutines are named functions, every
-// awaited result goes to a named variable first: GCC 12 miscompiles some other forms):
+// awaited result goes to a named variable first: net/task.h's coroutine rules):
 //
 //   net::Task<absl::Status> Talk(Transport& t, SiteId site) {
 //     absl::Status up = co_await t.WaitForPeer(site, /*node=*/1, std::chrono::seconds(5));

@@ -88,15 +88,18 @@ Task<void> Echo(Stream& s) {
   for (;;) {
     absl::StatusOr<size_t> n = co_await s.ReadSome(buf);
     if (!n.ok() || *n == 0) co_return;
-    if (!(co_await s.Write({buf.data(), *n})).ok()) co_return;
+    absl::Status written = co_await s.Write({buf.data(), *n});
+    if (!written.ok()) co_return;
   }
 }
 
 Task<void> PingClient(Stream& s, long rounds, int size) {
   std::vector<std::byte> msg(size, std::byte{'x'}), back(size);
   for (long i = 0; i < rounds; ++i) {
-    if (!(co_await s.Write(msg)).ok()) co_return;
-    if (!(co_await s.ReadExactly(back)).ok()) co_return;
+    absl::Status written = co_await s.Write(msg);
+    if (!written.ok()) co_return;
+    absl::Status read = co_await s.ReadExactly(back);
+    if (!read.ok()) co_return;
   }
 }
 
@@ -107,13 +110,14 @@ Task<void> Sender(Stream& s, size_t payload, uint64_t messages) {
   uint64_t sent = 0;
   while (sent < messages) {
     if (per_batch == 1 && payload + kHeaderSize > kBatchBytes) {
-      if (!(co_await s.WriteV(bytes.first(kHeaderSize), bytes.subspan(kHeaderSize))).ok()) {
-        co_return;
-      }
+      absl::Status written =
+          co_await s.WriteV(bytes.first(kHeaderSize), bytes.subspan(kHeaderSize));
+      if (!written.ok()) co_return;
       sent += 1;
     } else {
       uint64_t count = std::min<uint64_t>(per_batch, messages - sent);
-      if (!(co_await s.Write(bytes.first(count * (kHeaderSize + payload)))).ok()) co_return;
+      absl::Status written = co_await s.Write(bytes.first(count * (kHeaderSize + payload)));
+      if (!written.ok()) co_return;
       sent += count;
     }
   }

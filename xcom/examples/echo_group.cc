@@ -13,9 +13,9 @@
 //
 //   bazel run //xcom/examples:echo_group
 //
-// Coroutine style (GCC 12 has miscompiled the alternatives): put every awaited result in a
-// named variable before using it, never co_await inside a condition, and spawn named
-// coroutine functions (parameters bound as arguments), not capturing lambdas.
+// Coroutine style (net/task.h, "Coroutine rules"): put every awaited result in a named
+// variable before using it, never co_await inside a condition, and spawn named coroutine
+// functions (parameters bound as arguments), not capturing lambdas.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>

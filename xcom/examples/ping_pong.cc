@@ -9,10 +9,9 @@
 //
 //   bazel run //xcom/examples:ping_pong
 //
-// Coroutine style (GCC 12 has miscompiled the alternatives): every awaited result goes into a
-// named variable first, no co_await inside a condition, a ?: or a macro argument, and tasks
-// are named coroutine functions with their parameters bound as arguments (no capturing
-// lambdas).
+// Coroutine style (net/task.h, "Coroutine rules"): every awaited result goes into a named
+// variable first, no co_await inside a condition, a ?: or a macro argument, and tasks are
+// named coroutine functions with their parameters bound as arguments (no capturing lambdas).
 #include <chrono>
 #include <cstdio>
 #include <memory>

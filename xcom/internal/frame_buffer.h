@@ -17,8 +17,11 @@
 //   FrameBuffer in(64 * 1024, 1 << 30);
 //   for (;;) {
 //     FrameBuffer::Next f = in.Next();
-//     if (f.kind == FrameBuffer::kNeedMore) { in.Commit(co_await read(in.WritableSpace()));
-//     continue; }
+//     if (f.kind == FrameBuffer::kNeedMore) {
+//       size_t n = co_await read(in.WritableSpace());  // named first (net/task.h's rules)
+//       in.Commit(n);
+//       continue;
+//     }
 //     ... use f.header, f.body ...
 //     in.Consume(f);
 //   }

@@ -118,6 +118,16 @@ net::Task<void> Group::Stop() {
   for (auto& t : nodes) co_await t->Stop();
 }
 
+net::Task<absl::StatusOr<IncomingMessage>> Group::Deliver(int from, int to, std::string payload) {
+  SendReport sent =
+      co_await nodes[from]->SendTo(sites[from], static_cast<NodeNo>(to), AppMessage(payload));
+  if (sent.queued == 0) {
+    co_return sent.status.ok() ? absl::InternalError("the send queued nothing") : sent.status;
+  }
+  absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(*nodes[to], std::chrono::seconds(5));
+  co_return in;
+}
+
 xdr::PaxMsg AppMessage(std::string_view payload, xdr::PaxOp op) {
   return xdr::PaxMsg{
       .op = op,
@@ -210,13 +220,15 @@ net::Task<absl::Status> RawPeer::Write(std::span<const std::byte> bytes) {
 
 net::Task<absl::StatusOr<RawFrame>> RawPeer::ReadFrame(net::Duration timeout) {
   auto read = [](net::BufferedReader& in) -> net::Task<absl::StatusOr<RawFrame>> {
-    if (absl::Status s = co_await in.Fill(xdr::kFrameHeaderSize); !s.ok()) co_return s;
+    absl::Status header = co_await in.Fill(xdr::kFrameHeaderSize);
+    if (!header.ok()) co_return header;
     RawFrame f;
     f.header = xdr::LoadFrameHeader(in.buffered().first<xdr::kFrameHeaderSize>());
     size_t size = xdr::kFrameHeaderSize;
     if (f.header.type == xdr::MessageType::kNormal) size += f.header.length;
     f.bytes.resize(size);
-    if (absl::Status s = co_await in.ReadExactly(f.bytes); !s.ok()) co_return s;
+    absl::Status whole = co_await in.ReadExactly(f.bytes);
+    if (!whole.ok()) co_return whole;
     co_return f;
   };
   co_return co_await net::WithTimeout(timeout, read(reader_));

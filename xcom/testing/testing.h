@@ -70,6 +70,9 @@ class Group {
   Transport& operator[](int i) { return *nodes[i]; }
   Site SiteFor(int self) const;
   net::Task<void> Stop();
+  // Node `from` sends AppMessage(payload) to node `to` of its site; node `to` receives the next
+  // message within 5 s (kDeadlineExceeded), or the send's error if nothing was queued.
+  net::Task<absl::StatusOr<IncomingMessage>> Deliver(int from, int to, std::string payload);
 
   LogCapture logs;
   std::vector<std::string> addresses;
