@@ -183,7 +183,8 @@ bool_t xdr_config(XDR* xdrs, config* p) {
     return FALSE;
   }
   // One C struct serves every version here (MySQL has one per generation), so XDR_FREE walks
-  // the newer members at every version, so a message built for x_1_9 and freed as x_1_6 leaks nothing.
+  // the newer members at every version, so a message built for x_1_9 and freed as x_1_6 leaks
+  // nothing.
   const bool all = xdrs->x_op == XDR_FREE;
   if ((all || CarriesX17Members(v)) && !xdr_node_set(xdrs, &p->global_node_set)) return FALSE;
   if (v >= 5) {
