@@ -47,6 +47,7 @@ void Node::Handle(const std::string& line) {
     origins[from].push_back(e["origin"].get<std::string>());
   } else if (event == "sent") {
     sent += e["count"].get<long long>();
+    attempted += e["count"].get<long long>();
   } else if (event == "stats") {
     stats = e["statistics"];
     ++stats_events;
@@ -61,7 +62,9 @@ void Node::Handle(const std::string& line) {
              event == "stdin_closed" || event == "help") {
     // the node's account of its peers and input: expected, checked through "peers" instead
   } else {
-    problems.push_back(line);  // error, send_error, or an event this harness does not know
+    // error, send_error, or an event this harness does not know
+    if (event == "send_error" && e.contains("count")) attempted += e["count"].get<long long>();
+    problems.push_back(line);
   }
 }
 

@@ -50,7 +50,8 @@ struct Node {
   std::map<int, std::vector<long long>> delivered;  // sender -> seqs, in delivery order
   std::map<int, std::vector<std::string>> origins;  // sender -> origin of each delivery
   long long sent = 0;                               // total of the "sent" events
-  std::optional<json> stats;                        // the latest stats / peers events
+  long long attempted = 0;    // messages of every send command, "sent" or "send_error"
+  std::optional<json> stats;  // the latest stats / peers events
   std::optional<json> peers;
   int stats_events = 0;
   int peers_events = 0;
