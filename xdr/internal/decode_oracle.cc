@@ -57,11 +57,26 @@ OracleResult CheckDecodeProperties(ProtocolVersion v, std::span<const std::byte>
   reused.set_options({.zero_copy = true, .profile = profile, .max_decode_overhead = overhead});
   absl::StatusOr<DecodeInfo> again_reused = reused.Decode(v, body);
 
-  // Copying takes the zero-copy decode's memory and the copies: it alone may run out.
-  if (view.ok() && !copy.ok() && absl::IsResourceExhausted(copy.status())) {
+  // Copying takes the zero-copy decode's memory and the copies, so it may run out where the
+  // zero-copy decode does not, or earlier, or at the same field with more bytes in use (its
+  // message then differs in that count alone). The zero-copy decode, walking the same fields,
+  // may succeed or fail at the same place or later, never earlier.
+  if (!copy.ok() && absl::IsResourceExhausted(copy.status())) {
     std::optional<CodecError> e = GetCodecError(copy.status());
     if (!e || !e->offset || *e->offset > body.size() || e->reason.empty()) {
       violation = StrCat("an out-of-memory failure without its place: ", Describe(copy.status()));
+      return result;
+    }
+    if (view.ok() != again_reused.ok()) {
+      violation = "zero-copy and reused decodes disagree on success";
+      return result;
+    }
+    if (!view.ok()) {
+      std::optional<CodecError> v_error = GetCodecError(view.status());
+      if (!v_error || (v_error->offset && *v_error->offset < *e->offset)) {
+        violation = StrCat("the zero-copy decode fails before the copying one ran out: ",
+                           Describe(view.status()), " / ", Describe(copy.status()));
+      }
     }
     return result;
   }
