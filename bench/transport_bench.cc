@@ -210,7 +210,7 @@ void BM_RequestReply(benchmark::State& state) {
 
 void Register() {
   for (int nodes : {3, 5, 9}) {
-    for (int payload : {100, 1024, 16384}) {
+    for (int payload : {100, 1024, 16384, 256 << 10}) {
       benchmark::RegisterBenchmark(
           absl::StrCat("SendToAll/nodes:", nodes, "/payload:", payload).c_str(), BM_Broadcast)
           ->Args({nodes, payload})

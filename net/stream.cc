@@ -298,6 +298,39 @@ Stream::WriteAwaiter Stream::WriteV(std::span<const std::span<const std::byte>> 
   return WriteAwaiter(this, buffers);
 }
 
+namespace {
+
+// iovec arrays of writes with more buffers than a WriteOp holds inline, kept on this thread
+// (each executor runs on one) for the next such write: a gathered write allocates nothing once
+// warm. At most kKeptIovecArrays, each at most kMaxWriteBuffers long.
+constexpr size_t kKeptIovecArrays = 16;
+std::vector<std::vector<iovec>>& KeptIovecArrays() {
+  thread_local std::vector<std::vector<iovec>> kept;
+  return kept;
+}
+
+std::vector<iovec> TakeIovecs(size_t n) {
+  std::vector<std::vector<iovec>>& kept = KeptIovecArrays();
+  std::vector<iovec> iov;
+  if (!kept.empty()) {
+    iov = std::move(kept.back());
+    kept.pop_back();
+  }
+  iov.resize(n);
+  return iov;
+}
+
+}  // namespace
+
+Stream::WriteAwaiter::~WriteAwaiter() {
+  if (heap_iov_.capacity() == 0) return;
+  std::vector<std::vector<iovec>>& kept = KeptIovecArrays();
+  if (kept.size() < kKeptIovecArrays) {
+    if (kept.capacity() == 0) kept.reserve(kKeptIovecArrays);
+    kept.push_back(std::move(heap_iov_));
+  }
+}
+
 Stream::WriteAwaiter::WriteAwaiter(Stream* stream,
                                    std::span<const std::span<const std::byte>> buffers)
     : stream_(stream) {
@@ -308,7 +341,7 @@ Stream::WriteAwaiter::WriteAwaiter(Stream* stream,
   }
   iovec* iov = op_.inline_iov;
   if (buffers.size() > detail::WriteOp::kInlineBuffers) {
-    heap_iov_.resize(buffers.size());
+    heap_iov_ = TakeIovecs(buffers.size());
     iov = heap_iov_.data();
   }
   int count = 0;

@@ -254,6 +254,7 @@ class Stream {
     // Writes TLS output as is and recycles the buffer (the stream's own use).
     WriteAwaiter(Stream* stream, detail::CipherBuffer* ciphertext);
     WriteAwaiter(const WriteAwaiter&) = delete;
+    ~WriteAwaiter();
     bool await_ready() const noexcept { return false; }
     template <typename P>
     bool await_suspend(std::coroutine_handle<P> handle) {

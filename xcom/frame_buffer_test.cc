@@ -210,7 +210,7 @@ TEST_CASE("a header announcing a huge body costs memory only for the bytes that 
   CHECK(in.capacity() < 2 * 20000 + initial);
 }
 
-TEST_CASE("a large frame grows the buffer to exactly its size, and the buffer shrinks after it") {
+TEST_CASE("a large frame grows the buffer to exactly its size; the next small frame shrinks it") {
   const size_t initial = 64;
   FrameBuffer in(initial, 1 << 20);
   Bytes big = NormalFrame(988, 4);  // 1000 bytes on the wire
@@ -223,10 +223,32 @@ TEST_CASE("a large frame grows the buffer to exactly its size, and the buffer sh
   CHECK(in.capacity() == 1000);  // 64, 128, 256, 512, then the frame's size, not 1024
   CHECK(BodyIs(f, big));         // intact across every reallocation
   in.Consume(f);
-  CHECK(in.capacity() == initial);
+  CHECK(in.capacity() == 1000);  // kept for the next large frame
   f = Feed(in, all, &pos, all.size());
   REQUIRE(f.kind == FrameBuffer::kFrame);
   CHECK(BodyIs(f, small));
+  in.Consume(f);
+  CHECK(in.capacity() == initial);  // a frame that fits: given back
+}
+
+TEST_CASE("a run of large frames reuses the grown buffer; one above the retained size does not") {
+  const size_t initial = 64;
+  FrameBuffer in(initial, 4 << 20);
+  Bytes all = Concat({NormalFrame(988, 1), NormalFrame(988, 2), NormalFrame(988, 3)});
+  size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    FrameBuffer::Next f = Feed(in, all, &pos, all.size());
+    REQUIRE(f.kind == FrameBuffer::kFrame);
+    in.Consume(f);
+    CHECK(in.capacity() == 1000);
+  }
+  const size_t huge = FrameBuffer::kRetainedCapacity + 100;
+  Bytes over = NormalFrame(huge - xdr::kFrameHeaderSize, 4);
+  pos = 0;
+  FrameBuffer::Next f = Feed(in, over, &pos, over.size());
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  CHECK(in.capacity() == huge);
+  in.Consume(f);
   CHECK(in.capacity() == initial);
 }
 

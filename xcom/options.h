@@ -163,7 +163,7 @@ struct TransportOptions {
   // Replication's largest configurable message (communication_max_message_size); a group that
   // fragments (8.0.16+, 10 MiB by default) never comes near it, and may lower this to cut what
   // a stranger's frame costs. A frame's decode takes at most its body's size + 2 MiB more
-  // (refused as kFrameTooLarge past it) and runs off the executor from 256 KiB on
+  // (refused as kFrameTooLarge past it) and runs off the executor from 1 MiB on
   // (xcom/README.md, "Decoding a frame").
   size_t max_frame_body = xdr::kDefaultMaxBodySize;
   // Blobs larger than this are refused on decode; unset: the profile's MAXBLOB (1024 bytes for

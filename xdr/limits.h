@@ -40,6 +40,10 @@ inline constexpr size_t kDefaultMaxBodySize = size_t{1} << 30;
 // Default DecodeOptions::max_decode_overhead: what a decode may hold beyond the body's size.
 inline constexpr size_t kDefaultMaxDecodeOverhead = size_t{2} << 20;
 
+// A decoder reserves room for this many app_data elements when a chain starts (no more than
+// the body could hold): what an arena sized for one decode should allow for.
+inline constexpr size_t kDecodeChainReservation = 8;
+
 // Byte offset of pax_msg.to inside a body (and inside a frame): the one field the transport
 // changes per destination, so a body encoded once can be stamped for every peer.
 inline constexpr size_t kPaxMsgToOffset = 0;

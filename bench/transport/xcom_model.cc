@@ -153,6 +153,7 @@ struct Peer {
   bool want_write = false;  // waiting for POLLOUT
   char* pending = nullptr;  // serialized, waiting for the flush to make room
   uint32_t pending_len = 0;
+  size_t pending_sent = 0;  // of a frame above 64 KiB, written unbuffered
 
   // acceptor_learner_task
   MessageReader acceptor;
@@ -206,6 +207,8 @@ class Node {
   bool RunSender(Peer& p);
   // flush_srv_buf: false while the socket is full (POLLOUT awaited).
   bool ContinueFlush(Peer& p);
+  // The unbuffered task_write of a frame above 64 KiB: false while the socket is full.
+  bool ContinueUnbuffered(Peer& p);
   // Blocking write of a whole frame (task_write): used for replies on an inbound connection.
   bool WriteAll(int fd, const char* data, size_t n);
   // Reads messages until the socket would block; `dispatch` gets each one (and frees it).
@@ -247,10 +250,34 @@ bool Node::ContinueFlush(Peer& p) {
   return true;
 }
 
+bool Node::ContinueUnbuffered(Peer& p) {
+  while (p.pending_sent < p.pending_len) {
+    ssize_t n =
+        send(p.out_fd, p.pending + p.pending_sent, p.pending_len - p.pending_sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      p.pending_sent += static_cast<size_t>(n);
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      p.want_write = true;
+      return false;
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return Fail(absl::StrCat("send: ", std::strerror(errno)));
+    }
+  }
+  free(p.pending);
+  p.pending = nullptr;
+  p.pending_sent = 0;
+  return true;
+}
+
 bool Node::RunSender(Peer& p) {
   for (;;) {
     if (p.flushing && !ContinueFlush(p)) return result_.error.empty();
-    if (p.pending != nullptr) {
+    if (p.pending != nullptr && p.pending_len > kSrvBufSize) {
+      // Larger than srv_buf: task_write'n unbuffered once the buffer is flushed (spec §2.5).
+      if (!ContinueUnbuffered(p)) return result_.error.empty();
+    } else if (p.pending != nullptr) {
       std::memcpy(p.out.data.get() + p.out.end, p.pending, p.pending_len);
       p.out.end += p.pending_len;
       free(p.pending);
@@ -270,10 +297,6 @@ bool Node::RunSender(Peer& p) {
     uint32_t len;
     if (!tirpc::Serialize(kVersion, template_, &frame, &len)) return Fail("serialize failed");
     if (len > p.out.free_space()) {
-      if (len > kSrvBufSize) {
-        free(frame);
-        return Fail("frames above 64 KiB are not modelled");
-      }
       p.pending = frame;
       p.pending_len = len;
       p.flushing = true;

@@ -10,9 +10,10 @@
 // Memory: the buffer starts at `initial_capacity` and grows only as a frame's bytes actually
 // arrive (doubling, at most to the frame's size), so a header announcing a huge body costs
 // nothing until the body comes; a length above `max_body` is reported before any growth.
-// After a large frame the buffer shrinks back. The buffer is mapped memory that grows and
-// shrinks with mremap: growing moves page tables instead of copying (and faulting in) what
-// arrived, so a 1 GiB frame never costs the executor one long copy.
+// The buffer shrinks back after large frames: at the first frame that fits the initial
+// capacity, at once if it grew above kRetainedCapacity (a run of large frames reuses it). The
+// buffer is mapped memory that grows and shrinks with mremap: growing moves page tables instead of
+// copying (and faulting in) what arrived, so a 1 GiB frame never costs the executor one long copy.
 //
 //   FrameBuffer in(64 * 1024, 1 << 30);
 //   for (;;) {
@@ -53,6 +54,10 @@ class FrameBuffer {
     std::span<const std::byte> body;
     size_t size = 0;  // bytes the frame occupies in the stream
   };
+
+  // A buffer grown up to this size stays grown while large frames keep coming (counted as
+  // held, TransportOptions::max_partial_frame_bytes, like a partial frame).
+  static constexpr size_t kRetainedCapacity = 1 << 20;
 
   Next Peek();
   // Drops the frame Peek() returned.

@@ -18,7 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <vector>
 
 namespace uxcom::xcom::internal {
 
@@ -27,6 +27,13 @@ class InFlightFrames {
   // One frame of `bytes` was written completely (after the frames before it).
   void Written(uint64_t bytes) {
     total_ += bytes;
+    if (head_ == ends_.size()) {  // nothing tracked: start over at the front
+      ends_.clear();
+      head_ = 0;
+    } else if (head_ >= kCompactAfter && 2 * head_ >= ends_.size()) {
+      ends_.erase(ends_.begin(), ends_.begin() + static_cast<ptrdiff_t>(head_));
+      head_ = 0;
+    }
     ends_.push_back(total_);
   }
   // Frames with at least one byte among the last `unacknowledged` bytes written.
@@ -34,20 +41,25 @@ class InFlightFrames {
     if (unacknowledged == 0) return 0;
     const uint64_t acknowledged = unacknowledged >= total_ ? 0 : total_ - unacknowledged;
     uint64_t n = 0;
-    for (auto it = ends_.rbegin(); it != ends_.rend() && *it > acknowledged; ++it) ++n;
+    for (size_t i = ends_.size(); i > head_ && ends_[i - 1] > acknowledged; --i) ++n;
     return n;
   }
   // Forgets the frames whose every byte is acknowledged (all but the last `unacknowledged`).
   void Acknowledged(uint64_t unacknowledged) {
     const uint64_t acknowledged = unacknowledged >= total_ ? 0 : total_ - unacknowledged;
-    while (!ends_.empty() && ends_.front() <= acknowledged) ends_.pop_front();
+    while (head_ < ends_.size() && ends_[head_] <= acknowledged) ++head_;
   }
-  size_t tracked() const { return ends_.size(); }
+  size_t tracked() const { return ends_.size() - head_; }
   uint64_t bytes_written() const { return total_; }
 
  private:
+  // Forgotten entries are dropped from the front once they are this many and at least half:
+  // amortised O(1), and the vector's capacity is kept (no allocation per frame, as a deque's
+  // block per 64 entries would be).
+  static constexpr size_t kCompactAfter = 256;
   uint64_t total_ = 0;
-  std::deque<uint64_t> ends_;  // cumulative end offset of each tracked frame
+  std::vector<uint64_t> ends_;  // cumulative end offset of each frame, from head_ on tracked
+  size_t head_ = 0;
 };
 
 }  // namespace uxcom::xcom::internal

@@ -9,13 +9,16 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "xcom/incoming_message.h"
 #include "xcom/internal/byte_budget.h"
 #include "xcom/internal/connection.h"
+#include "xcom/internal/memory_shelf.h"
 #include "xcom/internal/object_pool.h"
 #include "xcom/internal/outgoing_message.h"
 #include "xdr/arena.h"
+#include "xdr/limits.h"
 #include "xdr/pax_msg.h"
 
 namespace uxcom::xcom::internal {
@@ -47,15 +50,18 @@ struct InboundFrame : Pooled<InboundFrame> {
   // Before decoding (or expanding) about `bytes` into the arena: a fresh or much larger arena
   // is replaced by one whose first block fits, so a small message waiting in the inbox holds
   // a small block.
-  // What decoding a body of `body_bytes` usually takes: the message, one app_data and the
-  // bytes (a longer chain grows the arena).
+  // What decoding a body of `body_bytes` usually takes: the message, the first reservation of
+  // its app_data chain (xdr::kDecodeChainReservation elements) and the bytes. Less, and every
+  // decode spills into a second block and leaves an arena no later fit accepts.
   static size_t DecodedSizeHint(size_t body_bytes) {
-    return sizeof(xdr::PaxMsg) + sizeof(xdr::AppData) + body_bytes + 256;
+    return sizeof(xdr::PaxMsg) + xdr::kDecodeChainReservation * sizeof(xdr::AppData) + body_bytes +
+           256;
   }
+  // Arenas come from, and large ones go back to, this thread's MemoryShelf.
   void FitArena(size_t bytes) {
-    const size_t capacity = arena->capacity();
+    const size_t capacity = arena == nullptr ? 0 : arena->capacity();
     if (capacity < bytes || capacity > 2 * bytes + kFirstBlockBytes) {
-      arena = std::make_unique<xdr::Arena>(bytes);
+      ShelveArena(std::exchange(arena, ArenaFor(bytes)));
     }
   }
 
@@ -68,9 +74,9 @@ struct InboundFrame : Pooled<InboundFrame> {
     server.reset();
     peer = {};
     wire_size = trailing_bytes = 0;
-    if (arena->capacity() > kMaxRetainedBytes) {
-      arena = std::make_unique<xdr::Arena>(kFirstBlockBytes);
-    } else {
+    if (arena != nullptr && arena->capacity() > kMaxRetainedBytes) {
+      ShelveArena(std::move(arena));  // FitArena finds one before the next use
+    } else if (arena != nullptr) {
       arena->Reset();
     }
   }

@@ -2,7 +2,8 @@
 // socket, asynchronously (on a later turn, never inside the send call) and in FIFO order with
 // its other self-messages. The receiver gets the sender's copy, with `to` set to this node, or,
 // when the message was compacted to its frame for its other destinations, that frame decoded
-// (which is exactly the copy: OutgoingMessage::Compact).
+// (which is exactly the copy: OutgoingMessage::Compact) with its payloads viewed in the frame:
+// never a copy of the payload.
 #include "xcom/internal/transport_state.h"
 
 namespace uxcom::xcom::internal {
@@ -22,9 +23,8 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
       if (!room.ok()) co_return;
     }
     PoolRef<InboundFrame> f = st.self_frames.Acquire();
-    if (m->message->compact()) {
-      f->FitArena(InboundFrame::DecodedSizeHint(m->message->compact_frame_bytes()));
-    }
+    // Compacted: its frame decoded zero-copy, structs only (the frame holds `self` below).
+    f->FitArena(InboundFrame::DecodedSizeHint(0));
     // The sender's copy, or (compacted) its frame decoded into this frame's arena.
     absl::StatusOr<xdr::PaxMsg*> msg = m->message->Expand(*f->arena);
     if (!msg.ok()) {  // cannot happen: a frame is kept only if it decoded to the copy

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <utility>
 
+#include "xcom/internal/memory_shelf.h"
 #include "xcom/message_defaults.h"
 #include "xdr/copy.h"
 #include "xdr/decode.h"
@@ -20,29 +23,28 @@ xdr::PaxMsg* CopyWithDefaults(const xdr::PaxMsg& msg, xdr::Arena& arena) {
   return copy;
 }
 
-// A scratch arena of this thread (each executor runs on one thread), reset for use. It gives
-// back what a large message grew it to at the next use.
+// A scratch arena of this thread (each executor runs on one thread), reset for use: what a
+// compaction's check decodes into. The decode is zero-copy, so it holds only structs.
 xdr::Arena& Scratch() {
   thread_local std::unique_ptr<xdr::Arena> scratch;
   if (scratch == nullptr || scratch->capacity() > OutgoingMessage::kMaxRetainedBytes) {
-    scratch = std::make_unique<xdr::Arena>();
+    ShelveArena(std::move(scratch));
+    scratch = ArenaFor(4096);
   }
   scratch->Reset();
   return *scratch;
 }
 
-// The copy's size, measured in the scratch arena.
-size_t CopySize(const xdr::PaxMsg& msg) {
-  xdr::Arena& scratch = Scratch();
-  (void)CopyWithDefaults(msg, scratch);
-  return scratch.used();
-}
+// What the last copy on this thread took: the size of the next arena (messages come in runs of
+// similar sizes).
+thread_local size_t last_copy_bytes = 1024;
 
 absl::StatusOr<xdr::PaxMsg*> DecodeFrame(xdr::ProtocolVersion v, std::span<const std::byte> frame,
                                          xdr::Profile profile, xdr::Arena& arena) {
   absl::StatusOr<xdr::Decoded> d =
       xdr::Decode(v, frame.subspan(xdr::kFrameHeaderSize), arena,
                   {.max_body_size = xdr::kMaxBodySize,
+                   .zero_copy = true,
                    .max_blob_bytes = std::numeric_limits<uint32_t>::max(),
                    .profile = profile});
   if (!d.ok()) return d.status();
@@ -52,30 +54,33 @@ absl::StatusOr<xdr::PaxMsg*> DecodeFrame(xdr::ProtocolVersion v, std::span<const
 }  // namespace
 
 void OutgoingMessage::Assign(const xdr::PaxMsg& msg, xdr::Profile profile) {
-  // The arena is sized to the copy (plus slack for alignment, which used() does not count), so a
-  // queued message costs what it holds and not a default block: a recycled arena is kept only if it
-  // fits and is not much larger.
-  const size_t copy = CopySize(msg);
-  const size_t needed = copy + copy / 8 + 64;
-  if (arena_ == nullptr || arena_->capacity() < needed || arena_->capacity() > 2 * needed) {
-    arena_ = std::make_unique<xdr::Arena>(needed);
-  }
+  // The copy goes into this object's arena if it kept one, else into one from the shelf sized
+  // like the last copy. An arena much larger than its copy is swapped for a fitting one, so a
+  // queued message costs about what it holds (footprint() counts the rest).
+  if (arena_ == nullptr) arena_ = ArenaFor(last_copy_bytes + last_copy_bytes / 8 + 64);
   msg_ = CopyWithDefaults(msg, *arena_);
+  last_copy_bytes = arena_->used();
+  if (arena_->capacity() > 2 * arena_->used() + 4096) {
+    std::unique_ptr<xdr::Arena> fitting = ArenaFor(arena_->used() + arena_->used() / 8 + 64);
+    msg_ = CopyWithDefaults(msg, *fitting);
+    ShelveArena(std::exchange(arena_, std::move(fitting)));
+  }
   profile_ = profile;
   op_ = msg.op;
   compacted_ = xdr::ProtocolVersion::kUnknown;
 }
 
 void OutgoingMessage::Compact(xdr::ProtocolVersion v, TransportStatistics& stats) {
-  if (msg_ == nullptr || !xdr::IsSupported(v) || arena_->used() > kMaxCompactedCopy) return;
+  if (msg_ == nullptr || !xdr::IsSupported(v)) return;
   absl::StatusOr<std::span<const std::byte>> frame = Frame(v, stats);
   if (!frame.ok()) return;
   // Only a frame that gives back exactly the copy may replace it (a field this version does
-  // not carry, a NaN, a profile refusing on decode what it encoded: the copy stays).
+  // not carry, a NaN, a profile refusing on decode what it encoded: the copy stays). The check
+  // decodes zero-copy: structs only, the payload compared in place.
   absl::StatusOr<xdr::PaxMsg*> decoded = DecodeFrame(v, *frame, profile_, Scratch());
   if (!decoded.ok() || !(**decoded == *msg_)) return;
   msg_ = nullptr;
-  arena_.reset();
+  ShelveArena(std::move(arena_));
   compacted_ = v;
 }
 
@@ -121,15 +126,34 @@ absl::StatusOr<std::span<const std::byte>> OutgoingMessage::Frame(xdr::ProtocolV
     }
     e.version = v;
     e.frame.Clear();
+    // A frame that may not fit the buffer this object kept (the copy is a little larger than
+    // its frame) gets one of its exact size from the shelf, or a new one of that size.
+    const size_t estimate = msg_ != nullptr ? arena_->used() : compact_frame_bytes() + 1024;
+    if (e.frame.capacity() < estimate) {
+      absl::StatusOr<size_t> body = xdr::EncodedSize(v, *msg, {.profile = profile_});
+      const size_t size = body.ok() ? xdr::kFrameHeaderSize + *body : 0;
+      if (size > e.frame.capacity()) {
+        if (std::optional<xdr::Buffer> kept =
+                BufferShelf::ThisThread().Take(size, size + size / 8 + 64)) {
+          BufferShelf::ThisThread().Put(std::exchange(e.frame, *std::move(kept)));
+          e.frame.Clear();
+        } else {
+          e.frame.Reserve(size);
+        }
+      }
+    }
     absl::StatusOr<size_t> n = xdr::AppendFrame(v, *msg, e.frame, {.profile = profile_});
     e.status = n.status();
     stats.encodes.Add();
-    // Kept while queued: a buffer larger than the frame (grown while encoding, or recycled)
-    // is replaced by an exact one.
-    if (n.ok() && e.frame.capacity() > e.frame.size() + e.frame.size() / 8 + 32) {
-      xdr::Buffer fitted(e.frame.size());
+    // Kept while queued: a buffer much larger than the frame (recycled, or grown while
+    // encoding) is swapped for a fitting one.
+    if (n.ok() && e.frame.capacity() > 2 * e.frame.size() + 4096) {
+      const size_t size = e.frame.size();
+      xdr::Buffer fitted =
+          BufferShelf::ThisThread().Take(size, size + size / 8 + 64).value_or(xdr::Buffer(size));
+      fitted.Clear();
       fitted.Append(e.frame.span());
-      e.frame = std::move(fitted);
+      BufferShelf::ThisThread().Put(std::exchange(e.frame, std::move(fitted)));
     }
   }
   if (!e.status.ok()) return e.status;
@@ -148,19 +172,22 @@ void OutgoingMessage::Recycle() {
   compacted_ = xdr::ProtocolVersion::kUnknown;
   if (arena_ != nullptr) {
     if (arena_->capacity() > kMaxRetainedBytes) {
-      arena_.reset();
+      ShelveArena(std::move(arena_));
     } else {
       arena_->Reset();
     }
   }
   // One encoding is kept for the next message (most need one), so an idle object holds at
-  // most two buffers of kMaxRetainedBytes.
+  // most two buffers of kMaxRetainedBytes; larger ones go to the shelf.
+  for (size_t i = 1; i < encodings_.size(); ++i) {
+    BufferShelf::ThisThread().Put(std::move(encodings_[i].frame));
+  }
   if (encodings_.size() > 1) encodings_.resize(1);
   for (Encoding& e : encodings_) {
     e.version = xdr::ProtocolVersion::kUnknown;
     e.status = absl::OkStatus();
     if (e.frame.capacity() > kMaxRetainedBytes) {
-      e.frame = xdr::Buffer();
+      BufferShelf::ThisThread().Put(std::exchange(e.frame, xdr::Buffer()));
     } else {
       e.frame.Clear();
     }

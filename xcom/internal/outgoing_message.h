@@ -7,15 +7,18 @@
 // per version: the frame is cached, and each sender stamps its destination's `to` into its own
 // copy of the bytes (xdr::SetFrameTo). An encoding error is cached too.
 //
-// Memory: a message is copied into an arena sized to fit it. Compact(v), called once the
+// Memory: a message is copied into an arena about its size. Compact(v), called once the
 // message is stamped, encodes it at v (the version its site's members have in common) and,
 // when decoding that frame gives back exactly the copy, keeps only the frame: a queued 100 B
-// message then costs about its encoded size (~200 B) plus this object, instead of the copy's
-// ~1 KB of structs. Any other version, and delivery to self, decode that frame again (a
-// decode equal to the copy, checked, so every encoding is what the copy would give). Large
-// messages, whose copy is mostly their payload, keep the copy (no decode per version).
-// footprint() says what the message holds. A recycled object keeps its memory only while it
-// is small, so the pool never pins large buffers.
+// message then costs about its encoded size (~200 B) plus this object instead of the copy's
+// ~1 KB of structs, a 16 KiB one half of what copy and frame take together. Any other version,
+// and delivery to self, decode that frame zero-copy (structs only, payloads viewed in the
+// frame, which lives as long as this object). footprint() says what the message holds.
+//
+// Allocation: none per message once warm. A recycled object keeps its arena and one frame
+// buffer while they are small (kMaxRetainedBytes), so the pool never pins large buffers;
+// larger ones, and an arena given up by Compact, go to this thread's MemoryShelf, where the
+// next message of that size finds them.
 #ifndef UXCOM_XCOM_INTERNAL_OUTGOING_MESSAGE_H_
 #define UXCOM_XCOM_INTERNAL_OUTGOING_MESSAGE_H_
 
@@ -53,7 +56,8 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
   bool compact() const { return msg_ == nullptr; }
   // The size of the frame a compacted message keeps (0 if not compacted).
   size_t compact_frame_bytes() const;
-  // The message: the copy, or (compacted) decoded into `arena`.
+  // The message: the copy, or (compacted) decoded into `arena` with its payloads viewed in
+  // this object's frame: valid while both `arena` and this object are.
   absl::StatusOr<xdr::PaxMsg*> Expand(xdr::Arena& arena) const;
 
   // The whole frame (header + body) at `v`, encoded on first use. `to` in the returned bytes
@@ -79,8 +83,6 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
   };
   Encoding& EncodingFor(xdr::ProtocolVersion v);
   const Encoding* Compacted() const;
-  // Compact only what copies to at most this many bytes: beyond it the payload dominates.
-  static constexpr size_t kMaxCompactedCopy = 64 << 10;
 
   std::unique_ptr<xdr::Arena> arena_;
   xdr::PaxMsg* msg_ = nullptr;

@@ -36,6 +36,7 @@
 #include "xdr/internal/error_trail.h"
 #include "xdr/internal/schema_traits.h"
 #include "xdr/internal/str_cat.h"
+#include "xdr/limits.h"
 #include "xdr/xdr_reader.h"
 
 namespace uxcom::xdr::internal {
@@ -434,7 +435,7 @@ class SchemaReader {
     }
   }
 
-  static constexpr size_t kShortChain = 8;
+  static constexpr size_t kShortChain = kDecodeChainReservation;
 
   // Makes room for the rest of a chain, counted from here.
   template <typename T>

@@ -1,0 +1,109 @@
+// MemoryShelf: large per-message memory set aside on this thread for the next message.
+//
+// Pooled objects (OutgoingMessage, InboundFrame) keep their small buffers while idle, so small
+// messages cost no allocation once the pools are warm. Memory above their retention limit (the
+// arena or frame of a 16 KiB or 256 KiB message) is not kept per object, so that a pool of idle
+// objects never pins large buffers; without the shelf the next large message would allocate it
+// again. The shelf keeps such buffers for whoever needs one next on the same thread, within
+// a fixed budget per thread (kMaxItems buffers, kMaxBytes bytes per kind); beyond it a buffer is
+// freed. Every executor runs on one thread, so a shelf is never shared.
+//
+//   MemoryShelf<xdr::Buffer>& shelf = MemoryShelf<xdr::Buffer>::ThisThread();
+//   xdr::Buffer b = shelf.Take(16 << 10, 40 << 10).value_or(xdr::Buffer(16 << 10));
+//   ...
+//   shelf.Put(std::move(b));   // kept for the next Take, or freed if the shelf is full
+#ifndef UXCOM_XCOM_INTERNAL_MEMORY_SHELF_H_
+#define UXCOM_XCOM_INTERNAL_MEMORY_SHELF_H_
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "xdr/arena.h"
+#include "xdr/buffer.h"
+
+namespace uxcom::xcom::internal {
+
+inline size_t ShelfCapacity(const xdr::Buffer& b) { return b.capacity(); }
+inline size_t ShelfCapacity(const std::unique_ptr<xdr::Arena>& a) {
+  return a == nullptr ? 0 : a->capacity();
+}
+
+template <typename T>
+class MemoryShelf {
+ public:
+  static constexpr size_t kMaxItems = 128;
+  static constexpr size_t kMaxBytes = 8 << 20;
+
+  static MemoryShelf& ThisThread() {
+    thread_local MemoryShelf shelf;
+    return shelf;
+  }
+
+  // The smallest kept item whose capacity is within [min, max]; none if there is none.
+  std::optional<T> Take(size_t min, size_t max) {
+    size_t best = items_.size();
+    for (size_t i = 0; i < items_.size(); ++i) {
+      const size_t c = ShelfCapacity(items_[i]);
+      if (c >= min && c <= max && (best == items_.size() || c < ShelfCapacity(items_[best]))) {
+        best = i;
+      }
+    }
+    if (best == items_.size()) return std::nullopt;
+    T item = std::move(items_[best]);
+    items_[best] = std::move(items_.back());
+    items_.pop_back();
+    bytes_ -= ShelfCapacity(item);
+    return item;
+  }
+
+  // Whether Put would keep an item of this capacity.
+  bool HasRoomFor(size_t capacity) const {
+    return capacity != 0 && items_.size() < kMaxItems && capacity <= kMaxBytes - bytes_;
+  }
+  // Keeps `item` (its contents forgotten) if the shelf has room, else frees it.
+  void Put(T item) {
+    const size_t c = ShelfCapacity(item);
+    if (!HasRoomFor(c)) return;
+    bytes_ += c;
+    items_.push_back(std::move(item));
+  }
+
+  size_t bytes() const { return bytes_; }
+  size_t items() const { return items_.size(); }
+
+ private:
+  MemoryShelf() { items_.reserve(kMaxItems); }
+  std::vector<T> items_;
+  size_t bytes_ = 0;
+};
+
+using ArenaShelf = MemoryShelf<std::unique_ptr<xdr::Arena>>;
+using BufferShelf = MemoryShelf<xdr::Buffer>;
+
+// An arena with at least `bytes` in it: one from this thread's shelf that is not much larger,
+// or a new one (whose first block holds `bytes`).
+inline std::unique_ptr<xdr::Arena> ArenaFor(size_t bytes) {
+  std::optional<std::unique_ptr<xdr::Arena>> kept =
+      ArenaShelf::ThisThread().Take(bytes, 2 * bytes + 4096);
+  if (kept) {
+    (*kept)->Reset();
+    return *std::move(kept);
+  }
+  return std::make_unique<xdr::Arena>(bytes);
+}
+
+// Sets an arena aside for ArenaFor, or frees it when the shelf is full. (Resetting an arena of
+// several blocks merges them into one: worth it only for an arena that is kept.)
+inline void ShelveArena(std::unique_ptr<xdr::Arena> arena) {
+  ArenaShelf& shelf = ArenaShelf::ThisThread();
+  if (arena == nullptr || !shelf.HasRoomFor(arena->capacity())) return;
+  arena->Reset();
+  shelf.Put(std::move(arena));
+}
+
+}  // namespace uxcom::xcom::internal
+
+#endif  // UXCOM_XCOM_INTERNAL_MEMORY_SHELF_H_
