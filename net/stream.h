@@ -168,6 +168,10 @@ class Stream {
 
   absl::Status SetNoDelay(bool on);
   absl::Status SetSendBufferSize(int bytes);
+  // On a connection that already carried data, shrinking the receive buffer far below the
+  // window the peer has seen can slow that peer to its persist timer (Linux keeps segments of
+  // half the largest window seen; when they no longer fit it sends a window's worth every
+  // ~200 ms: ~40 KB/s on loopback). Set small buffers on the socket before connect or listen.
   absl::Status SetReceiveBufferSize(int bytes);
   absl::Status SetLinger(bool on, int seconds);
 

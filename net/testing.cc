@@ -26,7 +26,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "net/detail/errno_status.h"
 #include "net/listener.h"
+#include "net/socket.h"
 #include "net/timer.h"
 
 namespace uxcom::net::testing {
@@ -128,11 +130,45 @@ long RaiseFdLimit(long want) {
   return static_cast<long>(rl.rlim_cur);
 }
 
-Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor) {
+namespace {
+
+absl::Status SetBuffers(Socket& s, int bytes) {
+  if (absl::Status snd = s.SetSendBufferSize(bytes); !snd.ok()) return snd;
+  return s.SetReceiveBufferSize(bytes);
+}
+
+// Stream::Connect with both buffers set before connect(2) (a blocking one: loopback, and the
+// listener's backlog completes the handshake without an Accept()).
+absl::StatusOr<Stream> ConnectWithBuffers(Executor& executor, const SocketAddress& address,
+                                          int bytes) {
+  Socket socket(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!socket.valid()) return detail::ErrnoStatus(errno, "socket");
+  if (absl::Status s = SetBuffers(socket, bytes); !s.ok()) return s;
+  if (::connect(socket.fd(), address.data(), address.size()) != 0) {
+    return detail::ErrnoStatus(errno, absl::StrCat("connect to ", address.ToString()));
+  }
+  if (absl::Status s = socket.SetNoDelay(true); !s.ok()) return s;
+  return Stream::Adopt(executor, std::move(socket), address);
+}
+
+}  // namespace
+
+Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor,
+                                                              int socket_buffer_bytes) {
   absl::StatusOr<Listener> listener =
       Listener::Listen(executor, {.address = SocketAddress::Loopback4(0)});
   if (!listener.ok()) co_return listener.status();
-  absl::StatusOr<Stream> client = co_await Stream::Connect(executor, listener->local_address());
+  absl::StatusOr<Stream> client;
+  if (socket_buffer_bytes > 0) {
+    // Accepted sockets inherit the listener's buffer sizes (and their first window from them).
+    Socket view(listener->fd());
+    absl::Status set = SetBuffers(view, socket_buffer_bytes);
+    view.Release();
+    if (!set.ok()) co_return set;
+    client = ConnectWithBuffers(executor, listener->local_address(), socket_buffer_bytes);
+  } else {
+    client = co_await Stream::Connect(executor, listener->local_address());
+  }
   if (!client.ok()) co_return client.status();
   absl::StatusOr<Listener::Accepted> server = co_await listener->Accept();
   if (!server.ok()) co_return server.status();

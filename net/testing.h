@@ -90,8 +90,13 @@ class LoopOnOtherThread {
   std::thread thread_;
 };
 
-// A connected loopback TCP pair: {client side, server side}.
-Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor);
+// A connected loopback TCP pair: {client side, server side}. `socket_buffer_bytes` > 0 sets
+// SO_SNDBUF and SO_RCVBUF of both ends before the connection exists: a receive buffer shrunk on
+// an established connection leaves the peer with segments sized to the window it saw before
+// (half of it), which no longer fit, and it then sends only when its persist timer fires
+// (~40 KB/s on loopback, tcp(7): "must be set prior to the listen(2) or connect(2) calls").
+Task<absl::StatusOr<std::pair<Stream, Stream>>> ConnectedPair(Executor& executor,
+                                                              int socket_buffer_bytes = 0);
 
 // Byte i of test stream `seed`: data whose every offset is checkable.
 inline std::byte Pattern(uint64_t i, uint32_t seed = 0) {
