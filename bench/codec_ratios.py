@@ -33,16 +33,18 @@ def main():
     print("allocation counting:", context.get("allocation_counting", "?"))
     print()
     print("| message | version | encode uxcom | encode tirpc | ratio | decode uxcom view | "
-          "decode uxcom copy | decode tirpc | ratio view | ratio copy |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "decode uxcom copy | decode as the transport | decode tirpc | ratio view | ratio copy | "
+          "ratio transport |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for m in MESSAGES:
         for v in VERSIONS:
             e_u, e_t = t[f"encode/{m}/{v}/uxcom"], t[f"encode/{m}/{v}/tirpc"]
             d_v, d_c = t[f"decode/{m}/{v}/uxcom_view"], t[f"decode/{m}/{v}/uxcom_copy"]
             d_t = t[f"decode/{m}/{v}/tirpc"]
+            d_x = t[f"decode/{m}/{v}/uxcom_transport"]
             print(f"| {m} | {v} | {e_u:.1f} ns | {e_t:.1f} ns | {e_t / e_u:.1f}x | "
-                  f"{d_v:.1f} ns | {d_c:.1f} ns | {d_t:.1f} ns | {d_t / d_v:.1f}x | "
-                  f"{d_t / d_c:.1f}x |")
+                  f"{d_v:.1f} ns | {d_c:.1f} ns | {d_x:.1f} ns | {d_t:.1f} ns | "
+                  f"{d_t / d_v:.1f}x | {d_t / d_c:.1f}x | {d_t / d_x:.1f}x |")
     print()
     memcpy = t["memcpy/large_app_64k"]
     print(f"memcpy of the 64 KiB payload: {memcpy:.1f} ns")
