@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 namespace uxcom::xcom::internal {
 namespace {
 
@@ -32,6 +34,24 @@ TEST_CASE("acknowledged frames are forgotten; the count stays right") {
   CHECK(f.tracked() == 0);
   CHECK(f.bytes_written() == 1100);
   CHECK(f.FramesWithin(0) == 0);
+}
+
+TEST_CASE("a long run of written and acknowledged frames keeps counting right") {
+  // Far past the point where forgotten entries are dropped from the front, several times.
+  InFlightFrames f;
+  for (int i = 0; i < 5000; ++i) {
+    f.Written(10);
+    f.Acknowledged(25);  // the last 25 bytes unacknowledged: the last three frames
+    REQUIRE(f.tracked() == std::min(i + 1, 3));
+    CHECK(f.FramesWithin(25) == static_cast<uint64_t>(std::min(i + 1, 3)));
+    CHECK(f.FramesWithin(5) == 1);
+  }
+  CHECK(f.bytes_written() == 50000);
+  f.Acknowledged(0);
+  CHECK(f.tracked() == 0);
+  f.Written(7);
+  CHECK(f.tracked() == 1);
+  CHECK(f.FramesWithin(100) == 1);
 }
 
 }  // namespace

@@ -42,21 +42,20 @@ class MemoryShelf {
     return shelf;
   }
 
-  // The smallest kept item whose capacity is within [min, max]; none if there is none.
+  // The most recently kept item whose capacity is within [min, max]; none if there is none.
+  // (Most recent first: messages come in runs of one size, so the search usually ends at
+  // once; a best fit over every item cost 2 % of a 9-node 16 KiB run.)
   std::optional<T> Take(size_t min, size_t max) {
-    size_t best = items_.size();
-    for (size_t i = 0; i < items_.size(); ++i) {
+    for (size_t i = items_.size(); i-- > 0;) {
       const size_t c = ShelfCapacity(items_[i]);
-      if (c >= min && c <= max && (best == items_.size() || c < ShelfCapacity(items_[best]))) {
-        best = i;
-      }
+      if (c < min || c > max) continue;
+      T item = std::move(items_[i]);
+      items_[i] = std::move(items_.back());
+      items_.pop_back();
+      bytes_ -= c;
+      return item;
     }
-    if (best == items_.size()) return std::nullopt;
-    T item = std::move(items_[best]);
-    items_[best] = std::move(items_.back());
-    items_.pop_back();
-    bytes_ -= ShelfCapacity(item);
-    return item;
+    return std::nullopt;
   }
 
   // Whether Put would keep an item of this capacity.
