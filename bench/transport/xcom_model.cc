@@ -209,6 +209,9 @@ class Node {
   bool ContinueFlush(Peer& p);
   // The unbuffered task_write of a frame above 64 KiB: false while the socket is full.
   bool ContinueUnbuffered(Peer& p);
+  // Non-blocking send of data[sent, len) on p's connection: false while the socket is full
+  // (POLLOUT awaited) or on an error (recorded).
+  bool SendSome(Peer& p, const char* data, size_t len, size_t& sent);
   // Blocking write of a whole frame (task_write): used for replies on an inbound connection.
   bool WriteAll(int fd, const char* data, size_t n);
   // Reads messages until the socket would block; `dispatch` gets each one (and frees it).
@@ -230,11 +233,11 @@ class Node {
   std::vector<std::pair<Peer*, int>> polled_;  // what each pollfd is for: 0 in, 1 out, 2 reply
 };
 
-bool Node::ContinueFlush(Peer& p) {
-  while (p.out_sent < p.out.end) {
-    ssize_t n = send(p.out_fd, p.out.data.get() + p.out_sent, p.out.end - p.out_sent, MSG_NOSIGNAL);
+bool Node::SendSome(Peer& p, const char* data, size_t len, size_t& sent) {
+  while (sent < len) {
+    ssize_t n = send(p.out_fd, data + sent, len - sent, MSG_NOSIGNAL);
     if (n > 0) {
-      p.out_sent += static_cast<size_t>(n);
+      sent += static_cast<size_t>(n);
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       p.want_write = true;
       return false;
@@ -244,6 +247,11 @@ bool Node::ContinueFlush(Peer& p) {
       return Fail(absl::StrCat("send: ", std::strerror(errno)));
     }
   }
+  return true;
+}
+
+bool Node::ContinueFlush(Peer& p) {
+  if (!SendSome(p, p.out.data.get(), p.out.end, p.out_sent)) return false;
   p.out.reset();
   p.out_sent = 0;
   p.flushing = false;
@@ -251,20 +259,7 @@ bool Node::ContinueFlush(Peer& p) {
 }
 
 bool Node::ContinueUnbuffered(Peer& p) {
-  while (p.pending_sent < p.pending_len) {
-    ssize_t n =
-        send(p.out_fd, p.pending + p.pending_sent, p.pending_len - p.pending_sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      p.pending_sent += static_cast<size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      p.want_write = true;
-      return false;
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else {
-      return Fail(absl::StrCat("send: ", std::strerror(errno)));
-    }
-  }
+  if (!SendSome(p, p.pending, p.pending_len, p.pending_sent)) return false;
   free(p.pending);
   p.pending = nullptr;
   p.pending_sent = 0;
