@@ -52,8 +52,8 @@ std::vector<std::byte> Frame(size_t payload_bytes) {
 
 size_t HeapInUse() { return mallinfo2().uordblks; }
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kMallocCounted = false;  // ASan's allocator does not fill in mallinfo2
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kMallocCounted = false;  // sanitizers' allocators do not fill in mallinfo2
 #else
 constexpr bool kMallocCounted = true;
 #endif
@@ -62,7 +62,7 @@ TEST_CASE("a queued 100 B message costs about its encoded size, and PeerInfo say
   if (!kMallocCounted) {
     return ::uxcom::testing::Skip(
         ::uxcom::testing::Need::kBuildConfig,
-        "queued message cost: ASan's allocator does not fill in mallinfo2");
+        "queued message cost: a sanitizer's allocator does not fill in mallinfo2");
   }
   auto ex = net::testing::NewVirtualExecutor();
   LonelyNode n(*ex, [](int, TransportOptions& o) { o.disconnected_message_ttl = 60s; });
