@@ -1,5 +1,6 @@
 #include "xdr/decode.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "xdr/codec_error.h"
@@ -103,6 +104,15 @@ absl::StatusOr<Decoded> Decode(ProtocolVersion v, std::span<const std::byte> bod
   return DispatchProtocolVersion(v, [&](auto version) -> absl::StatusOr<Decoded> {
     return Decode<version.value>(body, arena, options);
   });
+}
+
+size_t FirstChainReservation(ProtocolVersion v, size_t body_bytes) {
+  absl::StatusOr<size_t> n =
+      DispatchProtocolVersion(v, [&](auto version) -> absl::StatusOr<size_t> {
+        constexpr size_t kMin = internal::kMinChainElement<AppData, version.value>;
+        return std::min<size_t>(body_bytes / kMin + 1, kDecodeChainReservation);
+      });
+  return n.value_or(kDecodeChainReservation);
 }
 
 absl::StatusOr<OwnedPaxMsg> DecodeOwned(ProtocolVersion v, std::span<const std::byte> body,

@@ -101,6 +101,11 @@ absl::StatusOr<Decoded> Decode(std::span<const std::byte> body, Arena& arena,
 absl::StatusOr<Decoded> Decode(ProtocolVersion v, std::span<const std::byte> body, Arena& arena,
                                const DecodeOptions& options = {});
 
+// How many app_data elements a decode of a body of `body_bytes` at `v` reserves when the chain
+// starts: no more than the body could hold, at most kDecodeChainReservation. For sizing an
+// arena to a decode (a supported v; any other gives the maximum).
+size_t FirstChainReservation(ProtocolVersion v, size_t body_bytes);
+
 // Decodes message after message into memory it keeps: the fast path for a connection's reader.
 // Once its arena has grown to the largest message, a decode allocates nothing and initializes
 // nothing it does not decode (no zeroing of the previous message):

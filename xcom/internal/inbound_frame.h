@@ -18,6 +18,7 @@
 #include "xcom/internal/object_pool.h"
 #include "xcom/internal/outgoing_message.h"
 #include "xdr/arena.h"
+#include "xdr/decode.h"
 #include "xdr/limits.h"
 #include "xdr/pax_msg.h"
 
@@ -50,12 +51,13 @@ struct InboundFrame : Pooled<InboundFrame> {
   // Before decoding (or expanding) about `bytes` into the arena: a fresh or much larger arena
   // is replaced by one whose first block fits, so a small message waiting in the inbox holds
   // a small block.
-  // What decoding a body of `body_bytes` usually takes: the message, the first reservation of
-  // its app_data chain (xdr::kDecodeChainReservation elements) and the bytes. Less, and every
-  // decode spills into a second block and leaves an arena no later fit accepts.
-  static size_t DecodedSizeHint(size_t body_bytes) {
-    return sizeof(xdr::PaxMsg) + xdr::kDecodeChainReservation * sizeof(xdr::AppData) + body_bytes +
-           256;
+  // What decoding a body of `body_bytes` at `v` usually takes: the message, the first
+  // reservation of its app_data chain (xdr::FirstChainReservation) and, copying, the bytes.
+  // Less, and every decode spills into a second block and leaves an arena no later fit
+  // accepts; more, and every message waiting in the inbox holds the difference.
+  static size_t DecodedSizeHint(xdr::ProtocolVersion v, size_t body_bytes, bool copying) {
+    return sizeof(xdr::PaxMsg) + xdr::FirstChainReservation(v, body_bytes) * sizeof(xdr::AppData) +
+           (copying ? body_bytes : 0) + 256;
   }
   // Arenas come from, and large ones go back to, this thread's MemoryShelf.
   void FitArena(size_t bytes) {

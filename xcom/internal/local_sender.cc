@@ -24,7 +24,9 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
     }
     PoolRef<InboundFrame> f = st.self_frames.Acquire();
     // Compacted: its frame decoded zero-copy, structs only (the frame holds `self` below).
-    f->FitArena(InboundFrame::DecodedSizeHint(0));
+    f->FitArena(InboundFrame::DecodedSizeHint(m->message->compact_version(),
+                                              m->message->compact_frame_bytes(),
+                                              /*copying=*/false));
     // The sender's copy, or (compacted) its frame decoded into this frame's arena.
     absl::StatusOr<xdr::PaxMsg*> msg = m->message->Expand(*f->arena);
     if (!msg.ok()) {  // cannot happen: a frame is kept only if it decoded to the copy

@@ -54,8 +54,10 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
   // Keeps only the frame at `v` when it decodes to exactly the copy (see above).
   void Compact(xdr::ProtocolVersion v, TransportStatistics& stats);
   bool compact() const { return msg_ == nullptr; }
-  // The size of the frame a compacted message keeps (0 if not compacted).
+  // The size of the frame a compacted message keeps (0 if not compacted), and its version
+  // (kUnknown if not compacted).
   size_t compact_frame_bytes() const;
+  xdr::ProtocolVersion compact_version() const { return compacted_; }
   // The message: the copy, or (compacted) decoded into `arena` with its payloads viewed in
   // this object's frame: valid while both `arena` and this object are.
   absl::StatusOr<xdr::PaxMsg*> Expand(xdr::Arena& arena) const;

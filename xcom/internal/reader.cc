@@ -51,7 +51,7 @@ net::Task<TransportState::Decoded> DecodeOffLoop(TransportState& st, const Conne
   TransportState::Decoded out;
   if (!st.CheckNormalFrame(conn, frame, out)) co_return out;
   PoolRef<InboundFrame> f = st.frames.Acquire();
-  f->FitArena(InboundFrame::DecodedSizeHint(frame.body.size()));
+  f->FitArena(InboundFrame::DecodedSizeHint(conn.version(), frame.body.size(), /*copying=*/true));
   absl::StatusOr<xdr::Decoded> d = absl::UnknownError("not decoded");
   co_await net::RunOffLoop(
       DecodeFrameBody{conn.version(), frame.body, f->arena.get(), st.FrameDecodeOptions(), &d});

@@ -221,7 +221,7 @@ TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn
   Decoded out;
   if (!CheckNormalFrame(conn, frame, out)) return out;
   PoolRef<InboundFrame> f = frames.Acquire();
-  f->FitArena(InboundFrame::DecodedSizeHint(frame.body.size()));
+  f->FitArena(InboundFrame::DecodedSizeHint(conn.version(), frame.body.size(), /*copying=*/true));
   absl::StatusOr<xdr::Decoded> d =
       xdr::Decode(conn.version(), frame.body, *f->arena, FrameDecodeOptions());
   return FinishDecode(conn, frame, std::move(f), d);
