@@ -94,6 +94,20 @@ inline std::unique_ptr<xdr::Arena> ArenaFor(size_t bytes) {
   return std::make_unique<xdr::Arena>(bytes);
 }
 
+// An empty buffer with room for `bytes`: one from this thread's shelf that is not much larger,
+// or a new one of exactly that size.
+inline xdr::Buffer BufferFor(size_t bytes) {
+  std::optional<xdr::Buffer> kept = BufferShelf::ThisThread().Take(bytes, bytes + bytes / 8 + 64);
+  if (!kept) return xdr::Buffer(bytes);
+  kept->Clear();
+  return *std::move(kept);
+}
+
+// Swaps `buffer` for BufferFor(bytes), setting the old one aside.
+inline void RefitBuffer(xdr::Buffer& buffer, size_t bytes) {
+  BufferShelf::ThisThread().Put(std::exchange(buffer, BufferFor(bytes)));
+}
+
 // Sets an arena aside for ArenaFor, or frees it when the shelf is full. (Resetting an arena of
 // several blocks merges them into one: worth it only for an arena that is kept.)
 inline void ShelveArena(std::unique_ptr<xdr::Arena> arena) {

@@ -132,15 +132,7 @@ absl::StatusOr<std::span<const std::byte>> OutgoingMessage::Frame(xdr::ProtocolV
     if (e.frame.capacity() < estimate) {
       absl::StatusOr<size_t> body = xdr::EncodedSize(v, *msg, {.profile = profile_});
       const size_t size = body.ok() ? xdr::kFrameHeaderSize + *body : 0;
-      if (size > e.frame.capacity()) {
-        if (std::optional<xdr::Buffer> kept =
-                BufferShelf::ThisThread().Take(size, size + size / 8 + 64)) {
-          BufferShelf::ThisThread().Put(std::exchange(e.frame, *std::move(kept)));
-          e.frame.Clear();
-        } else {
-          e.frame.Reserve(size);
-        }
-      }
+      if (size > e.frame.capacity()) RefitBuffer(e.frame, size);
     }
     absl::StatusOr<size_t> n = xdr::AppendFrame(v, *msg, e.frame, {.profile = profile_});
     e.status = n.status();
@@ -148,10 +140,7 @@ absl::StatusOr<std::span<const std::byte>> OutgoingMessage::Frame(xdr::ProtocolV
     // Kept while queued: a buffer much larger than the frame (recycled, or grown while
     // encoding) is swapped for a fitting one.
     if (n.ok() && e.frame.capacity() > 2 * e.frame.size() + 4096) {
-      const size_t size = e.frame.size();
-      xdr::Buffer fitted =
-          BufferShelf::ThisThread().Take(size, size + size / 8 + 64).value_or(xdr::Buffer(size));
-      fitted.Clear();
+      xdr::Buffer fitted = BufferFor(e.frame.size());
       fitted.Append(e.frame.span());
       BufferShelf::ThisThread().Put(std::exchange(e.frame, std::move(fitted)));
     }
