@@ -1,10 +1,15 @@
-// Per-sender FIFO holds across reconnects: a node streams numbered messages to a peer that is
-// stopped (SIGSTOP) 20 times, long enough each time for the sender's write to stall and its
-// connection to close as write_stalled, then continued (SIGCONT). The sender redials and goes
-// on while the old connection may still hold frames, in the sender's kernel or already in
-// the peer's. The peer must deliver the sender's messages in increasing order, each at most
-// once, and every message it never gets is counted by one side or the other with a reason
-// (drops[...] of the sender, lost_in_flight included; superseded_frames of the receiver).
+// Per-sender FIFO holds across reconnects: a node streams numbered messages to a peer whose
+// connection is broken 20 times, long enough each time for the sender's write to stall and its
+// connection to close as write_stalled, then mended. Two ways of breaking it:
+//   - the peer is stopped (SIGSTOP), then continued (SIGCONT): the old connection may still
+//     hold frames, in the sender's kernel or already in the peer's, that race the new one;
+//   - the path is cut (nftables drops the peer port's packets both ways, in a network
+//     namespace of the test's own), then restored: the peer runs on, the sender's reset is
+//     lost too, and the old connection stays half-open at the peer.
+// The sender redials and goes on. The peer must deliver the sender's messages in increasing
+// order, each at most once, and every message it never gets is counted by one side or the
+// other with a reason (drops[...] of the sender, lost_in_flight included; superseded_frames of
+// the receiver).
 //
 // What makes it hold (xcom/README.md, "Order across reconnects"):
 //   - a connection closed for a fault is reset (SO_LINGER 0): its unsent bytes are discarded,
@@ -13,12 +18,18 @@
 //     a sender, frames still read on an older one are dropped (statistics superseded_frames).
 //
 // Every node is an xcom_node process (test/xcom_node_group.h); every wait has a deadline.
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "doctest/doctest.h"
+#include "test/skip.h"
 #include "test/xcom_node_group.h"
 
 namespace uxcom::test {
@@ -49,15 +60,48 @@ int NotIncreasing(const std::vector<long long>& seqs) {
   return bad;
 }
 
-TEST_CASE("a sender's messages are delivered in order, once, across 20 write-stall reconnects") {
-  Cluster c;
-  // Short stall and negotiation timeouts so that 20 reconnects take seconds, not minutes.
-  c.flags = {"--write_stall_timeout_ms=300", "--negotiation_timeout_ms=400"};
-  std::string started = c.Start(2);
-  REQUIRE_MESSAGE(started.empty(), started);
+// How a round breaks the sender's connection to the receiver, and mends it.
+class Fault {
+ public:
+  virtual ~Fault() = default;
+  virtual void Break() = 0;
+  virtual void Mend() = 0;
+};
+
+class StopReceiver : public Fault {
+ public:
+  explicit StopReceiver(Node& receiver) : receiver_(receiver) {}
+  void Break() override { receiver_.proc->Kill(SIGSTOP); }
+  void Mend() override { receiver_.proc->Kill(SIGCONT); }
+
+ private:
+  Node& receiver_;
+};
+
+// Drops every packet to and from `port` (the receiver's listening port) on output, which on
+// loopback is every packet of the sender's connection in both directions.
+class CutPath : public Fault {
+ public:
+  explicit CutPath(std::string port) : port_(std::move(port)) {}
+  ~CutPath() override { std::system("nft delete table inet uxcom_cut 2>/dev/null"); }
+  void Break() override {
+    const std::string cut =
+        "nft add table inet uxcom_cut && nft add chain inet uxcom_cut out "
+        "'{ type filter hook output priority 0; }' && nft add rule inet uxcom_cut out tcp dport " +
+        port_ + " drop && nft add rule inet uxcom_cut out tcp sport " + port_ + " drop";
+    REQUIRE_MESSAGE(std::system(cut.c_str()) == 0, "cannot cut the path: " << cut);
+  }
+  void Mend() override { REQUIRE(std::system("nft delete table inet uxcom_cut") == 0); }
+
+ private:
+  std::string port_;
+};
+
+// Breaks and mends the sender's connection until it closed as write_stalled kReconnects
+// times, then checks order, uniqueness and that every missing message is counted.
+void ReconnectRounds(Cluster& c, Fault& fault) {
   Node& sender = *c.nodes[kSender];
   Node& receiver = *c.nodes[kReceiver];
-
   json p;
   REQUIRE_MESSAGE(sender.WaitPeer(receiver.address, IsNegotiatedPeer, kWait, &p),
                   "never negotiated: " << p.dump() << "\n"
@@ -71,7 +115,7 @@ TEST_CASE("a sender's messages are delivered in order, once, across 20 write-sta
   for (; stalls < kReconnects; ++rounds) {
     REQUIRE_MESSAGE(rounds < 2 * kReconnects, stalls << " write stalls in " << rounds << " rounds\n"
                                                      << c.Transcripts());
-    // Stop the receiver, then load the connection with more 8 KiB messages than both
+    // Break the connection, then load it with more 8 KiB messages than both
     // kernels' buffers hold: the write stalls and the connection closes with frames in it.
     // A fresh send first, so the connection is negotiated and not about to be reaped as idle.
     REQUIRE(sender.proc->Send("sendto 1 1 64"));
@@ -80,7 +124,7 @@ TEST_CASE("a sender's messages are delivered in order, once, across 20 write-sta
     std::optional<json> before = sender.Query("stats", After(kWait));
     REQUIRE(before);
     const uint64_t closes_before = OutboundCloses(*before);
-    receiver.proc->Kill(SIGSTOP);
+    fault.Break();
     REQUIRE(sender.proc->Send("sendto 1 3000 8192"));
     json stats;
     const bool closed = sender.WaitStats(
@@ -88,7 +132,7 @@ TEST_CASE("a sender's messages are delivered in order, once, across 20 write-sta
     // Newer messages, for the next connection: they race the old connection's frames that
     // are still in the receiver's kernel when it continues.
     REQUIRE(sender.proc->Send("sendto 1 500 2048"));
-    receiver.proc->Kill(SIGCONT);
+    fault.Mend();
     REQUIRE_MESSAGE(closed, "round " << rounds << ": the sender's connection never closed: "
                                      << stats.dump() << "\n"
                                      << c.Transcripts());
@@ -153,6 +197,48 @@ TEST_CASE("a sender's messages are delivered in order, once, across 20 write-sta
   CHECK_MESSAGE(counted - missing <= uint64_t{16} * static_cast<uint64_t>(rounds),
                 (counted - missing) << " more counted than missing");
   CHECK(stalls >= kReconnects);
+}
+
+TEST_CASE("a sender's messages are delivered in order, once, across 20 write-stall reconnects") {
+  Cluster c;
+  // Short stall and negotiation timeouts so that 20 reconnects take seconds, not minutes.
+  c.flags = {"--write_stall_timeout_ms=300", "--negotiation_timeout_ms=400"};
+  std::string started = c.Start(2);
+  REQUIRE_MESSAGE(started.empty(), started);
+  StopReceiver stop(*c.nodes[kReceiver]);
+  ReconnectRounds(c, stop);
+}
+
+TEST_CASE("… and across 20 reconnects after the path was cut (a partition)") {
+  if (geteuid() != 0) {
+    return testing::Skip(testing::Need::kRoot, "cut path: needs a network namespace");
+  }
+  if (access("/usr/sbin/nft", X_OK) != 0) {
+    return testing::Skip(testing::Need::kTool,
+                         "cut path: nftables is not installed (tools/install_deps.sh)");
+  }
+  // The test's thread enters a network namespace of its own (the nodes it starts inherit it),
+  // and goes back at the end.
+  const int original = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  REQUIRE(original >= 0);
+  if (unshare(CLONE_NEWNET) != 0 || std::system("ip link set lo up") != 0) {
+    close(original);
+    return testing::Skip(testing::Need::kRoot,
+                         "cut path: cannot make a network namespace (sandboxed?)");
+  }
+  {
+    Cluster c;
+    // A dial into the cut path fails after 500 ms instead of 10 s.
+    c.flags = {"--write_stall_timeout_ms=300", "--negotiation_timeout_ms=400",
+               "--connect_timeout_ms=500"};
+    std::string started = c.Start(2);
+    REQUIRE_MESSAGE(started.empty(), started);
+    const std::string& at = c.nodes[kReceiver]->address;
+    CutPath cut(at.substr(at.rfind(':') + 1));
+    ReconnectRounds(c, cut);
+  }
+  REQUIRE(setns(original, CLONE_NEWNET) == 0);
+  close(original);
 }
 
 }  // namespace

@@ -351,7 +351,7 @@ int Main(int argc, char** argv) {
   xdr::ProtocolVersion min = xdr::kMinProtocolVersion;
   xdr::ProtocolVersion max = xdr::kMaxProtocolVersion;
   xdr::Profile profile = xdr::Profile::k8_0_18;
-  int64_t write_stall_timeout_ms = 0, negotiation_timeout_ms = 0;
+  int64_t write_stall_timeout_ms = 0, negotiation_timeout_ms = 0, connect_timeout_ms = 0;
   bool print_deliveries = true, verbose = false, read_stdin = true, log_events = false;
   std::optional<net::SocketAddress> metrics_at;
   tools::AddAddressFlag(flags, "self", &self, "this node's address (also where it listens)");
@@ -375,6 +375,8 @@ int Main(int argc, char** argv) {
             "TransportOptions::write_stall_timeout in ms (0: the default)", 0);
   flags.Int("negotiation_timeout_ms", &negotiation_timeout_ms,
             "TransportOptions::negotiation_timeout in ms (0: the default)", 0);
+  flags.Int("connect_timeout_ms", &connect_timeout_ms,
+            "TransportOptions::connect_timeout in ms (0: the default)", 0);
   flags.Bool("log_events", &log_events,
              "also report every log line of the transport, debug included, as a \"log\" event "
              "with the executor's time in ms since start");
@@ -419,6 +421,9 @@ int Main(int argc, char** argv) {
   }
   if (negotiation_timeout_ms > 0) {
     options.negotiation_timeout = std::chrono::milliseconds(negotiation_timeout_ms);
+  }
+  if (connect_timeout_ms > 0) {
+    options.connect_timeout = std::chrono::milliseconds(connect_timeout_ms);
   }
   options.profile = profile;
   options.tls = std::move(tls);
