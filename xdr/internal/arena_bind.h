@@ -20,17 +20,21 @@ namespace uxcom::xdr::internal {
 
 // Resets `value` to its empty form on `r`: containers empty and on `r`, optionals absent,
 // unions holding their void arm, described structures member by member, scalars untouched.
-template <typename T>
+// kFresh: `value` was just value-initialized, so its optionals are already absent and only
+// its containers (on the default resource) need re-creating; a decode binds every element it
+// appends, and re-creating absent optionals there cost measurable time (bench/README.md).
+template <typename T, bool kFresh = false>
 [[gnu::always_inline]] inline void Bind(T& value, std::pmr::memory_resource* r) {
   if constexpr (IsPmrVector<T>::value) {
     std::construct_at(&value, r);
   } else if constexpr (IsOptional<T>::value) {
-    std::construct_at(&value);
+    if constexpr (!kFresh) std::construct_at(&value);
   } else if constexpr (DescribedUnion<T>) {
     std::construct_at(&(value.*UnionSchema<T>::kArms), std::in_place_index<kVoidArm<T>>);
   } else if constexpr (Described<T>) {
     AllFields<T>([&](auto f) UXCOM_XDR_INLINE {
-      Bind(decltype(f)::Get(value), r);
+      Bind<std::remove_reference_t<decltype(decltype(f)::Get(value))>, kFresh>(
+          decltype(f)::Get(value), r);
       return true;
     });
   }
@@ -68,7 +72,7 @@ template <typename T>
     return o.emplace(r);
   } else {
     T& v = o.emplace();
-    Bind(v, r);
+    Bind<T, true>(v, r);
     return v;
   }
 }
@@ -77,7 +81,7 @@ template <typename T>
 template <typename T>
 [[gnu::always_inline]] inline T& AppendBound(std::pmr::vector<T>& v) {
   T& e = v.emplace_back();
-  if constexpr (!IsPmrVector<T>::value) Bind(e, v.get_allocator().resource());
+  if constexpr (!IsPmrVector<T>::value) Bind<T, true>(e, v.get_allocator().resource());
   return e;
 }
 

@@ -267,7 +267,11 @@ class SchemaReader {
   template <typename F, typename S>
   [[gnu::always_inline]] static void LoadField(S& s, const std::byte* p) {
     if constexpr (kCarryAt<typename F::Versions, V> == Carry::kYes) {
-      F::Get(s) = Load<typename F::Value, typename F::Wire>(p);
+      if constexpr (F::kStorage == Storage::kOptional) {
+        F::Get(s).emplace(Load<typename F::Value, typename F::Wire>(p));  // = is out of line
+      } else {
+        F::Get(s) = Load<typename F::Value, typename F::Wire>(p);
+      }
     }
   }
   template <typename T, typename W>
