@@ -78,20 +78,36 @@ absl::StatusOr<Decoded> Decode(std::span<const std::byte> body, Arena& arena,
   return Decoded{.msg = msg, .consumed = info->consumed, .trailing_bytes = info->trailing_bytes};
 }
 
-Decoder::Decoder(const DecodeOptions& options) : options_(options) {
-  msg_ = ::new (storage_) PaxMsg();
+template <ProtocolVersion V>
+absl::StatusOr<DecodeInfo> ReusablePaxMsg::Decode(std::span<const std::byte> body, Arena& arena,
+                                                  const DecodeOptions& options) {
+  if (body.size() > options.max_body_size) [[unlikely]] {
+    return TooLarge(V, body.size(), options.max_body_size);
+  }
+  return DecodeInto<V>(body, *msg_, arena, options);
 }
+
+absl::StatusOr<DecodeInfo> ReusablePaxMsg::Decode(ProtocolVersion v,
+                                                  std::span<const std::byte> body, Arena& arena,
+                                                  const DecodeOptions& options) {
+  return DispatchProtocolVersion(v, [&](auto version) -> absl::StatusOr<DecodeInfo> {
+    return Decode<version.value>(body, arena, options);
+  });
+}
+
+Decoder::Decoder(const DecodeOptions& options) : options_(options) {}
 
 // The message is not destroyed: all it holds is arena memory, released with arena_.
 Decoder::~Decoder() = default;
 
 template <ProtocolVersion V>
 absl::StatusOr<DecodeInfo> Decoder::Decode(std::span<const std::byte> body) {
+  // Checked before the reset too: a body refused unread leaves the last message readable.
   if (body.size() > options_.max_body_size) [[unlikely]] {
     return TooLarge(V, body.size(), options_.max_body_size);
   }
   arena_.Reset();
-  return DecodeInto<V>(body, *msg_, arena_, options_);
+  return msg_.Decode<V>(body, arena_, options_);
 }
 
 absl::StatusOr<DecodeInfo> Decoder::Decode(ProtocolVersion v, std::span<const std::byte> body) {
@@ -125,9 +141,11 @@ absl::StatusOr<OwnedPaxMsg> DecodeOwned(ProtocolVersion v, std::span<const std::
   return OwnedPaxMsg(std::move(arena), decoded->msg);
 }
 
-#define UXCOM_XDR_DEFINE_DECODE(V)                                               \
-  template absl::StatusOr<Decoded> Decode<V>(std::span<const std::byte>, Arena&, \
-                                             const DecodeOptions&);              \
+#define UXCOM_XDR_DEFINE_DECODE(V)                                                             \
+  template absl::StatusOr<Decoded> Decode<V>(std::span<const std::byte>, Arena&,               \
+                                             const DecodeOptions&);                            \
+  template absl::StatusOr<DecodeInfo> ReusablePaxMsg::Decode<V>(std::span<const std::byte>,    \
+                                                                Arena&, const DecodeOptions&); \
   template absl::StatusOr<DecodeInfo> Decoder::Decode<V>(std::span<const std::byte>);
 UXCOM_XDR_FOR_EACH_PROTOCOL_VERSION(UXCOM_XDR_DEFINE_DECODE)
 #undef UXCOM_XDR_DEFINE_DECODE

@@ -39,6 +39,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 
@@ -106,6 +107,47 @@ absl::StatusOr<Decoded> Decode(ProtocolVersion v, std::span<const std::byte> bod
 // arena to a decode (a supported v; any other gives the maximum).
 size_t FirstChainReservation(ProtocolVersion v, size_t body_bytes);
 
+// One PaxMsg decoded into again and again, instead of a fresh one per decode: what a Decoder
+// holds, and what an object that keeps its own arena across messages holds beside it (the
+// transport's pooled inbound frames). The message is constructed once and never destroyed;
+// each Decode re-binds its containers to the arena it decodes into, without destroying what
+// they held (arena memory: forgotten, like everything in an arena). Saves constructing and
+// initializing a whole PaxMsg per message, which is what Decode(v, body, arena) does:
+//
+//   ReusablePaxMsg decoded;                   // beside the arena, for as long as it
+//   arena.Reset();                            // the previous message is gone
+//   absl::StatusOr<DecodeInfo> info = decoded.Decode(header.version, body, arena, options);
+//   if (!info.ok()) return info.status();
+//   Deliver(decoded.msg());   // valid until the next Decode and until `arena` is reset or
+//                             // destroyed (and, zero-copy, while body lives)
+//
+// Nothing may use the previous message once Decode starts. Decoding into a different arena
+// than last time is fine (the old one may even be gone: its memory is never touched again).
+// After a failed Decode the contents are unspecified but safe to read until the arena is reset.
+class ReusablePaxMsg {
+ public:
+  ReusablePaxMsg() : msg_(::new (storage_) PaxMsg()) {}
+  // Trivial: the message is never destroyed (its containers may be bound to a dead arena).
+  ~ReusablePaxMsg() = default;
+  ReusablePaxMsg(const ReusablePaxMsg&) = delete;
+  ReusablePaxMsg& operator=(const ReusablePaxMsg&) = delete;
+
+  template <ProtocolVersion V>
+  absl::StatusOr<DecodeInfo> Decode(std::span<const std::byte> body, Arena& arena,
+                                    const DecodeOptions& options = {});
+  absl::StatusOr<DecodeInfo> Decode(ProtocolVersion v, std::span<const std::byte> body,
+                                    Arena& arena, const DecodeOptions& options = {});
+
+  // The last message decoded. Changing it is allowed (the transport stamps `to`); anything it
+  // adds to a container goes to the arena of the last decode.
+  PaxMsg& msg() { return *msg_; }
+  const PaxMsg& msg() const { return *msg_; }
+
+ private:
+  PaxMsg* msg_;
+  alignas(PaxMsg) std::byte storage_[sizeof(PaxMsg)];
+};
+
 // Decodes message after message into memory it keeps: the fast path for a connection's reader.
 // Once its arena has grown to the largest message, a decode allocates nothing and initializes
 // nothing it does not decode (no zeroing of the previous message):
@@ -130,7 +172,7 @@ class Decoder {
 
   // The last message decoded. After a failed Decode its contents are unspecified (but safe to
   // read: every container is valid).
-  const PaxMsg& msg() const { return *msg_; }
+  const PaxMsg& msg() const { return msg_.msg(); }
 
   const DecodeOptions& options() const { return options_; }
   void set_options(const DecodeOptions& options) { options_ = options; }
@@ -139,8 +181,7 @@ class Decoder {
  private:
   Arena arena_;
   DecodeOptions options_;
-  PaxMsg* msg_;  // constructed in storage_ once, never destroyed
-  alignas(PaxMsg) std::byte storage_[sizeof(PaxMsg)];
+  ReusablePaxMsg msg_;
 };
 
 // A decoded message that owns all of its memory (its own arena, no views into the input):
@@ -166,6 +207,8 @@ absl::StatusOr<OwnedPaxMsg> DecodeOwned(ProtocolVersion v, std::span<const std::
 #define UXCOM_XDR_DECLARE_DECODE(V)                                                     \
   extern template absl::StatusOr<Decoded> Decode<V>(std::span<const std::byte>, Arena&, \
                                                     const DecodeOptions&);              \
+  extern template absl::StatusOr<DecodeInfo> ReusablePaxMsg::Decode<V>(                 \
+      std::span<const std::byte>, Arena&, const DecodeOptions&);                        \
   extern template absl::StatusOr<DecodeInfo> Decoder::Decode<V>(std::span<const std::byte>);
 UXCOM_XDR_FOR_EACH_PROTOCOL_VERSION(UXCOM_XDR_DECLARE_DECODE)
 #undef UXCOM_XDR_DECLARE_DECODE

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -447,6 +449,48 @@ TEST_CASE("a Decoder reuses its message: nothing of the previous one survives") 
   REQUIRE(decoder.Decode(kX1_0, x_1_0).ok());
   CHECK_FALSE(decoder.msg().delivered_msg.has_value());
   CHECK_FALSE(decoder.msg().event_horizon.has_value());
+}
+
+TEST_CASE("a ReusablePaxMsg decodes into whichever arena it is given, the last one gone or not") {
+  PaxMsg rich = Complete();
+  rich.a = {AppData{.body = AppU::App("first")}, AppData{.body = AppU::CacheLimit(3)}};
+  rich.gcs_snap = GcsSnapshot{.cfg = {Config{.nodes = {Node("h:1")}, .event_horizon = 10}}};
+  rich.requested_synode_app_data = {{.data = "r"}};
+  PaxMsg bare = Complete();
+  bare.op = PaxOp::kIAmAliveOp;
+  const std::vector<std::byte> rich_body = Encode(kX1_6, rich);
+  const std::vector<std::byte> bare_body = Encode(kX1_6, bare);
+
+  ReusablePaxMsg decoded;
+  Arena kept;
+  for (int round = 0; round < 3; ++round) {
+    {
+      // An arena destroyed before the next decode: what the message held there is never
+      // touched again (ASan would see it).
+      auto arena = std::make_unique<Arena>(64);
+      absl::StatusOr<DecodeInfo> info = decoded.Decode(kX1_6, rich_body, *arena);
+      REQUIRE(info.ok());
+      CHECK(info->consumed == rich_body.size());
+      CHECK(decoded.msg() == rich);
+      // Copied, not viewed: the input may go.
+      CHECK(std::get<Bytes>(decoded.msg().a[0].body.arm).data() !=
+            reinterpret_cast<const char*>(rich_body.data()) + Find(rich_body, "first"));
+    }
+    kept.Reset();
+    REQUIRE(decoded.Decode<kX1_6>(bare_body, kept).ok());
+    CHECK(decoded.msg() == bare);
+    // A version that does not carry a field leaves it absent, even after one that did.
+    kept.Reset();
+    REQUIRE(decoded.Decode(kX1_0, Encode(kX1_0, bare), kept).ok());
+    CHECK_FALSE(decoded.msg().delivered_msg.has_value());
+    CHECK(decoded.msg().requested_synode_app_data.empty());
+  }
+  // A failed decode reports like Decode.
+  absl::StatusOr<DecodeInfo> bad =
+      decoded.Decode(kX1_6, std::span(rich_body).first(10), kept, {.zero_copy = true});
+  CHECK(ErrorOf(bad.status()).field == "group_id");
+  CHECK(decoded.Decode(kX1_6, rich_body, kept, {.max_body_size = 100}).status().code() ==
+        absl::StatusCode::kResourceExhausted);
 }
 
 TEST_CASE("a Decoder reports errors like Decode and recovers after them") {

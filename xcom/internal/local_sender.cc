@@ -28,7 +28,7 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
                                               m->message->compact_frame_bytes(),
                                               /*copying=*/false));
     // The sender's copy, or (compacted) its frame decoded into this frame's arena.
-    absl::StatusOr<xdr::PaxMsg*> msg = m->message->Expand(*f->arena);
+    absl::StatusOr<xdr::PaxMsg*> msg = m->message->Expand(*f->arena, f->decoded);
     if (!msg.ok()) {  // cannot happen: a frame is kept only if it decoded to the copy
       st.CountDrop(server.get(), DropReason::kEncodeRefused, nullptr, absl::OkStatus());
       st.Log(LogLevel::kError, "Not delivering to self: ", msg.status().message());

@@ -23,16 +23,22 @@ xdr::PaxMsg* CopyWithDefaults(const xdr::PaxMsg& msg, xdr::Arena& arena) {
   return copy;
 }
 
-// A scratch arena of this thread (each executor runs on one thread), reset for use: what a
-// compaction's check decodes into. The decode is zero-copy, so it holds only structs.
-xdr::Arena& Scratch() {
-  thread_local std::unique_ptr<xdr::Arena> scratch;
-  if (scratch == nullptr || scratch->capacity() > OutgoingMessage::kMaxRetainedBytes) {
-    ShelveArena(std::move(scratch));
-    scratch = ArenaFor(4096);
+// A scratch arena of this thread (each executor runs on one thread), reset for use, and the
+// message decoded into it: what a compaction's check (and a compacted message's encoding at
+// another version) decodes into. The decode is zero-copy, so the arena holds only structs.
+struct Scratch {
+  xdr::Arena& arena;
+  xdr::ReusablePaxMsg& msg;
+};
+Scratch ResetScratch() {
+  thread_local std::unique_ptr<xdr::Arena> arena;
+  thread_local xdr::ReusablePaxMsg msg;
+  if (arena == nullptr || arena->capacity() > OutgoingMessage::kMaxRetainedBytes) {
+    ShelveArena(std::move(arena));
+    arena = ArenaFor(4096);
   }
-  scratch->Reset();
-  return *scratch;
+  arena->Reset();
+  return {*arena, msg};
 }
 
 // What the last copy on this thread took: the size of the next arena (messages come in runs of
@@ -40,15 +46,16 @@ xdr::Arena& Scratch() {
 thread_local size_t last_copy_bytes = 1024;
 
 absl::StatusOr<xdr::PaxMsg*> DecodeFrame(xdr::ProtocolVersion v, std::span<const std::byte> frame,
-                                         xdr::Profile profile, xdr::Arena& arena) {
-  absl::StatusOr<xdr::Decoded> d =
-      xdr::Decode(v, frame.subspan(xdr::kFrameHeaderSize), arena,
+                                         xdr::Profile profile, xdr::Arena& arena,
+                                         xdr::ReusablePaxMsg& into) {
+  absl::StatusOr<xdr::DecodeInfo> d =
+      into.Decode(v, frame.subspan(xdr::kFrameHeaderSize), arena,
                   {.max_body_size = xdr::kMaxBodySize,
                    .zero_copy = true,
                    .max_blob_bytes = std::numeric_limits<uint32_t>::max(),
                    .profile = profile});
   if (!d.ok()) return d.status();
-  return d->msg;
+  return &into.msg();
 }
 
 }  // namespace
@@ -77,7 +84,9 @@ void OutgoingMessage::Compact(xdr::ProtocolVersion v, TransportStatistics& stats
   // Only a frame that gives back exactly the copy may replace it (a field this version does
   // not carry, a NaN, a profile refusing on decode what it encoded: the copy stays). The check
   // decodes zero-copy: structs only, the payload compared in place.
-  absl::StatusOr<xdr::PaxMsg*> decoded = DecodeFrame(v, *frame, profile_, Scratch());
+  const Scratch scratch = ResetScratch();
+  absl::StatusOr<xdr::PaxMsg*> decoded =
+      DecodeFrame(v, *frame, profile_, scratch.arena, scratch.msg);
   if (!decoded.ok() || !(**decoded == *msg_)) return;
   msg_ = nullptr;
   ShelveArena(std::move(arena_));
@@ -96,11 +105,12 @@ size_t OutgoingMessage::compact_frame_bytes() const {
   return e == nullptr ? 0 : e->frame.size();
 }
 
-absl::StatusOr<xdr::PaxMsg*> OutgoingMessage::Expand(xdr::Arena& arena) const {
+absl::StatusOr<xdr::PaxMsg*> OutgoingMessage::Expand(xdr::Arena& arena,
+                                                     xdr::ReusablePaxMsg& into) const {
   if (msg_ != nullptr) return msg_;
   const Encoding* e = Compacted();
   if (e == nullptr) return absl::InternalError("compacted message without its frame");
-  return DecodeFrame(compacted_, e->frame.span(), profile_, arena);
+  return DecodeFrame(compacted_, e->frame.span(), profile_, arena, into);
 }
 
 OutgoingMessage::Encoding& OutgoingMessage::EncodingFor(xdr::ProtocolVersion v) {
@@ -120,7 +130,8 @@ absl::StatusOr<std::span<const std::byte>> OutgoingMessage::Frame(xdr::ProtocolV
   if (e.version != v) {
     const xdr::PaxMsg* msg = msg_;
     if (msg == nullptr) {  // compacted: encode what its frame decodes to (exactly the copy)
-      absl::StatusOr<xdr::PaxMsg*> expanded = Expand(Scratch());
+      const Scratch scratch = ResetScratch();
+      absl::StatusOr<xdr::PaxMsg*> expanded = Expand(scratch.arena, scratch.msg);
       if (!expanded.ok()) return expanded.status();
       msg = *expanded;
     }

@@ -33,6 +33,7 @@
 #include "xcom/statistics.h"
 #include "xdr/arena.h"
 #include "xdr/buffer.h"
+#include "xdr/decode.h"
 #include "xdr/pax_msg.h"
 #include "xdr/profile.h"
 #include "xdr/protocol_version.h"
@@ -58,9 +59,10 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
   // (kUnknown if not compacted).
   size_t compact_frame_bytes() const;
   xdr::ProtocolVersion compact_version() const { return compacted_; }
-  // The message: the copy, or (compacted) decoded into `arena` with its payloads viewed in
-  // this object's frame: valid while both `arena` and this object are.
-  absl::StatusOr<xdr::PaxMsg*> Expand(xdr::Arena& arena) const;
+  // The message: the copy, or (compacted) decoded into `into`, in `arena`, with its payloads
+  // viewed in this object's frame: valid while `arena` (not reset), `into` and this object
+  // are, and until `into` decodes again.
+  absl::StatusOr<xdr::PaxMsg*> Expand(xdr::Arena& arena, xdr::ReusablePaxMsg& into) const;
 
   // The whole frame (header + body) at `v`, encoded on first use. `to` in the returned bytes
   // is whatever msg().to was then: stamp it with xdr::SetFrameTo on your copy.

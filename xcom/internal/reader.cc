@@ -37,12 +37,12 @@ constexpr size_t kOffLoopDecodeBytes = 1 << 20;
 struct DecodeFrameBody {
   xdr::ProtocolVersion version;
   std::span<const std::byte> body;
-  xdr::Arena* arena;
+  InboundFrame* frame;
   xdr::DecodeOptions options;
-  absl::StatusOr<xdr::Decoded>* result;
+  absl::StatusOr<xdr::DecodeInfo>* result;
   void operator()(const std::atomic<bool>& stop) {
     options.abandon = &stop;
-    *result = xdr::Decode(version, body, *arena, options);
+    *result = frame->decoded.Decode(version, body, *frame->arena, options);
   }
 };
 
@@ -52,9 +52,9 @@ net::Task<TransportState::Decoded> DecodeOffLoop(TransportState& st, const Conne
   if (!st.CheckNormalFrame(conn, frame, out)) co_return out;
   PoolRef<InboundFrame> f = st.frames.Acquire();
   f->FitArena(InboundFrame::DecodedSizeHint(conn.version(), frame.body.size(), /*copying=*/true));
-  absl::StatusOr<xdr::Decoded> d = absl::UnknownError("not decoded");
+  absl::StatusOr<xdr::DecodeInfo> d = absl::UnknownError("not decoded");
   co_await net::RunOffLoop(
-      DecodeFrameBody{conn.version(), frame.body, f->arena.get(), st.FrameDecodeOptions(), &d});
+      DecodeFrameBody{conn.version(), frame.body, f.get(), st.FrameDecodeOptions(), &d});
   co_return st.FinishDecode(conn, frame, std::move(f), d);
 }
 

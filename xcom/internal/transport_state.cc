@@ -191,7 +191,7 @@ xdr::DecodeOptions TransportState::FrameDecodeOptions() const {
 TransportState::Decoded TransportState::FinishDecode(const Connection& conn,
                                                      const FrameBuffer::Next& frame,
                                                      PoolRef<InboundFrame> f,
-                                                     const absl::StatusOr<xdr::Decoded>& d) {
+                                                     const absl::StatusOr<xdr::DecodeInfo>& d) {
   Decoded out;
   if (!d.ok()) {
     // Past the decode's memory bound (xdr::DecodeOptions::max_decode_overhead) the frame is too
@@ -204,14 +204,14 @@ TransportState::Decoded TransportState::FinishDecode(const Connection& conn,
     return out;
   }
   if (d->trailing_bytes != 0) stats.trailing_byte_frames.Add();
-  f->msg = d->msg;
+  f->msg = &f->decoded.msg();
   f->origin =
       conn.direction() == Connection::kInbound ? MessageOrigin::kInbound : MessageOrigin::kOutbound;
   f->version = conn.version();
   f->wire_size = frame.size;
   f->trailing_bytes = d->trailing_bytes;
   f->peer = conn.peer();
-  stats.CountReceived(d->msg->op, frame.size);
+  stats.CountReceived(f->msg->op, frame.size);
   out.frame = std::move(f);
   return out;
 }
@@ -222,8 +222,8 @@ TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn
   if (!CheckNormalFrame(conn, frame, out)) return out;
   PoolRef<InboundFrame> f = frames.Acquire();
   f->FitArena(InboundFrame::DecodedSizeHint(conn.version(), frame.body.size(), /*copying=*/true));
-  absl::StatusOr<xdr::Decoded> d =
-      xdr::Decode(conn.version(), frame.body, *f->arena, FrameDecodeOptions());
+  absl::StatusOr<xdr::DecodeInfo> d =
+      f->decoded.Decode(conn.version(), frame.body, *f->arena, FrameDecodeOptions());
   return FinishDecode(conn, frame, std::move(f), d);
 }
 

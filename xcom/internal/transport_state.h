@@ -139,7 +139,7 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   bool CheckNormalFrame(const Connection& conn, const FrameBuffer::Next& frame, Decoded& out) const;
   xdr::DecodeOptions FrameDecodeOptions() const;
   Decoded FinishDecode(const Connection& conn, const FrameBuffer::Next& frame,
-                       PoolRef<InboundFrame> f, const absl::StatusOr<xdr::Decoded>& d);
+                       PoolRef<InboundFrame> f, const absl::StatusOr<xdr::DecodeInfo>& d);
   // Says who sent a decoded frame (the server, and for Reply() the inbound connection); false
   // when it must not be delivered (read on our connection to an invalidated server).
   bool Attribute(Connection& conn, InboundFrame& frame);
