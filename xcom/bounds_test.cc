@@ -13,7 +13,6 @@
 #include "net/timer.h"
 #include "xcom/testing/testing.h"
 #include "xcom/transport.h"
-#include "xdr/encode.h"
 #include "xdr/frame_header.h"
 #include "xdr/negotiation.h"
 
@@ -32,18 +31,6 @@ std::vector<std::byte> Header(uint32_t length) {
   auto h = xdr::FrameHeaderBytes(
       {.version = ProtocolVersion::kX1_6, .length = length, .type = xdr::MessageType::kNormal});
   return {h.begin(), h.end()};
-}
-
-// A complete x_1_6 frame carrying a payload of `payload_bytes`, from no site's member.
-std::vector<std::byte> Frame(size_t payload_bytes) {
-  const std::string payload(payload_bytes, 'p');  // the message views it
-  xdr::PaxMsg msg = AppMessage(payload);
-  msg.group_id = 0;  // no site of the node under test: only the transport's own checks apply
-  msg.delivered_msg = xdr::SynodeNo{};
-  msg.event_horizon = 0;
-  std::vector<std::byte> out;
-  REQUIRE(xdr::AppendFrame(ProtocolVersion::kX1_6, msg, out).ok());
-  return out;
 }
 
 // Connects to `port` and negotiates x_1_6; nullptr (and a failed check) if it cannot.
@@ -149,7 +136,7 @@ TEST_CASE("a frame arriving at min_frame_rate or faster is never cut off") {
   });
   ex->BlockOn([&]() -> net::Task<void> {
     std::unique_ptr<RawPeer> p = co_await Negotiated(*ex, g[0].listen_address().port());
-    std::vector<std::byte> frame = Frame(3000);
+    std::vector<std::byte> frame = testing::StrangerFrame(3000);
     // 600 bytes every 500 ms: 1200 B/s, slower than the network, faster than the minimum.
     for (size_t at = 0; at < frame.size(); at += 600) {
       std::span<const std::byte> piece =
@@ -174,7 +161,7 @@ TEST_CASE("an inbound connection silent for inbound_idle_timeout is closed; a ch
     std::unique_ptr<RawPeer> silent = co_await Negotiated(*ex, port);
     const net::TimePoint negotiated = ex->Now();
     std::unique_ptr<RawPeer> chatty = co_await Negotiated(*ex, port);
-    std::vector<std::byte> frame = Frame(10);
+    std::vector<std::byte> frame = testing::StrangerFrame(10);
     for (int i = 0; i < 6; ++i) {  // a frame every second for 6 s
       absl::Status wrote = co_await chatty->Write(frame);
       REQUIRE(wrote.ok());
@@ -213,8 +200,8 @@ TEST_CASE(
     const uint16_t port = g[0].listen_address().port();
     std::unique_ptr<RawPeer> big = co_await Negotiated(*ex, port);
     std::unique_ptr<RawPeer> small = co_await Negotiated(*ex, port);
-    std::vector<std::byte> big_frame = Frame(1000 * 1024);
-    std::vector<std::byte> small_frame = Frame(300 * 1024);
+    std::vector<std::byte> big_frame = testing::StrangerFrame(1000 * 1024);
+    std::vector<std::byte> small_frame = testing::StrangerFrame(300 * 1024);
     // `big` sends 900 KiB of its frame (its buffer grows to 1 MiB: 960 KiB held), `small`
     // 250 KiB of its own (512 KiB: 448 KiB held): together past the 1 MiB budget.
     absl::Status wrote = co_await big->Write(std::span(big_frame).first(900 * 1024));

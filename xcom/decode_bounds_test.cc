@@ -12,7 +12,6 @@
 // decode on the loop shows up whole.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -23,7 +22,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,24 +47,6 @@ using testing::ReceiveWithin;
 using xdr::ProtocolVersion;
 
 constexpr size_t kMiB = size_t{1} << 20;
-
-// A field of /proc/self/status, in bytes ("VmRSS", "VmHWM").
-size_t StatusBytes(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with(field + ":")) return std::stoull(line.substr(field.size() + 1)) * 1024;
-  }
-  FAIL("no ", field, " in /proc/self/status");
-  return 0;
-}
-
-// Returns freed heap memory to the kernel and restarts the high-water mark at the current RSS.
-size_t ResetHighWaterMark() {
-  malloc_trim(0);
-  std::ofstream("/proc/self/clear_refs") << "5";
-  return StatusBytes("VmRSS");
-}
 
 net::Duration ThreadCpuTime() {
   timespec ts{};
@@ -205,7 +185,7 @@ net::Task<void> Attack(net::Executor* ex, Group* g, const std::vector<std::byte>
   net::Scope scope(*ex);
   scope.Spawn(LoopProbe(&stop, &out->longest_turn));
   scope.Spawn(HealthyTraffic(g, kHealthy));
-  const size_t before = ResetHighWaterMark();
+  const size_t before = testing::ResetHighWaterMark();
   RawAttacker attack{
       .port = (*g)[0].listen_address().port(), .frame = frame, .wait_for_close = refused};
   std::thread attacker(std::ref(attack));
@@ -231,7 +211,7 @@ net::Task<void> Attack(net::Executor* ex, Group* g, const std::vector<std::byte>
   }
   CHECK(attack.negotiated);
   out->attacker_closed = attack.negotiated && attack.closed;
-  out->peak_rise = StatusBytes("VmHWM") - before;
+  out->peak_rise = testing::ProcStatusBytes("VmHWM") - before;
   out->closed_too_large = (*g)[0].statistics().inbound_close(CloseReason::kFrameTooLarge);
   stop = true;
   absl::Status joined = co_await scope.Join();

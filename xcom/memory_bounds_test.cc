@@ -15,7 +15,6 @@
 #include "test/skip.h"
 #include "xcom/testing/testing.h"
 #include "xcom/transport.h"
-#include "xdr/encode.h"
 
 namespace uxcom::xcom {
 namespace {
@@ -38,18 +37,6 @@ struct LonelyNode {
   SiteId site = 0;
 };
 
-// A complete x_1_6 frame carrying a payload of `payload_bytes`, from no site's member.
-std::vector<std::byte> Frame(size_t payload_bytes) {
-  const std::string payload(payload_bytes, 'p');  // the message views it
-  xdr::PaxMsg msg = AppMessage(payload);
-  msg.group_id = 0;
-  msg.delivered_msg = xdr::SynodeNo{};
-  msg.event_horizon = 0;
-  std::vector<std::byte> out;
-  REQUIRE(xdr::AppendFrame(xdr::ProtocolVersion::kX1_6, msg, out).ok());
-  return out;
-}
-
 size_t HeapInUse() { return mallinfo2().uordblks; }
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -68,7 +55,7 @@ TEST_CASE("a queued 100 B message costs about its encoded size, and PeerInfo say
   LonelyNode n(*ex, [](int, TransportOptions& o) { o.disconnected_message_ttl = 60s; });
   constexpr int kMessages = 10000;
   const std::string payload(100, 'x');
-  const std::vector<std::byte> frame = Frame(payload.size());
+  const std::vector<std::byte> frame = testing::StrangerFrame(payload.size());
   ex->BlockOn([&]() -> net::Task<void> {
     SendReport warm = co_await n.g[0].SendTo(n.site, 1, AppMessage(payload));
     REQUIRE(warm.queued == 1);

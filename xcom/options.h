@@ -200,8 +200,11 @@ struct TransportOptions {
   size_t max_inbound_per_address = 64;
   // Bytes held for partially received frames across all connections, counting what each
   // connection's receive buffer has grown beyond read_buffer_size. Past it, the connections
-  // holding the most are closed (partial_frames_over_budget) until the total fits again. At
-  // least max_frame_body, so that one frame of the largest size can always arrive.
+  // holding the most are closed (partial_frames_over_budget) until the total fits again. A
+  // buffer counts from before it grows until it is unmapped, after its connection's reader has
+  // unwound: a growth waits while closed connections' buffers are still mapped, so what the
+  // buffers hold never exceeds this. At least max_frame_body, so that one frame of the largest
+  // size can always arrive.
   size_t max_partial_frame_bytes = size_t{2} << 30;
   // Once a frame's first byte has arrived, the whole frame must arrive within
   // read_stall_timeout + length / min_frame_rate (bytes per second); a frame trickling in

@@ -47,7 +47,7 @@ bool Connection::Close(CloseReason reason, absl::string_view detail) {
     (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort, sizeof(abort));
   }
   if (outbound) CountLostInFlight(reason);
-  state_.ForgetHeld(*this);
+  state_.NoteClosed(*this);  // its buffer stays charged until ReleaseBuffers()
   stream_.Close();
   children_.Cancel();
   return true;
@@ -67,6 +67,11 @@ net::Task<void> Connection::Join() {
   (void)joined;  // kCancelled: we are being stopped; so are the children, which end promptly
   Close(CloseReason::kShutdown);
   co_await children_.Close();
+}
+
+void Connection::ReleaseBuffers() {
+  received_.Release();
+  state_.ReleaseHeld(*this);
 }
 
 void Connection::NoteFrameWritten(uint64_t bytes) {

@@ -132,14 +132,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // min_frame_rate deadline comes first; inbound_idle_timeout between frames).
   ReadAwaiter ReadWithin(std::span<std::byte> into, net::Duration limit, CloseReason reason);
 
-  // Bytes this connection's receive buffer holds beyond read_buffer_size (counted in the
-  // transport's max_partial_frame_bytes budget: TransportState::NoteHeld).
+  // Bytes this connection's receive buffer holds beyond read_buffer_size, charged to the
+  // transport's max_partial_frame_bytes budget before the buffer grows
+  // (TransportState::ReserveHeld) and until it is unmapped (ReleaseBuffers), closed or not.
   size_t held = 0;
   // Outbound: a frame of `bytes` was written completely. If the connection breaks before the
   // peer acknowledges all of it, the frame is counted as lost (DropReason::kLostInFlight).
   void NoteFrameWritten(uint64_t bytes);
-  // Frees the receive buffer once every child has ended.
-  void ReleaseBuffers() { received_.Release(); }
+  // Frees the receive buffer once every child has ended (no read the kernel may still complete
+  // into it, no decode reading it), and gives its bytes back to max_partial_frame_bytes.
+  void ReleaseBuffers();
 
  private:
   // "no progress for 300 ms": the close detail of a stalled operation.

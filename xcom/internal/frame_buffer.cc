@@ -59,17 +59,25 @@ void FrameBuffer::Consume(const Next& frame) {
   }
 }
 
+size_t FrameBuffer::NextCapacity() const {
+  if (tail_ < capacity_) return capacity_;
+  const size_t pending = buffered();
+  const size_t needed = std::max(wanted_, pending + 1);
+  if (head_ > 0 && needed <= capacity_) return capacity_;  // moving `pending` to the front will do
+  // Grow with what has arrived, not with what the header announces.
+  return std::max(pending + 1, std::min(needed, 2 * capacity_));
+}
+
 std::span<std::byte> FrameBuffer::WritableSpace() {
   if (tail_ == capacity_) {
-    size_t pending = buffered();
-    size_t needed = std::max(wanted_, pending + 1);
-    if (head_ > 0 && needed <= capacity_) {
+    const size_t next = NextCapacity();
+    if (next == capacity_) {
+      const size_t pending = buffered();
       std::memmove(data_.get(), data_.get() + head_, pending);
       head_ = 0;
       tail_ = pending;
     } else {
-      // Grow with what has arrived, not with what the header announces.
-      Reallocate(std::max(pending + 1, std::min(needed, 2 * capacity_)));
+      Reallocate(next);
     }
   }
   return {data_.get() + tail_, capacity_ - tail_};

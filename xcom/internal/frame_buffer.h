@@ -63,8 +63,11 @@ class FrameBuffer {
   // Drops the frame Peek() returned.
   void Consume(const Next& frame);
 
-  // Where to receive: never empty.
+  // Where to receive: never empty. May grow the buffer, to NextCapacity().
   std::span<std::byte> WritableSpace();
+  // The capacity WritableSpace() leaves the buffer with (capacity() unless it must grow), so
+  // that the growth can be granted, or refused, before any memory is mapped for it.
+  size_t NextCapacity() const;
   void Commit(size_t n) { tail_ += n; }
 
   // Bytes of an incomplete frame are buffered.

@@ -54,10 +54,18 @@ FrameReader::Limit FrameReader::MidFrameLimit(net::TimePoint now) {
 }
 
 net::Task<bool> FrameReader::Fill() {
-  if (conn_.closed()) co_return false;
-  const std::span<std::byte> space = in_.WritableSpace();  // may grow the buffer
-  st_.NoteHeld(conn_);  // which may close this connection, or others
-  if (conn_.closed()) co_return false;
+  // A growth of the buffer is charged to max_partial_frame_bytes before any memory is mapped.
+  for (;;) {
+    if (conn_.closed()) co_return false;
+    const TransportState::Growth growth = st_.ReserveHeld(conn_, in_.NextCapacity());
+    if (growth == TransportState::Growth::kGranted) break;
+    if (growth == TransportState::Growth::kClosed) co_return false;
+    // Closed connections' buffers are still mapped: a moment, until their readers unwind.
+    st_.partial_room.Reset();
+    absl::Status room = co_await st_.partial_room.Wait();
+    if (!room.ok()) co_return false;  // cancelled: the connection closes, or the transport stops
+  }
+  const std::span<std::byte> space = in_.WritableSpace();  // grows to what was granted
   absl::StatusOr<size_t> n;
   const net::Duration idle = st_.options.inbound_idle_timeout;
   if (in_.mid_frame()) {

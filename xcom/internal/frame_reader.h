@@ -8,7 +8,9 @@
 //     within read_stall_timeout + size / min_frame_rate of its first byte: a peer trickling
 //     a byte now and then cannot hold a buffer for as long as it likes;
 //   - between frames, none, unless inbound_idle_timeout is set (inbound connections only).
-// Every growth of the buffer is accounted in the transport's max_partial_frame_bytes budget. A
+// Every growth of the buffer is granted by the transport's max_partial_frame_bytes budget before
+// it happens (TransportState::ReserveHeld: past the budget the open connections holding the most
+// are closed; while closed connections' buffers are still mapped, the growth waits). A
 // complete frame is handed out without suspending, so a burst of small frames costs one read, not
 // one coroutine per frame:
 //

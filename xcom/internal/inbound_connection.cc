@@ -58,6 +58,7 @@ net::Task<void> RunInboundConnection(std::shared_ptr<TransportState> state, net:
         secured.message());
     co_await conn->Join();
     std::erase(st.inbound_connections, conn.get());
+    conn->ReleaseBuffers();
     co_return;
   }
   net::Task<absl::Status> negotiate =

@@ -281,33 +281,61 @@ bool TransportState::Attribute(Connection& conn, InboundFrame& frame) {
   return true;
 }
 
+TransportState::Growth TransportState::ReserveHeld(Connection& conn, size_t capacity) {
+  const size_t wanted =
+      capacity > options.read_buffer_size ? capacity - options.read_buffer_size : 0;
+  if (wanted <= conn.held) return Growth::kGranted;  // no growth (shrinking goes by NoteHeld)
+  const size_t limit = options.max_partial_frame_bytes;
+  // The open connections holding the most are closed first, this one counted at `wanted`.
+  while (partial_frame_bytes - conn.held + wanted > limit) {
+    auto most = std::max_element(
+        holding.begin(), holding.end(),
+        [](const Connection* a, const Connection* b) { return a->held < b->held; });
+    Connection* victim = most == holding.end() || (*most)->held <= wanted ? &conn : *most;
+    const size_t victim_held = victim == &conn ? wanted : victim->held;
+    const std::string detail = absl::StrCat(
+        "it held ", victim_held, " bytes of ", partial_frame_bytes - conn.held + wanted,
+        " in partially received frames, above max_partial_frame_bytes ", limit);
+    victim->Close(CloseReason::kPartialFramesOverBudget, detail);  // NoteClosed
+    if (victim == &conn) return Growth::kClosed;
+  }
+  // Buffers of closed connections are still mapped until their readers have unwound.
+  if (partial_frame_bytes + closed_frame_bytes - conn.held + wanted > limit) return Growth::kWait;
+  if (conn.held == 0) holding.push_back(&conn);
+  partial_frame_bytes += wanted - conn.held;
+  conn.held = wanted;
+  return Growth::kGranted;
+}
+
 void TransportState::NoteHeld(Connection& conn) {
   if (conn.closed()) return;
   const size_t capacity = conn.received().capacity();
   const size_t now_held =
       capacity > options.read_buffer_size ? capacity - options.read_buffer_size : 0;
-  if (now_held == conn.held) return;
-  if (conn.held == 0) holding.push_back(&conn);
-  partial_frame_bytes += now_held - conn.held;  // modular arithmetic: shrinking works too
+  if (now_held >= conn.held) return;  // growth is reserved first (ReserveHeld)
+  partial_frame_bytes -= conn.held - now_held;
   conn.held = now_held;
   if (now_held == 0) std::erase(holding, &conn);
-  while (partial_frame_bytes > options.max_partial_frame_bytes && !holding.empty()) {
-    Connection* most = *std::max_element(
-        holding.begin(), holding.end(),
-        [](const Connection* a, const Connection* b) { return a->held < b->held; });
-    const std::string detail =
-        absl::StrCat("it held ", most->held, " bytes of ", partial_frame_bytes,
-                     " in partially received frames, above max_partial_frame_bytes ",
-                     options.max_partial_frame_bytes);
-    most->Close(CloseReason::kPartialFramesOverBudget, detail);  // ForgetHeld
-  }
+  partial_room.Set();
 }
 
-void TransportState::ForgetHeld(Connection& conn) {
+void TransportState::NoteClosed(Connection& conn) {
   if (conn.held == 0) return;
   partial_frame_bytes -= conn.held;
-  conn.held = 0;
+  closed_frame_bytes += conn.held;
   std::erase(holding, &conn);
+}
+
+void TransportState::ReleaseHeld(Connection& conn) {
+  if (conn.held == 0) return;
+  if (conn.closed()) {
+    closed_frame_bytes -= conn.held;
+  } else {
+    partial_frame_bytes -= conn.held;
+    std::erase(holding, &conn);
+  }
+  conn.held = 0;
+  partial_room.Set();
 }
 
 size_t TransportState::InboxCost(const InboundFrame& frame) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "net/channel.h"
+#include "net/event.h"
 #include "net/executor.h"
 #include "net/listener.h"
 #include "net/scope.h"
@@ -75,9 +76,14 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   std::unique_ptr<net::Scope> inbound;  // one task per inbound connection
   std::vector<Connection*> inbound_connections;
   uint64_t connection_serials = 0;  // the serial of the newest Connection
-  // Receive buffers grown beyond read_buffer_size (Connection::held), and who holds them.
+  // Receive buffers grown beyond read_buffer_size (Connection::held), max_partial_frame_bytes:
+  // what open connections hold, and who holds it (the candidates for a close), and what closed
+  // connections still hold until their buffers are unmapped (their readers are unwinding, a
+  // read the kernel may still complete into the buffer included). Set when either shrinks.
   size_t partial_frame_bytes = 0;
   std::vector<Connection*> holding;
+  size_t closed_frame_bytes = 0;
+  net::Event partial_room;
   // Servers collected while their tasks may still be unwinding (Stop() joins them).
   std::vector<std::weak_ptr<Server>> retiring;
   bool started = false;
@@ -150,11 +156,21 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   // peer). The caller has waited for room in bytes first:
   //   while (!st.inbox_bytes->HasRoom(cost)) { Reset room(), co_await room().Wait() }
   net::Channel<IncomingMessage>::PushAwaiter Deliver(PoolRef<InboundFrame> frame, size_t cost);
-  // Accounts for `conn`'s receive buffer after it grew or shrank; past max_partial_frame_bytes
-  // closes the connections holding the most (kPartialFramesOverBudget) until the total fits.
+  // max_partial_frame_bytes, enforced before a receive buffer grows: may `conn`'s buffer grow
+  // to `capacity`? kGranted: it is charged (grow it now). kClosed: the open connections
+  // would hold too much and `conn` held the most, so it was closed (others holding more are
+  // closed first, and then it may be granted). kWait: what is open fits, but closed
+  // connections' buffers are not unmapped yet: wait for partial_room and ask again. So the
+  // mapped receive buffers, closed ones included, never exceed the budget.
+  enum class Growth { kGranted, kClosed, kWait };
+  Growth ReserveHeld(Connection& conn, size_t capacity);
+  // Accounts for `conn`'s receive buffer after it shrank.
   void NoteHeld(Connection& conn);
-  // A closed connection's buffer no longer counts.
-  void ForgetHeld(Connection& conn);
+  // `conn` has closed: it is no candidate for a close any more, but its bytes stay charged
+  // (closed_frame_bytes) until ReleaseHeld.
+  void NoteClosed(Connection& conn);
+  // `conn`'s receive buffer has been unmapped.
+  void ReleaseHeld(Connection& conn);
   // The version an x_version_req for `requested` is answered with (negotiate_protocol).
   xdr::ProtocolVersion AnswerVersion(xdr::ProtocolVersion requested) const;
 };

@@ -1,6 +1,7 @@
 #include "xcom/testing/testing.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "net/timer.h"
@@ -73,6 +75,23 @@ TransportOptions LoopbackOptions(uint16_t port, LogCapture& logs, std::string na
   o.connect_timeout = std::chrono::seconds(2);
   o.reaper_period = std::chrono::milliseconds(50);
   return o;
+}
+
+size_t ProcStatusBytes(std::string_view field) {
+  std::ifstream status("/proc/self/status");
+  const std::string prefix = std::string(field) + ":";
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with(prefix)) return std::stoull(line.substr(prefix.size())) * 1024;
+  }
+  std::fprintf(stderr, "no %s in /proc/self/status\n", prefix.c_str());
+  std::abort();
+}
+
+size_t ResetHighWaterMark() {
+  malloc_trim(0);
+  std::ofstream("/proc/self/clear_refs") << "5";
+  return ProcStatusBytes("VmRSS");
 }
 
 Group::Group(net::Executor& executor, int n, Customize customize) {
@@ -287,6 +306,21 @@ std::vector<std::byte> EncodeFrame(xdr::ProtocolVersion version, const xdr::PaxM
     std::abort();
   }
   return frame;
+}
+
+std::vector<std::byte> StrangerFrame(size_t payload_bytes) {
+  const std::string payload(payload_bytes, 'p');  // the message views it
+  xdr::PaxMsg msg = AppMessage(payload);
+  msg.group_id = 0;
+  msg.delivered_msg = xdr::SynodeNo{};
+  msg.event_horizon = 0;
+  std::vector<std::byte> out;
+  absl::StatusOr<size_t> n = xdr::AppendFrame(xdr::ProtocolVersion::kX1_6, msg, out);
+  if (!n.ok()) {
+    std::fprintf(stderr, "StrangerFrame: %s\n", n.status().ToString().c_str());
+    std::abort();
+  }
+  return out;
 }
 
 DialingNode::DialingNode(net::Executor& ex, const std::string& peer,

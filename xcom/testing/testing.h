@@ -100,6 +100,12 @@ net::Task<absl::StatusOr<IncomingMessage>> ReceiveWithin(Transport& t, net::Dura
 // Polls `condition` every 5 ms until it holds (true) or `timeout` passes (false).
 net::Task<bool> Eventually(std::function<bool()> condition, net::Duration timeout);
 
+// A field of /proc/self/status in bytes ("VmRSS", "VmHWM"); aborts if there is none.
+size_t ProcStatusBytes(std::string_view field);
+// Returns freed heap memory to the kernel and restarts the high-water mark (VmHWM) at the
+// current RSS, which it returns: VmHWM minus it is the most RSS rose afterwards.
+size_t ResetHighWaterMark();
+
 // One frame read by a RawPeer.
 struct RawFrame {
   xdr::FrameHeader header;
@@ -146,6 +152,10 @@ std::vector<std::byte> Bytes(std::string_view s);
 // The normal frame a peer speaking `version` sends for `msg` (absent fields XCom's C struct
 // always has get their defaults). Aborts the test if `msg` cannot be encoded at `version`.
 std::vector<std::byte> EncodeFrame(xdr::ProtocolVersion version, const xdr::PaxMsg& msg);
+
+// An x_1_6 frame of an AppMessage carrying `payload_bytes` from no site's member (group 0, no
+// delivered_msg, no event horizon): only the transport's own checks apply, and it is delivered.
+std::vector<std::byte> StrangerFrame(size_t payload_bytes);
 
 // A started transport (node 0, logging into `logs`) whose site lists `peer` as node 1: the
 // transport dials the peer (a RawListener) as soon as the site is installed.

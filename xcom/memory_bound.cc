@@ -1,0 +1,30 @@
+#include "xcom/memory_bound.h"
+
+#include "xcom/internal/memory_shelf.h"
+
+namespace uxcom::xcom {
+
+namespace {
+// transport_state.cc: three pools (queued messages, inbound frames, self deliveries) of at most
+// 1024 idle objects, each keeping at most 32 KiB of buffers (larger ones go to the shelves).
+constexpr size_t kIdlePooledBytes = size_t{3} * 1024 * (32 << 10);
+// Per thread, a shelf of arenas and one of frame buffers.
+constexpr size_t kShelfBytesPerThread = 2 * internal::MemoryShelf<xdr::Buffer>::kMaxBytes;
+}  // namespace
+
+MemoryBound ComputeMemoryBound(const TransportOptions& o, const NodeShape& s) {
+  MemoryBound b;
+  b.queued = (1 + s.versions) * s.servers * (o.peer_queue_bytes + s.largest_message);
+  b.waiting_sends = s.waiting_sends * s.largest_message;
+  b.write_batches = s.servers * o.coalesce_buffer_size;
+  b.inbox = o.inbox_bytes + 2 * o.max_frame_body;
+  b.partial_frames = o.max_partial_frame_bytes;
+  b.connections = (s.inbound_connections + s.servers) *
+                  (o.read_buffer_size + MemoryBound::kConnectionStateBytes);
+  b.receive_pools = s.executor_threads * s.receive_buffer_pool;
+  b.pooled_objects = kIdlePooledBytes;
+  b.shelves = s.executor_threads * kShelfBytesPerThread;
+  return b;
+}
+
+}  // namespace uxcom::xcom
