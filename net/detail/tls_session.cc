@@ -416,6 +416,7 @@ TlsSession::ReadResult TlsSession::Read(std::span<std::byte> dst) {
     }
     int e = SSL_get_error(ssl_, r);
     if (e == SSL_ERROR_WANT_READ && !input_eof_) {
+      AnswerKeyUpdate();
       return done > 0 ? ReadResult{Progress::kDone, done} : ReadResult{Progress::kWantInput, 0};
     }
     if (e == SSL_ERROR_ZERO_RETURN) {
@@ -441,7 +442,18 @@ TlsSession::ReadResult TlsSession::Read(std::span<std::byte> dst) {
     if (done > 0) break;  // deliver what was decrypted; the failure comes with the next read
     return {Progress::kFailed, 0};
   }
+  AnswerKeyUpdate();
   return {Progress::kDone, done};
+}
+
+// OpenSSL may keep the answer to a KeyUpdate that asked for ours until its next call (which may
+// be a write much later): marking it due and stepping the handshake writes it to our output now.
+void TlsSession::AnswerKeyUpdate() {
+  if (SSL_get_key_update_type(ssl_) == SSL_KEY_UPDATE_NONE || !failure_.ok()) return;
+  ERR_clear_error();
+  if (SSL_is_init_finished(ssl_)) SSL_key_update(ssl_, SSL_KEY_UPDATE_NOT_REQUESTED);
+  SSL_do_handshake(ssl_);
+  ERR_clear_error();
 }
 
 CipherBuffer* TlsSession::Sink() {

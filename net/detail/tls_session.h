@@ -139,6 +139,7 @@ class TlsSession {
   absl::Status HandshakeFailure(int ssl_result);
   absl::Status CheckName();
   absl::Status ReadFailure(int error);
+  void AnswerKeyUpdate();
 
   ssl_st* ssl_ = nullptr;
   TlsRole role_ = TlsRole::kClient;
