@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "net/detail/errno_status.h"
+#include "net/detail/send_now.h"
 #include "net/detail/tls_session.h"
 #include "net/resolver.h"
 #include "net/timer.h"
@@ -219,23 +220,22 @@ bool Stream::ReadAwaiter::StartTls(TaskContext* context) {
   }
   // What the buffered ciphertext allows, without suspending; the socket only when needed.
   detail::TlsSession::ReadResult r = t.Read(dst);
-  const bool reply_pending = t.has_output();
-  if (!reply_pending && r.progress == detail::TlsSession::Progress::kDone) {
+  stream_->FlushTlsOutput();  // an answer the read produced: never waited for
+  if (r.progress == detail::TlsSession::Progress::kDone) {
     if (to_plain) t.CommitPlain(r.n);
     tls_result_ = r.n;
     return false;
   }
-  if (!reply_pending && r.progress == detail::TlsSession::Progress::kFailed) {
+  if (r.progress == detail::TlsSession::Progress::kFailed) {
     error_ = t.failure();
     return false;
   }
-  tls_task_ = stream_->FinishTlsRead(dst, to_plain, static_cast<int>(r.progress), r.n);
+  tls_task_ = stream_->FinishTlsRead(dst, to_plain);
   tls_wait_.emplace(std::move(tls_task_).operator co_await());
   return true;
 }
 
-Task<absl::StatusOr<size_t>> Stream::FinishTlsRead(std::span<std::byte> dst, bool to_plain,
-                                                   int progress, size_t n) {
+Task<absl::StatusOr<size_t>> Stream::FinishTlsRead(std::span<std::byte> dst, bool to_plain) {
   using Progress = detail::TlsSession::Progress;
   detail::TlsSession& t = *tls_;
   struct Busy {
@@ -243,18 +243,7 @@ Task<absl::StatusOr<size_t>> Stream::FinishTlsRead(std::span<std::byte> dst, boo
     explicit Busy(detail::TlsSession& s) : t(s) { t.read_busy = true; }
     ~Busy() { t.read_busy = false; }
   } busy(t);
-  detail::TlsSession::ReadResult r{static_cast<Progress>(progress), n};
   for (;;) {
-    // Answer the peer first (a KeyUpdate, an alert), in order with every other write.
-    if (detail::CipherBuffer* out = t.TakeOutput()) {
-      absl::Status w = co_await RawWrite(out);
-      if (!w.ok() && r.progress == Progress::kWantInput) co_return w;
-    }
-    if (r.progress == Progress::kDone) {
-      if (to_plain) t.CommitPlain(r.n);
-      co_return r.n;
-    }
-    if (r.progress == Progress::kFailed) co_return t.failure();
     absl::StatusOr<size_t> got = co_await RawReadSome(t.InputSpace());
     if (!got.ok()) co_return got.status();
     if (*got == 0) {
@@ -262,7 +251,15 @@ Task<absl::StatusOr<size_t>> Stream::FinishTlsRead(std::span<std::byte> dst, boo
     } else {
       t.CommitInput(*got);
     }
-    r = t.Read(dst);
+    detail::TlsSession::ReadResult r = t.Read(dst);
+    // A KeyUpdate to answer, an alert: sent without waiting, so that a read never waits for
+    // the socket's write side (the peer may be blocked writing to us until we read on).
+    FlushTlsOutput();
+    if (r.progress == Progress::kDone) {
+      if (to_plain) t.CommitPlain(r.n);
+      co_return r.n;
+    }
+    if (r.progress == Progress::kFailed) co_return t.failure();
   }
 }
 
@@ -419,6 +416,7 @@ absl::Status Stream::WriteAwaiter::await_resume() {
     t.Recycle(std::exchange(cipher_, nullptr));
     // Records made and not (wholly) written: the TLS byte stream cannot continue.
     if (op_.result < 0 || !error_.ok()) stream_->write_torn_ = true;
+    stream_->FlushTlsOutput();  // answers a read produced while this write was queued
   }
   if (!error_.ok()) return error_;
   if (op_.result >= 0) return absl::OkStatus();
@@ -470,10 +468,48 @@ void Stream::SendCloseNotify() {
       tls_->writes_in_flight != 0 || !tls_->Shutdown()) {
     return;
   }
-  detail::CipherBuffer* out = tls_->TakeOutput();
-  if (out == nullptr) return;
-  (void)::send(core_->fd(), out->bytes.data(), out->bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-  tls_->Recycle(out);
+  FlushTlsOutput();
+}
+
+// Output OpenSSL produced outside a write goes straight to the socket, as far as it takes it
+// now, when no write is queued or in flight (only then is it in order); the rest leads the next
+// write's records, or goes when the last queued write finishes or the next read comes. RFC 8446
+// 4.6.3 asks only that the answer to a KeyUpdate precede our next application data.
+void Stream::FlushTlsOutput() {
+  if (tls_ == nullptr || !tls_->has_output() || core_ == nullptr || core_->closed() ||
+      write_torn_ || tls_->writes_in_flight != 0) {
+    return;
+  }
+  std::span<const std::byte> out = tls_->output();
+  detail::WriteOp op;
+  op.inline_iov[0].iov_base = const_cast<std::byte*>(out.data());
+  op.inline_iov[0].iov_len = out.size();
+  op.iov_count = 1;
+  op.total = out.size();
+  // A failed send leaves the output in place: the connection's error reaches the next read or
+  // write, which report it.
+  (void)detail::SendNow(core_->fd(), &op, detail::ExecutorAccess::Metrics(*executor_));
+  tls_->DropOutput(op.written);
+}
+
+absl::Status Stream::RequestKeyUpdate() {
+  if (!is_open()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("TLS key update with ", peer_.ToString(), ": stream closed"));
+  }
+  if (tls_ == nullptr || !tls_->established()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "TLS key update with ", peer_.ToString(), ": the stream has no established TLS session"));
+  }
+  if (write_torn_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("TLS key update with ", peer_.ToString(),
+                     ": write side unusable after a write was cancelled part-way or failed"));
+  }
+  absl::Status s = tls_->RequestKeyUpdate();
+  if (!s.ok()) return s;
+  FlushTlsOutput();
+  return absl::OkStatus();
 }
 
 Task<absl::Status> Stream::StartTls(std::shared_ptr<TlsContext> context,

@@ -24,7 +24,13 @@
 // TLS a write cancelled or failed even before its first byte leaves the write side unusable
 // (its records exist and the next ones depend on them). Close() and ShutdownWrite() send
 // close_notify when no write is in flight; the end of the peer's stream reads as EOF with or
-// without its close_notify. See tls_context.h for the configuration and tls_failure.h for
+// without its close_notify. A read never waits for the write side: what it makes OpenSSL send
+// (the answer to the peer's KeyUpdate, the refusal of a renegotiation) goes to the socket at
+// once when no write is queued, else right after the queued writes and ahead of any later one
+// (RFC 8446 4.6.3 asks no more); what the socket cannot take then waits for the next read or
+// write. At most 64 KiB of such answers may wait: a peer that keeps asking for key updates
+// without reading fails the read with kResourceExhausted. RequestKeyUpdate() renews the keys
+// on demand (TLS 1.3). See tls_context.h for the configuration and tls_failure.h for
 // the categories of handshake errors.
 //
 // Status codes: kOutOfRange = the peer closed the connection (ReadExactly, ReadChunk);
@@ -40,6 +46,7 @@
 //   if (!st.ok()) co_return st;                         // (GCC 12: never co_await in an if)
 //   absl::Status wrote = co_await s->WriteV(prefix, body);  // one sendmsg, in order
 //   absl::Status tls = co_await s->StartTls(context, {.role = TlsRole::kClient});
+//   absl::Status renewed = s->RequestKeyUpdate();  // TLS 1.3: new traffic keys both ways
 #ifndef UXCOM_NET_STREAM_H_
 #define UXCOM_NET_STREAM_H_
 
@@ -134,6 +141,16 @@ class Stream {
   Task<absl::Status> StartTls(std::shared_ptr<TlsContext> context, TlsHandshakeOptions options);
   // What the handshake negotiated, or nullptr (no TLS, or not established).
   const TlsInfo* tls() const;
+  // Renews the traffic keys both ways (a TLS 1.3 KeyUpdate with update_requested): records
+  // written from now on use our new keys, and the peer answers with its own KeyUpdate. A
+  // long-lived connection can bound what one key protects this way (OpenSSL 3.0 never does it
+  // by itself; AES-GCM's limit is ~2^24.5 full records, RFC 8446 5.5). Synchronous: the KeyUpdate
+  // is queued in order with the writes (sent at once when none is queued, else after them and
+  // before any later one). kFailedPrecondition without an established TLS session, under TLS
+  // 1.2 (which has no KeyUpdate, and renegotiation is refused), after close_notify, or on a
+  // torn write side; kResourceExhausted when 32 KiB of TLS output (earlier key updates and
+  // answers) already waits behind writes the peer has not read.
+  absl::Status RequestKeyUpdate();
 
   // Sends FIN after the queued writes' bytes (shutdown(SHUT_WR)); with TLS, close_notify first.
   absl::Status ShutdownWrite();
@@ -184,11 +201,11 @@ class Stream {
   Task<absl::Status> DoConnect(SocketAddress address);
   absl::Status ReadError(int64_t result, const char* op) const;
   absl::Status Unusable(const char* op, TaskContext* context) const;
-  // TLS: the handshake loop; the rest of a read that needs the socket (or must answer the peer);
-  // ciphertext straight to and from the socket.
+  // TLS: the handshake loop; the rest of a read that needs the socket; ciphertext straight to
+  // and from the socket; OpenSSL's output from outside writes, sent when it is in order.
   Task<absl::Status> RunHandshake();
-  Task<absl::StatusOr<size_t>> FinishTlsRead(std::span<std::byte> dst, bool to_plain, int progress,
-                                             size_t n);
+  Task<absl::StatusOr<size_t>> FinishTlsRead(std::span<std::byte> dst, bool to_plain);
+  void FlushTlsOutput();
   ReadAwaiter RawReadSome(std::span<std::byte> dst);
   WriteAwaiter RawWrite(detail::CipherBuffer* ciphertext);
   void SendCloseNotify();

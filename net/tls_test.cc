@@ -1,17 +1,21 @@
 // TLS over net::Stream, end to end on loopback: handshakes and what they negotiate, peer
 // verification in every policy and every way it fails, large transfers through tiny socket
 // buffers, close_notify, timeouts and cancellation mid-handshake, renegotiation refused,
-// KeyUpdate answered, rotation. The peer is either another Stream or a blocking OpenSSL
+// KeyUpdates asked by either end in the middle of traffic (answered, never stalling a read,
+// bounded), rotation. The peer is either another Stream or a blocking OpenSSL
 // connection on a plain socket (an independent implementation).
 #include <doctest/doctest.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -630,7 +634,9 @@ TEST_CASE("renegotiation is refused in both roles; a KeyUpdate is answered") {
       std::byte b[16];
       absl::StatusOr<size_t> n = co_await s->ReadSome(b);
       INFO(n.status().ToString());
-      CHECK(!(n.ok() && *n > 0));  // no data: the peer gave up
+      REQUIRE_FALSE(n.ok());  // the peer gave up with an alert, and our error says why
+      CHECK(Text(n.status()).find("the peer asked to renegotiate and was refused") !=
+            std::string::npos);
     };
     ex->BlockOn(body());
     peer.Join();
@@ -653,7 +659,9 @@ TEST_CASE("renegotiation is refused in both roles; a KeyUpdate is answered") {
       // Our read sees the HelloRequest and answers no_renegotiation (a write from a read).
       absl::StatusOr<size_t> n = co_await s->ReadSome(b);
       INFO(n.status().ToString());
-      CHECK(!(n.ok() && *n > 0));
+      REQUIRE_FALSE(n.ok());  // the peer gave up with an alert, and our error says why
+      CHECK(Text(n.status()).find("the peer asked to renegotiate and was refused") !=
+            std::string::npos);
     };
     ex->BlockOn(body());
     peer.Join();
@@ -689,6 +697,318 @@ TEST_CASE("renegotiation is refused in both roles; a KeyUpdate is answered") {
     peer.Join();
     CHECK(echoed == "after");
   }
+}
+
+// --- post-handshake messages in the middle of traffic: KeyUpdates both ways ---------------------
+
+// Closes `streams` if the test has not finished after `limit`, so that a stall fails the test
+// (every pending operation ends with kCancelled) instead of hanging it.
+Task<void> CloseIfStalled(std::vector<Stream*> streams, Duration limit, bool& stalled) {
+  absl::Status slept = co_await Sleep(limit);
+  if (!slept.ok()) co_return;  // cancelled: the test finished in time
+  stalled = true;
+  for (Stream* s : streams) s->Close();
+}
+
+// Counts the KeyUpdate messages an OpenSSL peer receives (its message callback), by kind.
+struct KeyUpdatesReceived {
+  int requested = 0;      // update_requested: the sender asks for ours
+  int not_requested = 0;  // an answer (or an update nobody asked for)
+
+  static void OnMessage(int write_p, int, int content_type, const void* buf, size_t len, SSL*,
+                        void* arg) {
+    const auto* m = static_cast<const unsigned char*>(buf);
+    if (write_p != 0 || content_type != SSL3_RT_HANDSHAKE || len < 5 ||
+        m[0] != SSL3_MT_KEY_UPDATE) {
+      return;
+    }
+    auto* self = static_cast<KeyUpdatesReceived*>(arg);
+    ++(m[4] == SSL_KEY_UPDATE_REQUESTED ? self->requested : self->not_requested);
+  }
+  void Watch(SSL* ssl) {
+    SSL_set_msg_callback(ssl, &OnMessage);
+    SSL_set_msg_callback_arg(ssl, this);
+  }
+};
+
+// A blocking peer's socket gives up after `limit` rather than block its thread for ever.
+void BoundBlocking(int fd, std::chrono::seconds limit) {
+  timeval tv{.tv_sec = static_cast<time_t>(limit.count()), .tv_usec = 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+bool PeerWriteAll(SSL* ssl, std::span<const std::byte> data) {
+  while (!data.empty()) {
+    size_t n = 0;
+    if (SSL_write_ex(ssl, data.data(), data.size(), &n) != 1) return false;
+    data = data.subspan(n);
+  }
+  return true;
+}
+
+// Reads `total` bytes of Pattern(i, seed) on a blocking peer: false if one differs or the
+// connection fails first.
+bool PeerReadPattern(SSL* ssl, uint64_t total, uint32_t seed) {
+  std::vector<std::byte> buf(64 * 1024);
+  for (uint64_t got = 0; got < total;) {
+    size_t n = 0;
+    if (SSL_read_ex(ssl, buf.data(), std::min<uint64_t>(buf.size(), total - got), &n) != 1) {
+      return false;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (buf[i] != Pattern(got + i, seed)) return false;
+    }
+    got += n;
+  }
+  return true;
+}
+
+// Reads `total` bytes of Pattern(i, seed) and asks for a key update after every `every` bytes.
+Task<absl::Status> ReadAskingForKeyUpdates(Stream& s, uint64_t total, uint32_t seed, uint64_t every,
+                                           int& asked) {
+  testing::PatternReader reader{.seed = seed};
+  while (reader.received < total) {
+    uint64_t until = std::min(total, reader.received + every);
+    absl::Status r = co_await testing::ReadPattern(s, reader, until, /*per_read=*/70000);
+    if (!r.ok()) co_return r;
+    if (!reader.intact) co_return absl::DataLossError("a byte differs");
+    if (reader.received < total) {
+      absl::Status asking = s.RequestKeyUpdate();
+      if (!asking.ok()) co_return asking;
+      ++asked;
+    }
+  }
+  co_return absl::OkStatus();
+}
+
+TEST_CASE(
+    "a peer that asks for a key update before each write and reads only once it has written "
+    "everything: our reads never wait for the answers, and every request is answered once") {
+  // Our answers queue behind our own large write, which the peer reads only at the end: a read
+  // that waited for its answer to be written would wait for ever (the peer waits for us to read).
+  TestPki pki;
+  auto ex = NewExecutor();
+  TlsConfig config = pki.Config(pki.Node("n"));
+  constexpr uint64_t kChunk = 64 * 1024;
+  constexpr uint64_t kPeerBytes = 4 << 20;  // 64 KeyUpdates asking for ours
+  constexpr uint64_t kOurBytes = 1 << 20;
+  constexpr uint64_t kOurUpdateEvery = 512 * 1024;
+  auto [ours, theirs] = BlockingTcpPair(/*socket_buffer_bytes=*/4096);
+  BoundBlocking(theirs, 20s);
+  int peer_asked = 0;
+  bool peer_read_all = false;
+  std::string peer_error;
+  KeyUpdatesReceived peer_got;
+  BlockingTlsPeer peer(theirs, config, TlsRole::kServer, [&](SSL* ssl, const std::string& e) {
+    peer_error = e;
+    if (ssl == nullptr) return;
+    peer_got.Watch(ssl);
+    std::vector<std::byte> chunk(kChunk);
+    for (uint64_t at = 0; at < kPeerBytes; at += kChunk) {
+      if (SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED) != 1) return;
+      ++peer_asked;
+      for (uint64_t i = 0; i < kChunk; ++i) chunk[i] = Pattern(at + i, 1);
+      if (!PeerWriteAll(ssl, chunk)) {
+        peer_error = "write failed";
+        return;
+      }
+    }
+    // Our data, then "done", written after every answer: all of them are in by then.
+    peer_read_all = PeerReadPattern(ssl, kOurBytes, 2) && PeerReadPattern(ssl, 4, 3);
+  });
+  int we_asked = 0;
+  auto body = [&]() -> Task<void> {
+    absl::StatusOr<Stream> s = Stream::Adopt(*ex, Socket(ours));
+    REQUIRE(s.ok());
+    absl::Status h = co_await TlsAs(*s, config, TlsRole::kClient, 5s);
+    REQUIRE(h.ok());
+    REQUIRE(s->tls()->version == "TLSv1.3");
+    bool stalled = false;
+    Scope watchdog(*ex);
+    std::vector<Stream*> guarded{&*s};
+    watchdog.Spawn(CloseIfStalled(guarded, 10s, stalled));
+    absl::Status wrote;
+    Scope writer(*ex);
+    writer.Spawn(testing::WritePattern(*s, kOurBytes, 2, &wrote));
+    absl::Status read =
+        co_await ReadAskingForKeyUpdates(*s, kPeerBytes, 1, kOurUpdateEvery, we_asked);
+    co_await writer.Join();
+    std::vector<std::byte> done(4);
+    for (size_t i = 0; i < done.size(); ++i) done[i] = Pattern(i, 3);
+    absl::Status wrote_done = co_await s->Write(done);
+    std::byte end[1];
+    absl::StatusOr<size_t> eof = co_await s->ReadSome(end);  // the peer closes once it has all
+    co_await watchdog.Close();
+    CHECK_FALSE(stalled);
+    INFO(read.ToString(), " / ", wrote.ToString(), " / ", wrote_done.ToString());
+    CHECK(read.ok());
+    CHECK(wrote.ok());
+    CHECK(wrote_done.ok());
+    CHECK((eof.ok() && *eof == 0));
+  };
+  ex->BlockOn(body());
+  peer.Join();
+  CHECK(peer_error.empty());
+  CHECK(peer_read_all);
+  CHECK(peer_asked == static_cast<int>(kPeerBytes / kChunk));
+  CHECK(we_asked >= 6);  // every ~512 KiB read (a read may take up to 70000 bytes more)
+  CHECK(peer_got.requested == we_asked);
+  CHECK(peer_got.not_requested == peer_asked);  // each request answered, once
+}
+
+// Writes `total` bytes of Pattern(i, seed) in writes of varying size and asks for a key update
+// after every `every` bytes; `asked` counts the requests.
+Task<void> WriteAskingForKeyUpdates(Stream& s, uint64_t total, uint32_t seed, uint64_t every,
+                                    absl::Status& out, int& asked) {
+  std::vector<std::byte> buf(40 * 1024);
+  uint64_t sent = 0;
+  uint64_t next_update = every;
+  size_t step = 1;
+  while (sent < total) {
+    size_t n = std::min<uint64_t>({step, buf.size(), total - sent});
+    for (size_t i = 0; i < n; ++i) buf[i] = Pattern(sent + i, seed);
+    out = co_await s.Write({buf.data(), n});
+    if (!out.ok()) co_return;
+    sent += n;
+    if (sent >= next_update && sent < total) {
+      out = s.RequestKeyUpdate();
+      if (!out.ok()) co_return;
+      ++asked;
+      next_update += every;
+    }
+    step = step * 7 % 40961 + 1;
+  }
+}
+
+Task<void> ReadAll(Stream& s, uint64_t total, uint32_t seed, absl::Status& out) {
+  testing::PatternReader reader{.seed = seed};
+  out = co_await testing::ReadPattern(s, reader, total, /*per_read=*/70000);
+  if (out.ok() && !reader.intact) out = absl::DataLossError("a byte differs");
+}
+
+TEST_CASE(
+    "both ends ask for key updates in the middle of large transfers both ways through tiny "
+    "socket buffers: every byte arrives, in order, and nothing stalls") {
+  TestPki pki;
+  auto ex = NewExecutor();
+  TlsConfig config = pki.Config(pki.Node("n"));
+  constexpr uint64_t kBytes = 4 << 20;
+  constexpr uint64_t kUpdateEvery = 48 * 1024;  // ~85 requests each way, as many answers
+  auto body = [&]() -> Task<void> {
+    PairSpec h_spec{Context(config), Context(config), {}, /*socket_buffer_bytes=*/4096};
+    Handshaken h = co_await HandshakePair(*ex, h_spec);
+    REQUIRE(h.client_status.ok());
+    REQUIRE(h.server_status.ok());
+    bool stalled = false;
+    Scope watchdog(*ex);
+    std::vector<Stream*> guarded{&h.client, &h.server};
+    watchdog.Spawn(CloseIfStalled(guarded, 10s, stalled));
+    absl::Status w1, w2, r1, r2;
+    int asked1 = 0, asked2 = 0;
+    Scope scope(*ex);
+    scope.Spawn(WriteAskingForKeyUpdates(h.client, kBytes, 1, kUpdateEvery, w1, asked1));
+    scope.Spawn(WriteAskingForKeyUpdates(h.server, kBytes, 2, kUpdateEvery, w2, asked2));
+    scope.Spawn(ReadAll(h.server, kBytes, 1, r1));
+    scope.Spawn(ReadAll(h.client, kBytes, 2, r2));
+    co_await scope.Join();
+    co_await watchdog.Close();
+    CHECK_FALSE(stalled);
+    INFO(w1.ToString(), " ", w2.ToString(), " ", r1.ToString(), " ", r2.ToString());
+    CHECK(w1.ok());
+    CHECK(w2.ok());
+    CHECK(r1.ok());
+    CHECK(r2.ok());
+    CHECK(asked1 >= 80);
+    CHECK(asked2 >= 80);
+  };
+  ex->BlockOn(body());
+}
+
+TEST_CASE(
+    "a peer that keeps asking for key updates and never reads fails our read once 64 KiB of "
+    "answers wait, instead of growing them without end") {
+  TestPki pki;
+  auto ex = NewExecutor();
+  TlsConfig config = pki.Config(pki.Node("n"));
+  auto [ours, theirs] = BlockingTcpPair(/*socket_buffer_bytes=*/4096);
+  BoundBlocking(theirs, 20s);
+  int peer_asked = 0;
+  BlockingTlsPeer peer(theirs, config, TlsRole::kServer, [&](SSL* ssl, const std::string&) {
+    if (ssl == nullptr) return;
+    // ~27 bytes a KeyUpdate record: 6000 answers would be 160 KB.
+    for (int i = 0; i < 6000; ++i) {
+      if (SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED) != 1 || SSL_do_handshake(ssl) != 1) break;
+      ++peer_asked;
+    }
+  });
+  auto body = [&]() -> Task<void> {
+    absl::StatusOr<Stream> s = Stream::Adopt(*ex, Socket(ours));
+    REQUIRE(s.ok());
+    absl::Status h = co_await TlsAs(*s, config, TlsRole::kClient, 5s);
+    REQUIRE(h.ok());
+    bool stalled = false;
+    Scope watchdog(*ex);
+    std::vector<Stream*> guarded{&*s};
+    watchdog.Spawn(CloseIfStalled(guarded, 10s, stalled));
+    absl::Status wrote;
+    Scope writer(*ex);
+    writer.Spawn(testing::WritePattern(*s, 1 << 20, 2, &wrote));  // the peer never reads it
+    std::vector<std::byte> buf(1024);
+    absl::Status read;
+    for (;;) {
+      absl::StatusOr<size_t> n = co_await s->ReadSome(buf);
+      if (!n.ok() || *n == 0) {
+        read = n.ok() ? absl::OutOfRangeError("EOF") : n.status();
+        break;
+      }
+    }
+    s->Close();
+    co_await writer.Join();
+    co_await watchdog.Close();
+    CHECK_FALSE(stalled);
+    INFO(read.ToString());
+    CHECK(absl::IsResourceExhausted(read));
+    CHECK(Text(read).find("faster than it reads") != std::string::npos);
+    CHECK(Text(read).find("127.0.0.1:") != std::string::npos);
+    CHECK(absl::IsCancelled(wrote));
+  };
+  ex->BlockOn(body());
+  peer.Join();
+  CHECK(peer_asked > 2400);
+}
+
+TEST_CASE("RequestKeyUpdate needs an established TLS 1.3 session, and says why otherwise") {
+  TestPki pki;
+  auto ex = NewExecutor();
+  TlsConfig config = pki.Config(pki.Node("n"));
+  TlsConfig tls12 = config;
+  tls12.max_version = TlsVersion::kTls12;
+  auto body = [&]() -> Task<void> {
+    absl::StatusOr<std::pair<Stream, Stream>> plain = co_await ConnectedPair(*ex);
+    REQUIRE(plain.ok());
+    absl::Status no_tls = plain->first.RequestKeyUpdate();
+    CHECK(absl::IsFailedPrecondition(no_tls));
+    CHECK(Text(no_tls).find("no established TLS session") != std::string::npos);
+
+    PairSpec h_spec{Context(tls12), Context(config)};
+    Handshaken h = co_await HandshakePair(*ex, h_spec);
+    REQUIRE(h.client_status.ok());
+    REQUIRE(h.client.tls()->version == "TLSv1.2");
+    absl::Status old = h.client.RequestKeyUpdate();
+    CHECK(absl::IsFailedPrecondition(old));
+    CHECK(Text(old).find("TLSv1.2") != std::string::npos);
+    // The connection is unharmed.
+    absl::Status w = co_await h.client.Write(std::as_bytes(std::span("ok", 2)));
+    CHECK(w.ok());
+    std::byte got[2];
+    absl::Status r = co_await h.server.ReadExactly(got);
+    CHECK(r.ok());
+    h.client.Close();
+    absl::Status closed = h.client.RequestKeyUpdate();
+    CHECK(absl::IsFailedPrecondition(closed));
+  };
+  ex->BlockOn(body());
 }
 
 TEST_CASE("Reload: new connections present the new certificate, running ones keep going") {

@@ -63,9 +63,17 @@ TlsConfig TestPki::Config(const CertFiles& identity) const {
                    .ca_file = ca_file_};
 }
 
-std::pair<int, int> BlockingTcpPair() {
+std::pair<int, int> BlockingTcpPair(int socket_buffer_bytes) {
+  auto small_buffers = [&](int fd) {
+    if (socket_buffer_bytes <= 0) return;
+    Check(::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &socket_buffer_bytes, sizeof(int)) == 0,
+          "SO_SNDBUF");
+    Check(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &socket_buffer_bytes, sizeof(int)) == 0,
+          "SO_RCVBUF");
+  };
   int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   Check(listener >= 0, "socket");
+  small_buffers(listener);  // accepted sockets inherit them
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -75,6 +83,7 @@ std::pair<int, int> BlockingTcpPair() {
   Check(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len) == 0, "getsockname");
   int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   Check(client >= 0, "socket");
+  small_buffers(client);
   Check(::connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0, "connect");
   int server = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
   Check(server >= 0, "accept");

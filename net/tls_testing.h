@@ -56,8 +56,10 @@ class TestPki {
   int issued_ = 0;
 };
 
-// Two ends of a loopback TCP connection as plain blocking fds: {a, b}.
-std::pair<int, int> BlockingTcpPair();
+// Two ends of a loopback TCP connection as plain blocking fds: {a, b}. `socket_buffer_bytes`
+// > 0 sets both ends' SO_SNDBUF and SO_RCVBUF before the connection exists (see
+// net/testing.h's ConnectedPair for why not after).
+std::pair<int, int> BlockingTcpPair(int socket_buffer_bytes = 0);
 
 // Runs `body` on its own thread with a blocking OpenSSL connection on `fd` (which it owns and
 // closes), set up from `config` in `role`; joins on destruction (or Join()). The body gets the SSL

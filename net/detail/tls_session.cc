@@ -212,6 +212,14 @@ long TlsSession::BioCtrl(BIO*, int cmd, long, void*) {
   return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // writes are complete when BioWrite returns
 }
 
+void TlsSession::OnInfo(const SSL* ssl, int where, int value) {
+  // SSL_CB_WRITE_ALERT's value: the alert's level << 8 | its description.
+  if ((where & SSL_CB_WRITE_ALERT) == SSL_CB_WRITE_ALERT &&
+      (value & 0xff) == SSL_AD_NO_RENEGOTIATION) {
+    static_cast<TlsSession*>(SSL_get_app_data(ssl))->refused_renegotiation_ = true;
+  }
+}
+
 // --- setup ------------------------------------------------------------------------------------
 
 absl::StatusOr<std::unique_ptr<TlsSession>> TlsSession::Create(const TlsContext& context,
@@ -240,6 +248,8 @@ absl::StatusOr<std::unique_ptr<TlsSession>> TlsSession::Create(const TlsContext&
   BIO_set_data(bio, s.get());
   BIO_set_init(bio, 1);
   SSL_set_bio(s->ssl_, bio, bio);  // one reference, owned by the SSL from now on
+  SSL_set_app_data(s->ssl_, s.get());
+  SSL_set_info_callback(s->ssl_, &TlsSession::OnInfo);
 
   const TlsConfig& c = context.config();
   if (options.role == TlsRole::kServer) {
@@ -385,6 +395,16 @@ absl::Status TlsSession::CheckName() {
 
 TlsSession::ReadResult TlsSession::Read(std::span<std::byte> dst) {
   if (!failure_.ok()) return {Progress::kFailed, 0};
+  // What earlier reads made OpenSSL answer and the socket did not take: a peer that keeps
+  // asking (KeyUpdates) without reading our writes would make it grow without end.
+  if (size_t waiting = output().size(); waiting > kMaxPendingOutput) {
+    failure_ = absl::ResourceExhaustedError(absl::StrCat(
+        "TLS read from ", peer_, ": ", waiting,
+        " bytes of answers to the peer (KeyUpdates, alerts) wait behind writes it does not read "
+        "(at most ",
+        kMaxPendingOutput, "): the peer asks for key updates faster than it reads"));
+    return {Progress::kFailed, 0};
+  }
   size_t done = 0;
   while (done < dst.size() && !eof_) {
     ERR_clear_error();
@@ -396,6 +416,7 @@ TlsSession::ReadResult TlsSession::Read(std::span<std::byte> dst) {
     }
     int e = SSL_get_error(ssl_, r);
     if (e == SSL_ERROR_WANT_READ && !input_eof_) {
+      AnswerKeyUpdate();
       return done > 0 ? ReadResult{Progress::kDone, done} : ReadResult{Progress::kWantInput, 0};
     }
     if (e == SSL_ERROR_ZERO_RETURN) {
@@ -410,13 +431,29 @@ TlsSession::ReadResult TlsSession::Read(std::span<std::byte> dst) {
     }
     std::string reason = err.last_reason();
     if (IsPeerAlert(reason)) absl::StrAppend(&reason, " (an alert from the peer)");
+    if (refused_renegotiation_) {
+      absl::StrAppend(&reason,
+                      "; the peer asked to renegotiate and was refused (uxcom never renegotiates:"
+                      " TLS 1.3 renews keys with KeyUpdate)");
+    }
     TlsFailure kind = err.last == 0 ? TlsFailure::kIoError : Classify(err.last, X509_V_OK);
     failure_ = WithTlsFailure(
         absl::UnavailableError(absl::StrCat("TLS read from ", peer_, ": ", reason)), kind);
     if (done > 0) break;  // deliver what was decrypted; the failure comes with the next read
     return {Progress::kFailed, 0};
   }
+  AnswerKeyUpdate();
   return {Progress::kDone, done};
+}
+
+// OpenSSL may keep the answer to a KeyUpdate that asked for ours until its next call (which may
+// be a write much later): marking it due and stepping the handshake writes it to our output now.
+void TlsSession::AnswerKeyUpdate() {
+  if (SSL_get_key_update_type(ssl_) == SSL_KEY_UPDATE_NONE || !failure_.ok()) return;
+  ERR_clear_error();
+  if (SSL_is_init_finished(ssl_)) SSL_key_update(ssl_, SSL_KEY_UPDATE_NOT_REQUESTED);
+  SSL_do_handshake(ssl_);
+  ERR_clear_error();
 }
 
 CipherBuffer* TlsSession::Sink() {
@@ -478,6 +515,41 @@ absl::StatusOr<CipherBuffer*> TlsSession::Encrypt(std::span<const iovec> plain) 
 CipherBuffer* TlsSession::TakeOutput() {
   if (sink_ == nullptr || sink_->bytes.empty()) return nullptr;
   return std::exchange(sink_, nullptr);
+}
+
+void TlsSession::DropOutput(size_t n) {
+  if (sink_ == nullptr || n == 0) return;
+  std::vector<std::byte>& b = sink_->bytes;
+  b.erase(b.begin(), b.begin() + static_cast<ptrdiff_t>(std::min(n, b.size())));
+}
+
+absl::Status TlsSession::RequestKeyUpdate() {
+  if (!failure_.ok()) return failure_;
+  if (!established_ || shutdown_sent_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("TLS key update with ", peer_, ": ",
+                     established_ ? "close_notify was sent" : "the handshake has not completed"));
+  }
+  if (SSL_version(ssl_) != TLS1_3_VERSION) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "TLS key update with ", peer_, ": the connection runs ", SSL_get_version(ssl_),
+        "; only TLS 1.3 updates keys in place (TLS 1.2 would renegotiate, which uxcom refuses)"));
+  }
+  if (size_t waiting = output().size(); waiting > kMaxPendingOutput / 2) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "TLS key update with ", peer_, ": ", waiting,
+        " bytes of TLS output already wait behind writes the peer has not read (at most ",
+        kMaxPendingOutput / 2, " before a key update): ask again once they drain"));
+  }
+  ERR_clear_error();
+  // SSL_key_update only marks the update due; the handshake step writes it to our output now.
+  if (SSL_key_update(ssl_, SSL_KEY_UPDATE_REQUESTED) != 1 || SSL_do_handshake(ssl_) != 1) {
+    OpenSslError err = OpenSslError::Drain();
+    failure_ =
+        absl::InternalError(absl::StrCat("TLS key update with ", peer_, ": ", err.last_reason()));
+    return failure_;
+  }
+  return absl::OkStatus();
 }
 
 void TlsSession::Recycle(CipherBuffer* buffer) {

@@ -5,9 +5,10 @@
 // messages, records, alerts, close_notify) is appended to a CipherBuffer that the Stream then
 // writes whole, in the order it was produced. Nothing here blocks or suspends: each call does
 // what the buffered bytes allow and says whether it needs more input. The same code therefore
-// runs over io_uring and epoll, and reads and writes stay independent (a write never waits for
-// a read, a read that must answer the peer, e.g. a KeyUpdate, hands the answer out with
-// TakeOutput).
+// runs over io_uring and epoll, and reads and writes stay independent: a write never waits for
+// a read, and what a read makes OpenSSL send (the answer to a KeyUpdate asking for ours, a
+// no_renegotiation or fatal alert) stays in the output, which the Stream sends without the read
+// waiting for it (output()/DropOutput()) or which leads the next Encrypt's records.
 //
 // Memory: the input buffer and OpenSSL's record buffers are allocated once per connection;
 // CipherBuffers are recycled (one per write in flight, kept at the size of the largest write
@@ -46,6 +47,10 @@ class TlsSession {
   static constexpr size_t kInputCapacity = 64 * 1024;
   static constexpr size_t kMaxKeptCipherBuffer = 256 * 1024;
   static constexpr size_t kPlainCapacity = 16 * 1024;
+  // The most output produced outside writes (answers to the peer's KeyUpdates, alerts) that may
+  // wait unsent, for writes the peer does not read: ~2400 KeyUpdate answers. A peer that asks
+  // for more without reading fails the next read with kResourceExhausted.
+  static constexpr size_t kMaxPendingOutput = 64 * 1024;
 
   // `peer` names the other end in every message ("127.0.0.1:33062").
   static absl::StatusOr<std::unique_ptr<TlsSession>> Create(const TlsContext& context,
@@ -86,6 +91,17 @@ class TlsSession {
   // nullptr.
   CipherBuffer* TakeOutput();
   bool has_output() const { return sink_ != nullptr && !sink_->bytes.empty(); }
+  // That output, in place (empty if none), and dropping its first `n` bytes once they are sent.
+  std::span<const std::byte> output() const {
+    return sink_ != nullptr ? std::span<const std::byte>(sink_->bytes)
+                            : std::span<const std::byte>();
+  }
+  void DropOutput(size_t n);
+  // Queues a TLS 1.3 KeyUpdate asking the peer to update its keys too (ours change at once):
+  // the output then holds it. kFailedPrecondition under TLS 1.2 (no KeyUpdate there, and
+  // renegotiation is refused), before the handshake, or after close_notify; kResourceExhausted
+  // when more than kMaxPendingOutput / 2 of output already waits.
+  absl::Status RequestKeyUpdate();
   void Recycle(CipherBuffer* buffer);
   // Queues close_notify (once; false if already sent or not established).
   bool Shutdown();
@@ -116,11 +132,14 @@ class TlsSession {
   static int BioWrite(bio_st* bio, const char* data, size_t len, size_t* written);
   static int BioRead(bio_st* bio, char* data, size_t len, size_t* read);
   static long BioCtrl(bio_st* bio, int cmd, long num, void* ptr);
+  // OpenSSL's state and alert notices: notes that we refused a renegotiation.
+  static void OnInfo(const ssl_st* ssl, int where, int value);
   CipherBuffer* Sink();
   bool WritePlain(const std::byte* data, size_t len);
   absl::Status HandshakeFailure(int ssl_result);
   absl::Status CheckName();
   absl::Status ReadFailure(int error);
+  void AnswerKeyUpdate();
 
   ssl_st* ssl_ = nullptr;
   TlsRole role_ = TlsRole::kClient;
@@ -130,6 +149,7 @@ class TlsSession {
   bool shutdown_sent_ = false;
   bool close_notify_received_ = false;
   bool eof_ = false;
+  bool refused_renegotiation_ = false;  // we answered a renegotiation with no_renegotiation
   absl::Status failure_;
   TlsInfo info_;
   uint64_t generation_ = 0;
