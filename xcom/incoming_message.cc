@@ -22,7 +22,7 @@ IncomingMessage::IncomingMessage(IncomingMessage&&) noexcept = default;
 IncomingMessage& IncomingMessage::operator=(IncomingMessage&&) noexcept = default;
 IncomingMessage::~IncomingMessage() = default;
 
-const xdr::PaxMsg& IncomingMessage::msg() const { return *frame_->msg; }
+const xdr::PaxMsg& IncomingMessage::msg() const { return frame_->Message(); }
 MessageOrigin IncomingMessage::origin() const { return frame_->origin; }
 xdr::ProtocolVersion IncomingMessage::version() const { return frame_->version; }
 std::string_view IncomingMessage::peer() const { return frame_->peer; }

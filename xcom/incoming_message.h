@@ -7,7 +7,9 @@
 //
 // The message and everything it points to stay valid while the IncomingMessage lives. It is
 // move-only and recycled when destroyed (no allocation per message in steady state); destroy
-// it on the transport's executor thread. It may outlive the Transport.
+// it, and call msg() the first time, on the transport's executor thread (a message this node
+// sent itself may be decoded then, from the frame it was sent as). It may outlive the
+// Transport.
 //
 //   absl::StatusOr<IncomingMessage> in = co_await transport.Receive();
 //   if (!in.ok()) co_return;                         // kCancelled, or the transport stopped

@@ -586,7 +586,7 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
   // Stamped as 8.0.18 stamps every reply (reply_msg): a member's through send_server_msg, which
   // stamps like every send (from, group_id, max_synode, delivered_msg); anyone else's on the
   // acceptor's reply queue, with from and to swapped and max_synode and delivered_msg stamped.
-  const xdr::PaxMsg& req = *f->msg;
+  const xdr::PaxMsg& req = f->Message();
   InstalledSite* site = st.SiteOf(req);
   bool member = site != nullptr && req.from < site->servers.size();
   OutgoingRef m = st.messages.Acquire();

@@ -3,7 +3,12 @@
 // its other self-messages. The receiver gets the sender's copy, with `to` set to this node, or,
 // when the message was compacted to its frame for its other destinations, that frame decoded
 // (which is exactly the copy: OutgoingMessage::Compact) with its payloads viewed in the frame:
-// never a copy of the payload.
+// never a copy of the payload. That decode happens when the message is first read
+// (InboundFrame::Message()), so what waits in the inbox holds no arena.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
 #include "xcom/internal/transport_state.h"
 
 namespace uxcom::xcom::internal {
@@ -23,19 +28,13 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
       if (!room.ok()) co_return;
     }
     PoolRef<InboundFrame> f = st.self_frames.Acquire();
-    // Compacted: its frame decoded zero-copy, structs only (the frame holds `self` below).
-    f->FitArena(InboundFrame::DecodedSizeHint(m->message->compact_version(),
-                                              m->message->compact_frame_bytes(),
-                                              /*copying=*/false));
-    // The sender's copy, or (compacted) its frame decoded into this frame's arena.
-    absl::StatusOr<xdr::PaxMsg*> msg = m->message->Expand(*f->arena, f->decoded);
-    if (!msg.ok()) {  // cannot happen: a frame is kept only if it decoded to the copy
-      st.CountDrop(server.get(), DropReason::kEncodeRefused, nullptr, absl::OkStatus());
-      st.Log(LogLevel::kError, "Not delivering to self: ", msg.status().message());
-      continue;
+    if (m->message->compact()) {
+      f->self_to = m->to;  // decoded when first read: InboundFrame::Message()
+    } else {
+      xdr::PaxMsg& copy = m->message->msg();  // the sender's copy, stamped
+      copy.to = m->to;
+      f->msg = &copy;
     }
-    (*msg)->to = m->to;
-    f->msg = *msg;
     f->origin = MessageOrigin::kSelf;
     f->self = std::move(m->message);
     f->server = server;
@@ -48,6 +47,18 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
     absl::Status pushed = co_await st.Deliver(std::move(f), cost);
     if (!pushed.ok()) co_return;
   }
+}
+
+void InboundFrame::DecodeSelf() {
+  FitArena(PendingArenaBytes());
+  absl::StatusOr<xdr::PaxMsg*> decoded_self = self->Expand(*arena, decoded);
+  if (!decoded_self.ok()) {  // a broken invariant (see Message()), never input: stop loudly
+    std::fprintf(stderr, "uxcom: a compacted self-delivery no longer decodes: %s\n",
+                 std::string(decoded_self.status().message()).c_str());
+    std::abort();
+  }
+  (*decoded_self)->to = self_to;
+  msg = *decoded_self;
 }
 
 }  // namespace uxcom::xcom::internal

@@ -339,7 +339,8 @@ void TransportState::ReleaseHeld(Connection& conn) {
 }
 
 size_t TransportState::InboxCost(const InboundFrame& frame) {
-  size_t bytes = sizeof(InboundFrame) + frame.arena->capacity();
+  size_t bytes = sizeof(InboundFrame) + (frame.arena != nullptr ? frame.arena->capacity() : 0) +
+                 frame.PendingArenaBytes();
   if (frame.self) bytes += frame.self->footprint();
   return bytes;
 }

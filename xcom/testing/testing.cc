@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -89,6 +90,7 @@ size_t ProcStatusBytes(std::string_view field) {
 }
 
 size_t ResetHighWaterMark() {
+  (void)prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);  // best effort: the default ("madvise") needs none
   malloc_trim(0);
   std::ofstream("/proc/self/clear_refs") << "5";
   return ProcStatusBytes("VmRSS");

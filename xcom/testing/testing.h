@@ -103,7 +103,10 @@ net::Task<bool> Eventually(std::function<bool()> condition, net::Duration timeou
 // A field of /proc/self/status in bytes ("VmRSS", "VmHWM"); aborts if there is none.
 size_t ProcStatusBytes(std::string_view field);
 // Returns freed heap memory to the kernel and restarts the high-water mark (VmHWM) at the
-// current RSS, which it returns: VmHWM minus it is the most RSS rose afterwards.
+// current RSS, which it returns: VmHWM minus it is the most RSS rose afterwards. It also turns
+// transparent huge pages off for the process (prctl PR_SET_THP_DISABLE): on a host whose THP
+// mode is "always", one touched byte can fault in 2 MiB, and the rise would measure the
+// kernel's page size rather than what the node holds.
 size_t ResetHighWaterMark();
 
 // One frame read by a RawPeer.
