@@ -5,7 +5,7 @@
 // frame at once. A self-delivered message instead shares the sender's OutgoingMessage (its
 // copy, or its compacted frame decoded zero-copy into this frame's arena).
 //
-// The decoded PaxMsg itself is not in the arena: each frame keeps one (`decoded`, an
+// The decoded PaxMsg itself is not in the arena: each frame keeps one (Decoded(), an
 // xdr::ReusablePaxMsg) and decodes into it again every time it comes back from its pool, as a
 // reused xdr::Decoder does, instead of constructing a fresh one per message. The application
 // holds the message until it releases its IncomingMessage; only then does the frame return to
@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "xcom/incoming_message.h"
 #include "xcom/internal/byte_budget.h"
@@ -40,14 +41,19 @@ struct InboundFrame : Pooled<InboundFrame> {
 
   // A small first block: a delivered message waiting in the inbox holds this arena, and most
   // messages decode into less (a 100 B payload into a few hundred bytes: the PaxMsg itself
-  // is in `decoded`); larger ones grow it.
+  // is in Decoded()); larger ones grow it.
   static constexpr size_t kFirstBlockBytes = 1024;
   std::unique_ptr<xdr::Arena> arena = std::make_unique<xdr::Arena>(kFirstBlockBytes);
   // What the frame decodes into, constructed once (see above), in `arena` (fitted first by
-  // FitArena, on the executor's thread: the shelf is per thread). `msg` points to it, or to a
-  // self-delivery's uncompacted copy. codec_bench's uxcom_transport and uxcom_arena columns
-  // measure this decode, with the transport's options.
-  xdr::ReusablePaxMsg decoded;
+  // FitArena, on the executor's thread: the shelf is per thread). A frame read from a socket
+  // keeps it across its pool's cycles; a self-delivery takes one from this thread's spares only
+  // when it is read (Message()) and gives it back when released, so that one waiting in the
+  // inbox is this object alone (~150 B, not ~720). codec_bench's uxcom_transport and
+  // uxcom_arena columns measure this decode, with the transport's options.
+  xdr::ReusablePaxMsg& Decoded() {
+    if (decoded_ == nullptr) decoded_ = TakeSpareDecoded();
+    return *decoded_;
+  }
   // The message; null for a self-delivery of a compacted message until Message() decodes it.
   const xdr::PaxMsg* msg = nullptr;
   MessageOrigin origin = MessageOrigin::kSelf;
@@ -68,7 +74,7 @@ struct InboundFrame : Pooled<InboundFrame> {
   // is replaced by one whose first block fits, so a small message waiting in the inbox holds
   // a small block.
   // What decoding a body of `body_bytes` at `v` usually takes in the arena (the message
-  // itself is `decoded`): the first reservation of its app_data chain
+  // itself is in Decoded()): the first reservation of its app_data chain
   // (xdr::FirstChainReservation) and, copying, the bytes. Less, and every decode spills into a
   // second block and leaves an arena no later fit accepts; more, and every message waiting in
   // the inbox holds the difference.
@@ -108,7 +114,10 @@ struct InboundFrame : Pooled<InboundFrame> {
     inbox_budget.reset();
     // A self-delivery's arena goes back to the shelf: the next one takes it only when it is
     // read, so a pooled frame waiting in the inbox holds none (see Message()).
-    if (self) ShelveArena(std::move(arena));
+    if (self) {
+      ShelveArena(std::move(arena));
+      GiveBackSpareDecoded(std::move(decoded_));
+    }
     self.Release();
     self_to = 0;
     inbound.reset();
@@ -123,7 +132,30 @@ struct InboundFrame : Pooled<InboundFrame> {
   }
 
  private:
+  // Spare ReusablePaxMsgs of this thread, for self-deliveries being read: as many as the
+  // application holds at once, up to kMaxSpareDecoded kept.
+  static constexpr size_t kMaxSpareDecoded = 1024;
+  static std::vector<std::unique_ptr<xdr::ReusablePaxMsg>>& SpareDecoded() {
+    thread_local std::vector<std::unique_ptr<xdr::ReusablePaxMsg>> spares;
+    return spares;
+  }
+  static std::unique_ptr<xdr::ReusablePaxMsg> TakeSpareDecoded() {
+    std::vector<std::unique_ptr<xdr::ReusablePaxMsg>>& spares = SpareDecoded();
+    if (spares.empty()) return std::make_unique<xdr::ReusablePaxMsg>();
+    std::unique_ptr<xdr::ReusablePaxMsg> spare = std::move(spares.back());
+    spares.pop_back();
+    return spare;
+  }
+  static void GiveBackSpareDecoded(std::unique_ptr<xdr::ReusablePaxMsg> decoded) {
+    std::vector<std::unique_ptr<xdr::ReusablePaxMsg>>& spares = SpareDecoded();
+    if (decoded == nullptr || spares.size() >= kMaxSpareDecoded) return;
+    if (spares.capacity() == 0) spares.reserve(kMaxSpareDecoded);
+    spares.push_back(std::move(decoded));
+  }
+
   void DecodeSelf();
+
+  std::unique_ptr<xdr::ReusablePaxMsg> decoded_;
 };
 
 }  // namespace uxcom::xcom::internal

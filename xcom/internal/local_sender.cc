@@ -51,7 +51,7 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
 
 void InboundFrame::DecodeSelf() {
   FitArena(PendingArenaBytes());
-  absl::StatusOr<xdr::PaxMsg*> decoded_self = self->Expand(*arena, decoded);
+  absl::StatusOr<xdr::PaxMsg*> decoded_self = self->Expand(*arena, Decoded());
   if (!decoded_self.ok()) {  // a broken invariant (see Message()), never input: stop loudly
     std::fprintf(stderr, "uxcom: a compacted self-delivery no longer decodes: %s\n",
                  std::string(decoded_self.status().message()).c_str());

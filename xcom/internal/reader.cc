@@ -42,7 +42,7 @@ struct DecodeFrameBody {
   absl::StatusOr<xdr::DecodeInfo>* result;
   void operator()(const std::atomic<bool>& stop) {
     options.abandon = &stop;
-    *result = frame->decoded.Decode(version, body, *frame->arena, options);
+    *result = frame->Decoded().Decode(version, body, *frame->arena, options);
   }
 };
 

@@ -204,7 +204,7 @@ TransportState::Decoded TransportState::FinishDecode(const Connection& conn,
     return out;
   }
   if (d->trailing_bytes != 0) stats.trailing_byte_frames.Add();
-  f->msg = &f->decoded.msg();
+  f->msg = &f->Decoded().msg();
   f->origin =
       conn.direction() == Connection::kInbound ? MessageOrigin::kInbound : MessageOrigin::kOutbound;
   f->version = conn.version();
@@ -223,7 +223,7 @@ TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn
   PoolRef<InboundFrame> f = frames.Acquire();
   f->FitArena(InboundFrame::DecodedSizeHint(conn.version(), frame.body.size(), /*copying=*/true));
   absl::StatusOr<xdr::DecodeInfo> d =
-      f->decoded.Decode(conn.version(), frame.body, *f->arena, FrameDecodeOptions());
+      f->Decoded().Decode(conn.version(), frame.body, *f->arena, FrameDecodeOptions());
   return FinishDecode(conn, frame, std::move(f), d);
 }
 
