@@ -47,6 +47,7 @@
 #include "net/throwaway_pki.h"
 #include "net/timer.h"
 #include "tools/cli/flags.h"
+#include "tools/cli/latency_histogram.h"
 #include "tools/cli/stop_signals.h"
 #include "xcom/tls_options.h"
 #include "xcom/tools/tls_flags.h"
@@ -96,8 +97,8 @@ struct Shared {
 
 struct NodeReport {
   uint64_t delivered = 0;
-  uint64_t violations = 0;  // duplicates, gaps, reordering
-  std::vector<uint32_t> latencies_us[2];
+  uint64_t violations = 0;                     // duplicates, gaps, reordering
+  cli::LatencyHistogram latencies_us[2];       // per phase, in fixed memory
   std::vector<xdr::ProtocolVersion> versions;  // of this node's connection to each node
   std::vector<std::string> tls;                // "TLSv1.3 TLS_AES_256_GCM_SHA384", or empty
   TransportStatistics::Snapshot stats;
@@ -125,8 +126,7 @@ net::Task<void> WaitForRate(Shared& shared) {
 net::Task<void> Receive(Shared& shared, Transport& t, NodeReport& report, int phase,
                         std::vector<uint64_t>& next) {
   const uint64_t expected = static_cast<uint64_t>(shared.n) * shared.count[phase];
-  std::vector<uint32_t>& latencies = report.latencies_us[phase];
-  latencies.reserve(expected);
+  cli::LatencyHistogram& latencies = report.latencies_us[phase];
   for (uint64_t got = 0; got < expected;) {
     absl::StatusOr<IncomingMessage> in = co_await t.Receive();
     if (!in.ok()) co_return;
@@ -150,7 +150,7 @@ net::Task<void> Receive(Shared& shared, Transport& t, NodeReport& report, int ph
     ++got;
     ++report.delivered;
     auto now = Clock::now().time_since_epoch().count();
-    latencies.push_back(static_cast<uint32_t>((now - sent_ns) / 1000));
+    latencies.Add(static_cast<uint32_t>((now - sent_ns) / 1000));
   }
   report.finished[phase] = Clock::now();
 }
@@ -230,16 +230,9 @@ absl::StatusOr<ThrowawayTls> MakeThrowawayTls(int n, SslMode mode) {
   return out;
 }
 
-double Percentile(std::vector<uint32_t>& v, double q) {
-  if (v.empty()) return 0;
-  size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
-  return v[k];
-}
-
-std::string Percentiles(std::vector<uint32_t>& v) {
-  return absl::StrFormat("p50 %.0f us, p90 %.0f us, p99 %.0f us, max %.0f us", Percentile(v, 0.50),
-                         Percentile(v, 0.90), Percentile(v, 0.99), Percentile(v, 1.0));
+std::string Percentiles(const cli::LatencyHistogram& h) {
+  return absl::StrFormat("p50 %.0f us, p90 %.0f us, p99 %.0f us, max %u us", h.Percentile(0.50),
+                         h.Percentile(0.90), h.Percentile(0.99), h.max());
 }
 
 // Between the phases: the saturated rate, and the interval that offers `fraction` of it.
@@ -413,14 +406,14 @@ int Run(const Settings& settings, cli::StopSignals* stop, std::atomic<bool>& int
       static_cast<uint64_t>(shared.n) * shared.n * (shared.count[0] + shared.count[1]);
   uint64_t delivered = 0, violations = 0, drops = 0;
   Clock::time_point last = shared.start;
-  std::vector<uint32_t> latencies[2];
+  cli::LatencyHistogram latencies[2];
   for (NodeReport& r : reports) {
     delivered += r.delivered;
     violations += r.violations;
     drops += r.stats.drops_total();
     if (r.finished[0] > last) last = r.finished[0];
     for (int p = 0; p < 2; ++p) {
-      latencies[p].insert(latencies[p].end(), r.latencies_us[p].begin(), r.latencies_us[p].end());
+      latencies[p].Merge(r.latencies_us[p]);
     }
   }
   std::printf("\nnegotiated protocol versions (row = node that dialled, column = peer):\n       ");
