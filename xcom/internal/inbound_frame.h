@@ -69,6 +69,9 @@ struct InboundFrame : Pooled<InboundFrame> {
   // be after the transport is gone: the frame keeps the budget alive, declared first).
   std::shared_ptr<ByteBudget> inbox_budget;
   ByteBudget::Charge inbox_charge;
+  // A self-delivery decoded on first read: what the decode took beyond what was charged for
+  // it on delivery (PendingDecodeBytes), so that inbox_bytes counts what is held.
+  ByteBudget::Charge decode_charge;
 
   // Before decoding (or expanding) about `bytes` into the arena: a fresh or much larger arena
   // is replaced by one whose first block fits, so a small message waiting in the inbox holds
@@ -93,12 +96,16 @@ struct InboundFrame : Pooled<InboundFrame> {
     if (msg == nullptr) DecodeSelf();
     return *msg;
   }
-  // What Message() will add to the arena of a self-delivery not decoded yet (0 otherwise), so
-  // that the inbox charges now what the message will hold.
-  size_t PendingArenaBytes() const {
+  // What Message() is expected to take for a self-delivery not decoded yet (0 otherwise), so
+  // that the inbox charges it on delivery; what it takes beyond is charged then.
+  size_t PendingDecodeBytes() const {
     if (msg != nullptr || !self) return 0;
-    return DecodedSizeHint(self->compact_version(), self->compact_frame_bytes(),
-                           /*copying=*/false);
+    return sizeof(xdr::ReusablePaxMsg) + PendingArenaHint();
+  }
+  // What the decoded message holds besides this object: its PaxMsg and its arena.
+  size_t DecodeBytes() const {
+    return (decoded_ != nullptr ? sizeof(xdr::ReusablePaxMsg) : 0) +
+           (arena != nullptr ? arena->capacity() : 0);
   }
 
   // Arenas come from, and large ones go back to, this thread's MemoryShelf.
@@ -111,6 +118,7 @@ struct InboundFrame : Pooled<InboundFrame> {
 
   void Recycle() {
     msg = nullptr;
+    decode_charge.Release();
     inbox_charge.Release();
     inbox_budget.reset();
     // A self-delivery's arena goes back to the shelf: the next one takes it only when it is
@@ -154,6 +162,10 @@ struct InboundFrame : Pooled<InboundFrame> {
     spares.push_back(std::move(decoded));
   }
 
+  size_t PendingArenaHint() const {
+    return DecodedSizeHint(self->compact_version(), self->compact_frame_bytes(),
+                           /*copying=*/false);
+  }
   void DecodeSelf();
 
   std::unique_ptr<xdr::ReusablePaxMsg> decoded_;

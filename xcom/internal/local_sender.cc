@@ -50,7 +50,8 @@ net::Task<void> RunLocalSender(std::shared_ptr<TransportState> state,
 }
 
 void InboundFrame::DecodeSelf() {
-  FitArena(PendingArenaBytes());
+  const size_t charged = PendingDecodeBytes() + DecodeBytes();  // on delivery (InboxCost)
+  FitArena(PendingArenaHint());
   absl::StatusOr<xdr::PaxMsg*> decoded_self = self->Expand(*arena, Decoded());
   if (!decoded_self.ok()) {  // a broken invariant (see Message()), never input: stop loudly
     std::fprintf(stderr, "uxcom: a compacted self-delivery no longer decodes: %s\n",
@@ -59,6 +60,11 @@ void InboundFrame::DecodeSelf() {
   }
   (*decoded_self)->to = self_to;
   msg = *decoded_self;
+  // An arena from the shelf may be larger than the hint, and a decode may outgrow its first
+  // block: the difference is charged too.
+  if (inbox_budget != nullptr && DecodeBytes() > charged) {
+    decode_charge = inbox_budget->Take(DecodeBytes() - charged);
+  }
 }
 
 }  // namespace uxcom::xcom::internal

@@ -339,8 +339,7 @@ void TransportState::ReleaseHeld(Connection& conn) {
 }
 
 size_t TransportState::InboxCost(const InboundFrame& frame) {
-  size_t bytes = sizeof(InboundFrame) + (frame.arena != nullptr ? frame.arena->capacity() : 0) +
-                 frame.PendingArenaBytes();
+  size_t bytes = sizeof(InboundFrame) + frame.DecodeBytes() + frame.PendingDecodeBytes();
   if (frame.self) bytes += frame.self->footprint();
   return bytes;
 }

@@ -150,7 +150,8 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
   // when it must not be delivered (read on our connection to an invalidated server).
   bool Attribute(Connection& conn, InboundFrame& frame);
   // What a delivered frame holds, counted against inbox_bytes until the application releases
-  // it: the frame and its decoded copy (or, delivered to self, the shared message).
+  // it: the frame and its decoded copy (or, delivered to self, the shared message and what its
+  // decode on first read is expected to take; InboundFrame::DecodeSelf charges any excess).
   static size_t InboxCost(const InboundFrame& frame);
   // The one way into the inbox: waits for room in count (the embedder's pace, not a stalled
   // peer). The caller has waited for room in bytes first:
