@@ -48,7 +48,7 @@ struct InboundFrame : Pooled<InboundFrame> {
   // FitArena, on the executor's thread: the shelf is per thread). A frame read from a socket
   // keeps it across its pool's cycles; a self-delivery takes one from this thread's spares only
   // when it is read (Message()) and gives it back when released, so that one waiting in the
-  // inbox is this object alone (~150 B, not ~720). codec_bench's uxcom_transport and
+  // inbox is this object alone (176 B, not 720). codec_bench's uxcom_transport and
   // uxcom_arena columns measure this decode, with the transport's options.
   xdr::ReusablePaxMsg& Decoded() {
     if (decoded_ == nullptr) decoded_ = TakeSpareDecoded();
@@ -88,7 +88,7 @@ struct InboundFrame : Pooled<InboundFrame> {
   // The message. A self-delivery of a compacted message is decoded from the sender's frame
   // here, on first use (the application's first msg(), on the executor's thread), not when it
   // is delivered: in a burst the inbox is mostly this node's own messages, and one waiting
-  // there then holds neither an arena nor a decoded message, only this object (~150 B instead
+  // there then holds neither an arena nor a decoded message, only this object (176 B instead
   // of ~1.6 KB for a 100 B message: memory_bounds_test). The decode
   // cannot fail: OutgoingMessage::Compact kept the frame only because it decoded, with the
   // same version and profile, to exactly the copy.
