@@ -130,9 +130,9 @@ struct TransportOptions {
   // --- timing (8.0.18's values unless marked new) ----------------------------------------------
   Duration connect_timeout = seconds(10);
   Backoff backoff{};
-  // Messages queued for a peer that cannot be reached expire after this long. 8.0.18 empties
-  // the whole queue every 2 s while disconnected; uxcom drops by age, so a message queued
-  // just before a purge is not lost with the old ones.
+  // Messages queued for a peer that cannot be reached expire this long after their Send.
+  // 8.0.18 empties the whole queue every 2 s while disconnected; uxcom drops by age, so a
+  // message queued just before a purge is not lost with the old ones.
   Duration disconnected_message_ttl = seconds(2);
   // New: a connection not negotiated within this time is closed. 8.0.18 waits forever.
   Duration negotiation_timeout = seconds(10);

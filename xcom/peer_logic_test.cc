@@ -20,8 +20,14 @@ PeerLogic::Config Config(Backoff backoff = {}, Duration ttl = 2s, size_t limit =
   return {.backoff = backoff, .message_ttl = ttl, .queue_limit = limit};
 }
 
-// A queue entry identified by its `to` field (the logic never looks at the message itself).
-QueuedMessage Entry(NodeNo id, TimePoint enqueued_at) { return {{}, id, enqueued_at}; }
+// A queue entry identified by its `to` field, for an empty message sent at `sent_at` (the
+// logic looks only at when the message was sent).
+QueuedMessage Entry(NodeNo id, TimePoint sent_at) {
+  static ObjectPool<OutgoingMessage>& pool = *new ObjectPool<OutgoingMessage>(16);
+  OutgoingRef message = pool.Acquire();
+  message->Assign(xdr::PaxMsg{}, xdr::kDefaultProfile, sent_at);
+  return {std::move(message), id};
+}
 
 std::vector<NodeNo> TakeAll(PeerLogic& p) {
   std::vector<NodeNo> ids;

@@ -590,7 +590,7 @@ net::Task<absl::Status> Transport::Reply(const IncomingMessage& request, const x
   InstalledSite* site = st.SiteOf(req);
   bool member = site != nullptr && req.from < site->servers.size();
   OutgoingRef m = st.messages.Acquire();
-  m->Assign(reply, st.options.profile);
+  m->Assign(reply, st.options.profile, st.executor.Now());
   m->msg().from = req.to;
   st.Stamp(m->msg(), member ? site : nullptr);
   m->msg().to = req.from;

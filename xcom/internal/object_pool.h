@@ -60,8 +60,9 @@ class Pooled {
   friend class ObjectPool<T>;
   template <typename>
   friend class PoolRef;
-  int refs_ = 0;
+  // The pointer first: a derived class's first small member fits in the tail after refs_.
   pool_detail::State<T>* home_ = nullptr;
+  int refs_ = 0;
 };
 
 // A counted reference to a pooled object (copy shares, move transfers).

@@ -60,7 +60,7 @@ absl::StatusOr<xdr::PaxMsg*> DecodeFrame(xdr::ProtocolVersion v, std::span<const
 
 }  // namespace
 
-void OutgoingMessage::Assign(const xdr::PaxMsg& msg, xdr::Profile profile) {
+void OutgoingMessage::Assign(const xdr::PaxMsg& msg, xdr::Profile profile, net::TimePoint sent_at) {
   // The copy goes into this object's arena if it kept one, else into one from the shelf sized
   // like the last copy. An arena much larger than its copy is swapped for a fitting one, so a
   // queued message costs about what it holds (footprint() counts the rest).
@@ -74,6 +74,7 @@ void OutgoingMessage::Assign(const xdr::PaxMsg& msg, xdr::Profile profile) {
   }
   profile_ = profile;
   op_ = msg.op;
+  sent_at_ = sent_at;
   compacted_ = xdr::ProtocolVersion::kUnknown;
 }
 

@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "net/executor.h"
 #include "xcom/internal/object_pool.h"
 #include "xcom/statistics.h"
 #include "xdr/arena.h"
@@ -45,8 +46,10 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
   // Copies `msg` into this object, to be encoded with `profile`'s rules. Fields some versions
   // carry are given MySQL's decode defaults when absent (xdr::FillDecodeDefaults:
   // delivered_msg the null synode, event_horizon 0, node services 7, …), so that a message
-  // built without them still encodes at every version.
-  void Assign(const xdr::PaxMsg& msg, xdr::Profile profile);
+  // built without them still encodes at every version. `sent_at` is when the transport took
+  // it (Send): every queue it waits in counts disconnected_message_ttl from then.
+  void Assign(const xdr::PaxMsg& msg, xdr::Profile profile, net::TimePoint sent_at);
+  net::TimePoint sent_at() const { return sent_at_; }
 
   // The copy, to stamp it: only before Compact().
   xdr::PaxMsg& msg() { return *msg_; }
@@ -88,17 +91,22 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
   Encoding& EncodingFor(xdr::ProtocolVersion v);
   const Encoding* Compacted() const;
 
+  // Ordered so that the object stays 72 B: op_ fills the tail of Pooled (after its count),
+  // profile_ the tail of compacted_. One shared object per message, so bytes here are per
+  // message; bytes in a queue entry are per message and destination (peer_logic.h).
+  xdr::PaxOp op_ = xdr::PaxOp::kClientMsg;
   std::unique_ptr<xdr::Arena> arena_;
   xdr::PaxMsg* msg_ = nullptr;
-  xdr::Profile profile_ = xdr::kDefaultProfile;
-  xdr::PaxOp op_ = xdr::PaxOp::kClientMsg;
+  net::TimePoint sent_at_{};
   xdr::ProtocolVersion compacted_ = xdr::ProtocolVersion::kUnknown;  // the frame kept
+  xdr::Profile profile_ = xdr::kDefaultProfile;
   // One per version encoded, in the order they were needed; a group whose members speak one
   // version needs one. Kept (unused) across recycling with their buffers.
   std::vector<Encoding> encodings_;
 };
 
 using OutgoingRef = PoolRef<OutgoingMessage>;
+static_assert(sizeof(OutgoingMessage) <= 72, "see the order of OutgoingMessage's members");
 
 }  // namespace uxcom::xcom::internal
 

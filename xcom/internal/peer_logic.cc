@@ -73,7 +73,7 @@ uint64_t PeerLogic::Expire(net::TimePoint now) {
 net::TimePoint PeerLogic::NextExpiry() const {
   const QueuedMessage* oldest = held_ ? &*held_ : queue_.Front();
   if (oldest == nullptr) return net::TimePoint::max();
-  return oldest->enqueued_at + config_.message_ttl;
+  return oldest->message->sent_at() + config_.message_ttl;
 }
 
 uint64_t PeerLogic::DropAll() {

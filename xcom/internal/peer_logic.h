@@ -48,11 +48,14 @@ namespace uxcom::xcom::internal {
 struct QueuedMessage {
   OutgoingRef message;
   NodeNo to = 0;
-  net::TimePoint enqueued_at{};
   // Its bytes in the peer's peer_queue_bytes, given back when the entry is gone (written,
   // expired, dropped).
   ByteBudget::Charge charge{};
 };
+// A peer's ring grows to peer_queue_limit of these in a burst and keeps that capacity: at 32 B,
+// 2 MiB per peer at the default limit. The time a message was sent lives in the message,
+// which its destinations share (OutgoingMessage::sent_at).
+static_assert(sizeof(QueuedMessage) <= 32, "a queue entry costs peer_queue_limit times its size");
 
 // XCom's connection states: CON_NULL, CON_FD, CON_PROTO.
 enum class ConnectionState { kNone, kConnected, kNegotiated };
@@ -150,7 +153,7 @@ class PeerLogic {
 
  private:
   bool Expired(const QueuedMessage& m, net::TimePoint now) const {
-    return m.enqueued_at + config_.message_ttl <= now;
+    return m.message->sent_at() + config_.message_ttl <= now;
   }
   void ScheduleRedial(net::TimePoint now);
 

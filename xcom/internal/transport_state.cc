@@ -89,7 +89,7 @@ std::shared_ptr<Server> TransportState::ServerOf(const xdr::PaxMsg& msg) {
 
 OutgoingRef TransportState::NewMessage(const InstalledSite& site, const xdr::PaxMsg& msg) {
   OutgoingRef m = messages.Acquire();
-  m->Assign(msg, options.profile);
+  m->Assign(msg, options.profile, executor.Now());
   Stamp(m->msg(), &site);
   return m;
 }
@@ -128,7 +128,7 @@ void TransportState::Enqueue(
   }
   net::TimePoint now = executor.Now();
   server.active = now;  // alive(): enqueueing counts as outbound activity, as in XCom
-  QueuedMessage entry{message, to, now};
+  QueuedMessage entry{message, to};
   absl::Status s = server.peer.TryPush(entry);
   if (s.ok()) {
     server.drained.Reset();
