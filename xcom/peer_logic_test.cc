@@ -26,7 +26,7 @@ QueuedMessage Entry(NodeNo id, TimePoint sent_at) {
   static ObjectPool<OutgoingMessage>& pool = *new ObjectPool<OutgoingMessage>(16);
   OutgoingRef message = pool.Acquire();
   message->Assign(xdr::PaxMsg{}, xdr::kDefaultProfile, sent_at);
-  return {std::move(message), id};
+  return {.message = std::move(message), .to = id};
 }
 
 std::vector<NodeNo> TakeAll(PeerLogic& p) {
@@ -143,6 +143,15 @@ TEST_CASE("messages expire exactly disconnected_message_ttl after they were queu
   CHECK(p.waiting() == 2);
   CHECK(p.Expire(t0 + 4s) == 1);
   CHECK(TakeAll(p) == std::vector<NodeNo>{3});
+}
+
+TEST_CASE("a queue entry charges at most 4 GiB - 1 bytes: a message taking more is refused") {
+  CHECK(PeerLogic::CheckCost(ByteBudget::kMaxSmallCharge).ok());
+  absl::Status refused = PeerLogic::CheckCost(ByteBudget::kMaxSmallCharge + size_t{1});
+  CHECK(absl::IsInvalidArgument(refused));
+  CHECK(refused.message() ==
+        "the message takes 4294967296 bytes queued (its copy and frames): above 4294967295, the "
+        "most a queue entry can hold");
 }
 
 TEST_CASE("a held message goes first, expires like the others and is counted when dropped") {

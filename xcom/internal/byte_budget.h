@@ -17,6 +17,8 @@
 #define UXCOM_XCOM_INTERNAL_BYTE_BUDGET_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <utility>
 
 #include "net/event.h"
@@ -37,12 +39,15 @@ class ByteBudget {
   // before waiting once more).
   net::Event& room() { return room_; }
 
-  class Charge {
+  // Gives its bytes back when destroyed. Bytes is size_t, or uint32_t where many are held
+  // (a queue entry: SmallCharge).
+  template <typename Bytes>
+  class BasicCharge {
    public:
-    Charge() = default;
-    Charge(Charge&& other) noexcept
+    BasicCharge() = default;
+    BasicCharge(BasicCharge&& other) noexcept
         : budget_(std::exchange(other.budget_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
-    Charge& operator=(Charge&& other) noexcept {
+    BasicCharge& operator=(BasicCharge&& other) noexcept {
       if (this != &other) {
         Release();
         budget_ = std::exchange(other.budget_, nullptr);
@@ -50,7 +55,7 @@ class ByteBudget {
       }
       return *this;
     }
-    ~Charge() { Release(); }
+    ~BasicCharge() { Release(); }
     size_t bytes() const { return bytes_; }
     void Release() {
       if (budget_ == nullptr) return;
@@ -62,15 +67,25 @@ class ByteBudget {
 
    private:
     friend class ByteBudget;
-    Charge(ByteBudget* budget, size_t bytes) : budget_(budget), bytes_(bytes) {}
+    BasicCharge(ByteBudget* budget, Bytes bytes) : budget_(budget), bytes_(bytes) {}
     ByteBudget* budget_ = nullptr;
-    size_t bytes_ = 0;
+    Bytes bytes_ = 0;
   };
+  using Charge = BasicCharge<size_t>;
+  // 12 bytes of data in 16: a holder declaring it [[no_unique_address]] can put 4 bytes of its
+  // own in the tail (the Itanium C++ ABI reuses the tail padding of such members).
+  using SmallCharge = BasicCharge<uint32_t>;
+  static constexpr size_t kMaxSmallCharge = std::numeric_limits<uint32_t>::max();
 
   // Takes `bytes` (whether or not there is room: check HasRoom first).
   Charge Take(size_t bytes) {
     used_ += bytes;
     return Charge(this, bytes);
+  }
+  // The same, for at most kMaxSmallCharge bytes (the caller checks).
+  SmallCharge TakeSmall(uint32_t bytes) {
+    used_ += bytes;
+    return SmallCharge(this, bytes);
   }
 
  private:

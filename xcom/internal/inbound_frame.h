@@ -16,9 +16,9 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "xcom/incoming_message.h"
 #include "xcom/internal/byte_budget.h"
@@ -46,8 +46,8 @@ struct InboundFrame : Pooled<InboundFrame> {
   std::unique_ptr<xdr::Arena> arena = std::make_unique<xdr::Arena>(kFirstBlockBytes);
   // What the frame decodes into, constructed once (see above), in `arena` (fitted first by
   // FitArena, on the executor's thread: the shelf is per thread). A frame read from a socket
-  // keeps it across its pool's cycles; a self-delivery takes one from this thread's spares only
-  // when it is read (Message()) and gives it back when released, so that one waiting in the
+  // keeps it across its pool's cycles; a self-delivery takes one from this thread's DecodedShelf
+  // only when it is read (Message()) and gives it back when released, so that one waiting in the
   // inbox is this object alone (176 B, not 720). codec_bench's uxcom_transport and
   // uxcom_arena columns measure this decode, with the transport's options.
   xdr::ReusablePaxMsg& Decoded() {
@@ -141,25 +141,13 @@ struct InboundFrame : Pooled<InboundFrame> {
   }
 
  private:
-  // Spare ReusablePaxMsgs of this thread, for self-deliveries being read: as many as the
-  // application holds at once, up to kMaxSpareDecoded kept.
-  static constexpr size_t kMaxSpareDecoded = 1024;
-  static std::vector<std::unique_ptr<xdr::ReusablePaxMsg>>& SpareDecoded() {
-    thread_local std::vector<std::unique_ptr<xdr::ReusablePaxMsg>> spares;
-    return spares;
-  }
   static std::unique_ptr<xdr::ReusablePaxMsg> TakeSpareDecoded() {
-    std::vector<std::unique_ptr<xdr::ReusablePaxMsg>>& spares = SpareDecoded();
-    if (spares.empty()) return std::make_unique<xdr::ReusablePaxMsg>();
-    std::unique_ptr<xdr::ReusablePaxMsg> spare = std::move(spares.back());
-    spares.pop_back();
-    return spare;
+    std::optional<std::unique_ptr<xdr::ReusablePaxMsg>> spare =
+        DecodedShelf::ThisThread().Take(0, sizeof(xdr::ReusablePaxMsg));
+    return spare ? *std::move(spare) : std::make_unique<xdr::ReusablePaxMsg>();
   }
   static void GiveBackSpareDecoded(std::unique_ptr<xdr::ReusablePaxMsg> decoded) {
-    std::vector<std::unique_ptr<xdr::ReusablePaxMsg>>& spares = SpareDecoded();
-    if (decoded == nullptr || spares.size() >= kMaxSpareDecoded) return;
-    if (spares.capacity() == 0) spares.reserve(kMaxSpareDecoded);
-    spares.push_back(std::move(decoded));
+    DecodedShelf::ThisThread().Put(std::move(decoded));
   }
 
   size_t PendingArenaHint() const {

@@ -6,7 +6,9 @@
 // objects never pins large buffers; without the shelf the next large message would allocate it
 // again. The shelf keeps such buffers for whoever needs one next on the same thread, within
 // a fixed budget per thread (kMaxItems buffers, kMaxBytes bytes per kind); beyond it a buffer is
-// freed. Every executor runs on one thread, so a shelf is never shared.
+// freed. Every executor runs on one thread, so a shelf is never shared. The same shelf keeps
+// objects of one size that are expensive to build (DecodedShelf: a self-delivery takes a
+// ReusablePaxMsg only while the application reads it).
 //
 //   MemoryShelf<xdr::Buffer>& shelf = MemoryShelf<xdr::Buffer>::ThisThread();
 //   xdr::Buffer b = shelf.Take(16 << 10, 40 << 10).value_or(xdr::Buffer(16 << 10));
@@ -23,6 +25,7 @@
 
 #include "xdr/arena.h"
 #include "xdr/buffer.h"
+#include "xdr/decode.h"
 
 namespace uxcom::xcom::internal {
 
@@ -30,11 +33,14 @@ inline size_t ShelfCapacity(const xdr::Buffer& b) { return b.capacity(); }
 inline size_t ShelfCapacity(const std::unique_ptr<xdr::Arena>& a) {
   return a == nullptr ? 0 : a->capacity();
 }
+inline size_t ShelfCapacity(const std::unique_ptr<xdr::ReusablePaxMsg>& m) {
+  return m == nullptr ? 0 : sizeof(xdr::ReusablePaxMsg);
+}
 
-template <typename T>
+template <typename T, size_t kMaxItemsPerThread = 128>
 class MemoryShelf {
  public:
-  static constexpr size_t kMaxItems = 128;
+  static constexpr size_t kMaxItems = kMaxItemsPerThread;
   static constexpr size_t kMaxBytes = 8 << 20;
 
   static MemoryShelf& ThisThread() {
@@ -81,6 +87,8 @@ class MemoryShelf {
 
 using ArenaShelf = MemoryShelf<std::unique_ptr<xdr::Arena>>;
 using BufferShelf = MemoryShelf<xdr::Buffer>;
+// As many as the application reads at once (1,024 x ~550 B at most per thread).
+using DecodedShelf = MemoryShelf<std::unique_ptr<xdr::ReusablePaxMsg>, 1024>;
 
 // An arena with at least `bytes` in it: one from this thread's shelf that is not much larger,
 // or a new one (whose first block holds `bytes`).

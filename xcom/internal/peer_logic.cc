@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "xdr/negotiation.h"
 
 namespace uxcom::xcom::internal {
@@ -22,13 +23,21 @@ PeerLogic::PeerLogic(const Config& config)
 
 // --- the queue ----------------------------------------------------------------------------------
 
+absl::Status PeerLogic::CheckCost(size_t cost) {
+  if (cost <= ByteBudget::kMaxSmallCharge) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("the message takes ", cost, " bytes queued (its copy and frames): above ",
+                   ByteBudget::kMaxSmallCharge, ", the most a queue entry can hold"));
+}
+
 absl::Status PeerLogic::TryPush(QueuedMessage& m) {
   const size_t cost = CostOf(*m.message);
+  if (absl::Status s = CheckCost(cost); !s.ok()) return s;
   if (queue_.closed()) return absl::FailedPreconditionError("channel closed");
   if (!bytes_.HasRoom(cost)) {
     return absl::ResourceExhaustedError("peer_queue_bytes reached");
   }
-  m.charge = bytes_.Take(cost);
+  m.charge = bytes_.TakeSmall(static_cast<uint32_t>(cost));
   absl::Status s = queue_.TryPush(std::move(m));
   if (!s.ok()) m.charge.Release();  // not moved from: left with the caller, uncharged
   return s;
@@ -36,6 +45,7 @@ absl::Status PeerLogic::TryPush(QueuedMessage& m) {
 
 net::Task<absl::Status> PeerLogic::Push(QueuedMessage m) {
   const size_t cost = CostOf(*m.message);
+  if (absl::Status s = CheckCost(cost); !s.ok()) co_return s;
   // Room in bytes first (each release of bytes wakes every waiter to look again), then in
   // count (the channel's own wait).
   while (!bytes_.HasRoom(cost) && !queue_.closed()) {
@@ -43,7 +53,7 @@ net::Task<absl::Status> PeerLogic::Push(QueuedMessage m) {
     absl::Status woken = co_await bytes_.room().Wait();
     if (!woken.ok()) co_return woken;
   }
-  m.charge = bytes_.Take(cost);
+  m.charge = bytes_.TakeSmall(static_cast<uint32_t>(cost));
   absl::Status pushed = co_await queue_.Push(std::move(m));
   co_return pushed;
 }

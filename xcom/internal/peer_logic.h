@@ -47,15 +47,15 @@ namespace uxcom::xcom::internal {
 // One entry of a peer's queue: a shared message and the node number to stamp as `to`.
 struct QueuedMessage {
   OutgoingRef message;
-  NodeNo to = 0;
   // Its bytes in the peer's peer_queue_bytes, given back when the entry is gone (written,
-  // expired, dropped).
-  ByteBudget::Charge charge{};
+  // expired, dropped). A message whose queued cost exceeds 4 GiB is refused (TryPush).
+  [[no_unique_address]] ByteBudget::SmallCharge charge{};
+  NodeNo to = 0;  // in the charge's tail padding
 };
-// A peer's ring grows to peer_queue_limit of these in a burst and keeps that capacity: at 32 B,
-// 2 MiB per peer at the default limit. The time a message was sent lives in the message,
+// A peer's ring grows to peer_queue_limit of these in a burst and keeps that capacity: at 24 B,
+// 1.5 MiB per peer at the default limit. The time a message was sent lives in the message,
 // which its destinations share (OutgoingMessage::sent_at).
-static_assert(sizeof(QueuedMessage) <= 32, "a queue entry costs peer_queue_limit times its size");
+static_assert(sizeof(QueuedMessage) <= 24, "a queue entry costs peer_queue_limit times its size");
 
 // XCom's connection states: CON_NULL, CON_FD, CON_PROTO.
 enum class ConnectionState { kNone, kConnected, kNegotiated };
@@ -86,8 +86,13 @@ class PeerLogic {
   // Room for `bytes` more under peer_queue_bytes (an empty queue admits any one message).
   bool HasRoomFor(size_t bytes) const { return bytes_.HasRoom(bytes); }
   // Queues `m` without waiting, charging its bytes: kResourceExhausted when either bound is
-  // reached (then `m` is left with the caller, uncharged), kFailedPrecondition once closed.
+  // reached (then `m` is left with the caller, uncharged), kFailedPrecondition once closed,
+  // kInvalidArgument for a message CheckCost refuses.
   absl::Status TryPush(QueuedMessage& m);
+  // A queue entry charges at most ByteBudget::kMaxSmallCharge (4 GiB - 1) bytes; a message
+  // that takes more queued (a payload of gigabytes, beyond any max_frame_body a peer accepts
+  // by default) is refused, not under-counted.
+  static absl::Status CheckCost(size_t cost);
   // Queues `m`, waiting for room in count and in bytes; the channel's codes (net/channel.h).
   net::Task<absl::Status> Push(QueuedMessage m);
   // The next message to write without waiting: the held one first, then the oldest queued.

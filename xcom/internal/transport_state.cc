@@ -128,7 +128,7 @@ void TransportState::Enqueue(
   }
   net::TimePoint now = executor.Now();
   server.active = now;  // alive(): enqueueing counts as outbound activity, as in XCom
-  QueuedMessage entry{message, to};
+  QueuedMessage entry{.message = message, .to = to};
   absl::Status s = server.peer.TryPush(entry);
   if (s.ok()) {
     server.drained.Reset();
@@ -146,6 +146,12 @@ void TransportState::Enqueue(
             "queue for node ", to, " (", server.address, ") is full: ", server.peer.queue().size(),
             " messages, ", server.peer.waiting_bytes(), " bytes (peer_queue_limit ",
             options.peer_queue_limit, ", peer_queue_bytes ", options.peer_queue_bytes, ")")));
+    return;
+  }
+  if (absl::IsInvalidArgument(s)) {  // too large for a queue entry: no peer could take it
+    CountDrop(&server, DropReason::kEncodeRefused, &report,
+              absl::InvalidArgumentError(
+                  absl::StrCat("message for node ", to, " (", server.address, "): ", s.message())));
     return;
   }
   CountDrop(&server, DropReason::kServerCollected, &report,
