@@ -389,13 +389,13 @@ TEST_CASE("retransmitted segments (nftables drops a tenth on input) are decoded 
                             "rule inet t input \"tcp flags & (syn|fin|rst) == 0 numgen random "
                             "mod 10 == 0 drop\"'";
   if (std::system(setup.c_str()) != 0) {
-    std::system(("ip netns del " + ns + " 2>/dev/null").c_str());
+    (void)!std::system(("ip netns del " + ns + " 2>/dev/null").c_str());
     return ::uxcom::testing::Skip(
         ::uxcom::testing::Need::kRoot,
         "retransmissions: cannot set up a network namespace with nftables");
   }
   GroupCapture g = RunGroup("retransmissions", {.prefix = {"/usr/sbin/ip", "netns", "exec", ns}});
-  std::system(("ip netns del " + ns).c_str());
+  (void)!std::system(("ip netns del " + ns).c_str());
   const std::vector<Json> records = Dump({g.pcap});
   CheckFrameForFrame(g.sent_frames, g.sent_bytes, kPerNode, records);
   // The capture really holds retransmissions: data segments seen twice.

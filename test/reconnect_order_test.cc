@@ -83,7 +83,7 @@ class StopReceiver : public Fault {
 class CutPath : public Fault {
  public:
   explicit CutPath(std::string port) : port_(std::move(port)) {}
-  ~CutPath() override { std::system("nft delete table inet uxcom_cut 2>/dev/null"); }
+  ~CutPath() override { (void)!std::system("nft delete table inet uxcom_cut 2>/dev/null"); }
   void Break() override {
     const std::string cut =
         "nft add table inet uxcom_cut && nft add chain inet uxcom_cut out "

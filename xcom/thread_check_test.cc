@@ -21,7 +21,8 @@ using testing::Group;
 
 // In a child: a started one-node group whose loop runs on another thread, then `call` on
 // this thread. Returns how the child ended.
-net::testing::ChildExit CallFromAnotherThread(const std::function<void(Group&)>& call) {
+[[maybe_unused]] net::testing::ChildExit CallFromAnotherThread(
+    const std::function<void(Group&)>& call) {
   return net::testing::RunInChild([&call] {
     std::unique_ptr<net::Executor> ex = net::testing::NewExecutor();
     Group g(*ex, 1);

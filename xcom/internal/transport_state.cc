@@ -148,7 +148,7 @@ void TransportState::Enqueue(
             options.peer_queue_limit, ", peer_queue_bytes ", options.peer_queue_bytes, ")")));
     return;
   }
-  if (absl::IsInvalidArgument(s)) {  // too large for a queue entry: no peer could take it
+  if (absl::IsInvalidArgument(s)) {  // too large for a queue entry (PeerLogic::CheckCost)
     CountDrop(&server, DropReason::kEncodeRefused, &report,
               absl::InvalidArgumentError(
                   absl::StrCat("message for node ", to, " (", server.address, "): ", s.message())));

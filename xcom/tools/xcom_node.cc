@@ -47,6 +47,7 @@
 #include "net/channel.h"
 #include "net/executor.h"
 #include "net/http_server.h"
+#include "net/openssl_block_cache.h"
 #include "net/scope.h"
 #include "net/timer.h"
 #include "tools/cli/flags.h"
@@ -328,6 +329,10 @@ net::Task<void> RunNode(Node& node, bool print_deliveries, net::HttpServer* metr
 }
 
 int Main(int argc, char** argv) {
+  // Before anything uses OpenSSL: its per-record blocks come from a cache, not malloc.
+  if (absl::Status s = net::InstallOpenSslBlockCache(); !s.ok()) {
+    std::fprintf(stderr, "note: %s\n", s.ToString().c_str());
+  }
   // First, before any thread: SIGINT/SIGTERM become a graceful stop, posted to the executor.
   std::atomic<net::Executor*> running{nullptr};
   std::atomic<Node*> running_node{nullptr};

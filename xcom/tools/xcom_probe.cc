@@ -38,6 +38,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "net/executor.h"
+#include "net/openssl_block_cache.h"
 #include "net/scope.h"
 #include "net/timer.h"
 #include "nlohmann/json.hpp"
@@ -241,6 +242,10 @@ Examples:
   xcom_probe --ssl_mode=VERIFY_IDENTITY --ssl_ca=ca.pem db1.example.com:33061)";
 
 int Main(int argc, char** argv) {
+  // Before anything uses OpenSSL: its per-record blocks come from a cache, not malloc.
+  if (absl::Status s = net::InstallOpenSslBlockCache(); !s.ok()) {
+    std::fprintf(stderr, "note: %s\n", s.ToString().c_str());
+  }
   // SIGINT/SIGTERM stop the survey: the executor's Stop() is thread-safe.
   std::atomic<net::Executor*> running{nullptr};
   std::unique_ptr<cli::StopSignals> stop = cli::StopSignals::Install([&running](int) {
