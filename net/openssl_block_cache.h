@@ -2,8 +2,8 @@
 // nothing, as plaintext traffic does.
 //
 // OpenSSL 3.0 allocates a few small blocks for every TLS record it writes or reads (bookkeeping
-// of its WPACKET builder: three per record written, one per record read, 24-80 bytes each)
-// and frees them at once. No option avoids them. InstallOpenSslBlockCache() routes all of
+// of its WPACKET builder: three per record written, one per record read) and frees them at
+// once. No option avoids them. InstallOpenSslBlockCache() routes all of
 // OpenSSL's allocations through CRYPTO_set_mem_functions to a cache that keeps freed small
 // blocks for the next request of the same size class, so after warm-up those allocations reuse
 // memory instead of calling malloc.
