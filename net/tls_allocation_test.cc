@@ -189,9 +189,10 @@ TEST_CASE("TLS traffic in steady state allocates nothing per message, like plain
   TestPki pki;
   auto ex = NewExecutor();
   for (bool tls : {true, false}) {
-    // 100-byte and 16 KiB messages gathered into 64 KiB writes, and 16 KiB + 1 (records that
-    // do not fill the last one); then unbatched 100-byte request/reply.
-    for (size_t message : {size_t{100}, size_t{16384}, size_t{16385}}) {
+    // 100-byte and 16 KiB messages gathered into 64 KiB writes, 16 KiB + 1 (records that do
+    // not fill the last one) and 256 KiB (ciphertext larger than a connection keeps); then
+    // unbatched 100-byte request/reply.
+    for (size_t message : {size_t{100}, size_t{16384}, size_t{16385}, size_t{262144}}) {
       CAPTURE(tls);
       CAPTURE(message);
       const size_t per_batch = std::max<size_t>(1, 65536 / message);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "net/detail/openssl_error.h"
@@ -21,6 +22,48 @@ constexpr size_t kRecordPayload = 16384;
 // A record's bytes beyond its plaintext, at most: header 5, TLS 1.2's explicit nonce 8 or
 // TLS 1.3's inner content type 1, tag 16.
 constexpr size_t kMaxRecordOverhead = 32;
+
+// Ciphertext buffers above TlsSession::kMaxKeptCipherBuffer are not kept by their connection
+// (an idle one would pin them); this thread's shelf keeps a few for the next large write on any
+// of its connections, so a stream of 256 KiB messages does not allocate per write.
+class LargeCipherShelf {
+ public:
+  static constexpr size_t kMaxItems = 4;
+  static constexpr size_t kMaxBytes = 8 << 20;
+
+  static LargeCipherShelf& ThisThread() {
+    thread_local LargeCipherShelf shelf;
+    return shelf;
+  }
+  // Keeps `b`'s memory if there is room, else frees it; `b` is left empty either way.
+  void Put(std::vector<std::byte>& b) {
+    std::vector<std::byte> item = std::move(b);
+    if (items_.size() >= kMaxItems || item.capacity() > kMaxBytes - bytes_) return;
+    item.clear();
+    bytes_ += item.capacity();
+    items_.push_back(std::move(item));
+  }
+  // Swaps into `out` the smallest kept buffer of at least `need` bytes, if any. (A small write
+  // may take a large one: it comes back here when the write completes, so no connection keeps
+  // it, and a connection that goes from large writes to small ones allocates nothing.)
+  void TakeInto(size_t need, std::vector<std::byte>& out) {
+    size_t best = items_.size();
+    for (size_t i = 0; i < items_.size(); ++i) {
+      const size_t c = items_[i].capacity();
+      if (c >= need && (best == items_.size() || c < items_[best].capacity())) best = i;
+    }
+    if (best == items_.size()) return;
+    bytes_ -= items_[best].capacity();
+    out.swap(items_[best]);  // what `out` held, if anything, is freed with the slot
+    std::swap(items_[best], items_.back());
+    items_.pop_back();
+  }
+
+ private:
+  LargeCipherShelf() { items_.reserve(kMaxItems); }
+  std::vector<std::vector<std::byte>> items_;
+  size_t bytes_ = 0;
+};
 
 std::string Hex(std::span<const std::byte> bytes) {
   std::string out;
@@ -488,14 +531,18 @@ absl::StatusOr<CipherBuffer*> TlsSession::Encrypt(std::span<const iovec> plain) 
         absl::StrCat("TLS write to ", peer_, ": the handshake has not completed"));
   }
   if (!failure_.ok()) return failure_;
-  // Output produced before (if any) goes first. The ciphertext is reserved at once: growing
-  // it record by record cost a 256 KiB write six allocations (a buffer that large is not kept
-  // between writes, kMaxKeptCipherBuffer), now one.
+  // Output produced before (if any) goes first. The ciphertext is reserved at once (growing
+  // it record by record cost a 256 KiB write six allocations), from this thread's
+  // LargeCipherShelf when it is larger than a connection keeps.
   size_t plain_bytes = 0;
   for (const iovec& v : plain) plain_bytes += v.iov_len;
   const size_t records = plain_bytes / kRecordPayload + plain.size() + 1;  // at most
   std::vector<std::byte>& out = Sink()->bytes;
-  out.reserve(out.size() + plain_bytes + records * kMaxRecordOverhead);
+  const size_t need = out.size() + plain_bytes + records * kMaxRecordOverhead;
+  if (out.empty() && out.capacity() < need) {
+    LargeCipherShelf::ThisThread().TakeInto(need, out);
+  }
+  out.reserve(need);
   staging_.clear();
   auto flush_staging = [&] {
     bool ok = staging_.empty() || WritePlain(staging_.data(), staging_.size());
@@ -564,7 +611,9 @@ absl::Status TlsSession::RequestKeyUpdate() {
 
 void TlsSession::Recycle(CipherBuffer* buffer) {
   buffer->bytes.clear();
-  if (buffer->bytes.capacity() > kMaxKeptCipherBuffer) std::vector<std::byte>().swap(buffer->bytes);
+  if (buffer->bytes.capacity() > kMaxKeptCipherBuffer) {
+    LargeCipherShelf::ThisThread().Put(buffer->bytes);  // not kept per connection
+  }
   free_.push_back(buffer);
 }
 
