@@ -79,7 +79,7 @@ std::vector<std::string>& SummaryLines() {
 // TLS_AES_256_GCM_SHA384, as XCom negotiates by default).
 bool Enabled(const char* impl) {
   const char* only = std::getenv("TRANSPORT_BENCH_ONLY");
-  return only == nullptr || std::string_view(only) == impl;
+  return only == nullptr || *only == '\0' || std::string_view(only) == impl;
 }
 
 bool Check(benchmark::State& state, const RunResult& r, const char* impl, uint64_t expected) {
