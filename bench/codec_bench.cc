@@ -183,24 +183,40 @@ void MemcpyPayload(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * payload.size()));
 }
 
+// CODEC_BENCH_ITERATIONS=N runs every benchmark exactly N times, with no estimation runs: for
+// counting instructions under callgrind (bench/instruction_counts.py), where two counts at
+// different N give the cost of one iteration with the setup cancelled out.
+benchmark::internal::Benchmark* FixedIterations(benchmark::internal::Benchmark* b) {
+  static const char* const n = std::getenv("CODEC_BENCH_ITERATIONS");
+  if (n != nullptr && *n != '\0') b->Iterations(std::strtoll(n, nullptr, 10));
+  return b;
+}
+
 template <ProtocolVersion V>
 void RegisterVersion(const std::string& version_name, const NamedMessage& m) {
   const xdr::PaxMsg* msg = &m.msg;
   const std::string suffix = "/" + m.name + "/" + version_name;
-  benchmark::RegisterBenchmark(("encode" + suffix + "/uxcom").c_str(),
-                               [msg](benchmark::State& s) { EncodeUxcom<V>(s, msg); });
-  benchmark::RegisterBenchmark(("encode" + suffix + "/tirpc").c_str(),
-                               [msg](benchmark::State& s) { EncodeTirpc<V>(s, msg); });
-  benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_view").c_str(),
-                               [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, true); });
-  benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_copy").c_str(),
-                               [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, false); });
-  benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_arena").c_str(),
-                               [msg](benchmark::State& s) { DecodeAsTransport<V>(s, msg, true); });
-  benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_transport").c_str(),
-                               [msg](benchmark::State& s) { DecodeAsTransport<V>(s, msg, false); });
-  benchmark::RegisterBenchmark(("decode" + suffix + "/tirpc").c_str(),
-                               [msg](benchmark::State& s) { DecodeTirpc<V>(s, msg); });
+  FixedIterations(
+      benchmark::RegisterBenchmark(("encode" + suffix + "/uxcom").c_str(),
+                                   [msg](benchmark::State& s) { EncodeUxcom<V>(s, msg); }));
+  FixedIterations(
+      benchmark::RegisterBenchmark(("encode" + suffix + "/tirpc").c_str(),
+                                   [msg](benchmark::State& s) { EncodeTirpc<V>(s, msg); }));
+  FixedIterations(
+      benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_view").c_str(),
+                                   [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, true); }));
+  FixedIterations(
+      benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_copy").c_str(),
+                                   [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, false); }));
+  FixedIterations(benchmark::RegisterBenchmark(
+      ("decode" + suffix + "/uxcom_arena").c_str(),
+      [msg](benchmark::State& s) { DecodeAsTransport<V>(s, msg, true); }));
+  FixedIterations(benchmark::RegisterBenchmark(
+      ("decode" + suffix + "/uxcom_transport").c_str(),
+      [msg](benchmark::State& s) { DecodeAsTransport<V>(s, msg, false); }));
+  FixedIterations(
+      benchmark::RegisterBenchmark(("decode" + suffix + "/tirpc").c_str(),
+                                   [msg](benchmark::State& s) { DecodeTirpc<V>(s, msg); }));
 }
 
 }  // namespace
@@ -215,7 +231,7 @@ int main(int argc, char** argv) {
     RegisterVersion<ProtocolVersion::kX1_6>("x_1_6", m);
     RegisterVersion<ProtocolVersion::kX1_9>("x_1_9", m);
   }
-  benchmark::RegisterBenchmark("memcpy/large_app_64k", MemcpyPayload);
+  FixedIterations(benchmark::RegisterBenchmark("memcpy/large_app_64k", MemcpyPayload));
   benchmark::AddCustomContext("allocation_counting",
                               HeapAllocationCountingEnabled() ? "enabled" : "disabled");
   benchmark::Initialize(&argc, argv);

@@ -195,10 +195,12 @@ class SchemaSizer {
       return !v || Value<typename W::Value>(*v, name);
     } else if constexpr (kIsChain<W>) {
       n_ += kUnit;  // the pointer's flag; each element adds its `next` flag
-      for (size_t d = 0; d < v.size(); ++d) {
+      size_t d = 0;
+      for (const auto& e : v) {  // read once, as for arrays below
         n_ += kUnit;
-        if (!Struct(v[d])) [[unlikely]]
+        if (!Struct(e)) [[unlikely]]
           return trail_.InChain(name, d);
+        ++d;
       }
       return true;
     } else if constexpr (kIsArray<W>) {
@@ -212,9 +214,13 @@ class SchemaSizer {
       if constexpr (TriviallySized<T0, E, V>()) {
         n_ += FixedSize<T0, E, V>() * v.size();
       } else {
-        for (size_t i = 0; i < v.size(); ++i) {
-          if (!Value<E>(v[i], "")) [[unlikely]]
+        // Range-for: begin and end are read once. Indexing re-read v's end (and divided by the
+        // element size) at every element: GCC did not keep it across the stores to n_.
+        size_t i = 0;
+        for (const auto& e : v) {
+          if (!Value<E>(e, "")) [[unlikely]]
             return trail_.In(name, i);
+          ++i;
         }
       }
       return true;
