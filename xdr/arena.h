@@ -58,7 +58,10 @@ class Arena : public std::pmr::memory_resource {
   // never refused (they exceed the cap instead). Unlimited() lifts the cap.
   void LimitGrowth(size_t bytes);
   void Unlimited() { limit_ = kNoLimit; }
-  bool Admits(size_t bytes) const { return used_ <= limit_ && bytes <= limit_ - used_; }
+  bool Admits(size_t bytes) const {  // used_ + bytes <= limit_, without wrapping around
+    size_t end = 0;
+    return !__builtin_add_overflow(used_, bytes, &end) && end <= limit_;
+  }
 
   // Bytes handed out since the last Reset().
   size_t used() const { return used_; }

@@ -81,5 +81,24 @@ TEST_CASE("New constructs objects in place") {
   CHECK(p->y == 4);
 }
 
+TEST_CASE("LimitGrowth caps what Admits lets through, counted from what is used now") {
+  Arena arena(1024);
+  CHECK(arena.Admits(SIZE_MAX));  // no cap yet
+  arena.AllocateArray<char>(100);
+  arena.LimitGrowth(50);
+  CHECK(arena.Admits(0));
+  CHECK(arena.Admits(50));
+  CHECK_FALSE(arena.Admits(51));
+  CHECK_FALSE(arena.Admits(SIZE_MAX));  // used() + bytes would wrap around: refused
+  arena.AllocateArray<char>(50);
+  CHECK(arena.Admits(0));
+  CHECK_FALSE(arena.Admits(1));
+  // Allocations nobody checked may pass the cap; nothing is admitted then, not even 0 bytes.
+  arena.AllocateArray<char>(10);
+  CHECK_FALSE(arena.Admits(0));
+  arena.Unlimited();
+  CHECK(arena.Admits(1 << 20));
+}
+
 }  // namespace
 }  // namespace uxcom::xdr

@@ -4,21 +4,27 @@
 
 namespace uxcom::xdr::internal {
 
+ErrorTrail::State& ErrorTrail::state() {
+  if (state_ == nullptr) state_ = std::make_unique<State>();
+  return *state_;
+}
+
 bool ErrorTrail::Fail(std::string reason, std::optional<size_t> offset) {
-  failed_ = true;
-  reason_ = std::move(reason);
-  offset_ = offset;
-  segments_.clear();
+  State& s = state();
+  s.failed = true;
+  s.reason = std::move(reason);
+  s.offset = offset;
+  s.segments.clear();
   return false;
 }
 
 bool ErrorTrail::In(std::string_view field) {
-  segments_.push_back({field, std::nullopt, 0});
+  state().segments.push_back({field, std::nullopt, 0});
   return false;
 }
 
 bool ErrorTrail::In(std::string_view field, size_t index) {
-  segments_.push_back({field, index, 0});
+  state().segments.push_back({field, index, 0});
   return false;
 }
 
@@ -27,13 +33,16 @@ constexpr size_t kSpelledChainDepth = 16;
 }  // namespace
 
 bool ErrorTrail::InChain(std::string_view field, size_t depth) {
-  segments_.push_back({field, std::nullopt, depth});
+  state().segments.push_back({field, std::nullopt, depth});
   return false;
 }
 
 CodecError ErrorTrail::Take(size_t consumed) const {
   CodecError e;
-  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+  e.consumed = consumed;
+  if (state_ == nullptr) return e;
+  const State& s = *state_;
+  for (auto it = s.segments.rbegin(); it != s.segments.rend(); ++it) {
     if (!it->name.empty()) {
       if (!e.field.empty()) e.field.push_back('.');
       e.field.append(it->name);
@@ -46,9 +55,8 @@ CodecError ErrorTrail::Take(size_t consumed) const {
       for (size_t i = 0; i < it->chain_depth; ++i) e.field.append(".next");
     }
   }
-  e.reason = reason_;
-  e.offset = offset_;
-  e.consumed = consumed;
+  e.reason = s.reason;
+  e.offset = s.offset;
   return e;
 }
 
