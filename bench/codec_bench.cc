@@ -195,28 +195,18 @@ benchmark::internal::Benchmark* FixedIterations(benchmark::internal::Benchmark* 
 template <ProtocolVersion V>
 void RegisterVersion(const std::string& version_name, const NamedMessage& m) {
   const xdr::PaxMsg* msg = &m.msg;
-  const std::string suffix = "/" + m.name + "/" + version_name;
-  FixedIterations(
-      benchmark::RegisterBenchmark(("encode" + suffix + "/uxcom").c_str(),
-                                   [msg](benchmark::State& s) { EncodeUxcom<V>(s, msg); }));
-  FixedIterations(
-      benchmark::RegisterBenchmark(("encode" + suffix + "/tirpc").c_str(),
-                                   [msg](benchmark::State& s) { EncodeTirpc<V>(s, msg); }));
-  FixedIterations(
-      benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_view").c_str(),
-                                   [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, true); }));
-  FixedIterations(
-      benchmark::RegisterBenchmark(("decode" + suffix + "/uxcom_copy").c_str(),
-                                   [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, false); }));
-  FixedIterations(benchmark::RegisterBenchmark(
-      ("decode" + suffix + "/uxcom_arena").c_str(),
-      [msg](benchmark::State& s) { DecodeAsTransport<V>(s, msg, true); }));
-  FixedIterations(benchmark::RegisterBenchmark(
-      ("decode" + suffix + "/uxcom_transport").c_str(),
-      [msg](benchmark::State& s) { DecodeAsTransport<V>(s, msg, false); }));
-  FixedIterations(
-      benchmark::RegisterBenchmark(("decode" + suffix + "/tirpc").c_str(),
-                                   [msg](benchmark::State& s) { DecodeTirpc<V>(s, msg); }));
+  const std::string suffix = "/" + m.name + "/" + version_name + "/";
+  auto add = [&suffix](const char* operation, const char* codec, auto run) {
+    FixedIterations(benchmark::RegisterBenchmark((operation + suffix + codec).c_str(), run));
+  };
+  add("encode", "uxcom", [msg](benchmark::State& s) { EncodeUxcom<V>(s, msg); });
+  add("encode", "tirpc", [msg](benchmark::State& s) { EncodeTirpc<V>(s, msg); });
+  add("decode", "uxcom_view", [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, true); });
+  add("decode", "uxcom_copy", [msg](benchmark::State& s) { DecodeUxcom<V>(s, msg, false); });
+  add("decode", "uxcom_arena", [msg](benchmark::State& s) { DecodeAsTransport<V>(s, msg, true); });
+  add("decode", "uxcom_transport",
+      [msg](benchmark::State& s) { DecodeAsTransport<V>(s, msg, false); });
+  add("decode", "tirpc", [msg](benchmark::State& s) { DecodeTirpc<V>(s, msg); });
 }
 
 }  // namespace
