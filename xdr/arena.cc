@@ -22,21 +22,12 @@ void Arena::LimitGrowth(size_t bytes) {
   limit_ = bytes > kNoLimit - used_ ? kNoLimit : used_ + bytes;
 }
 
-void Arena::Reset() {
-  if (blocks_.size() > 1) {
-    // One block the size of the whole last cycle: the next cycle of that size stays in it.
-    size_t total = capacity_;
-    blocks_.clear();
-    blocks_.push_back({std::make_unique_for_overwrite<std::byte[]>(total), total});
-    ++block_allocations_;
-  }
-  used_ = 0;
-  if (blocks_.empty()) {
-    next_ = end_ = nullptr;
-  } else {
-    next_ = blocks_[0].data.get();
-    end_ = next_ + blocks_[0].size;
-  }
+// One block the size of the whole last cycle: the next cycle of that size stays in it.
+void Arena::MergeBlocks() {
+  const size_t total = capacity_;
+  blocks_.clear();
+  blocks_.push_back({std::make_unique_for_overwrite<std::byte[]>(total), total});
+  ++block_allocations_;
 }
 
 void* Arena::do_allocate(size_t bytes, size_t alignment) {

@@ -37,7 +37,19 @@ class Arena : public std::pmr::memory_resource {
   // Forgets every allocation; keeps the blocks. If the last cycle needed more than one block,
   // they are merged into one block of their total size, so the next cycle of the same size
   // fits into a single block without allocating.
-  void Reset();
+  void Reset() {
+    // Inline: a decode loop resets once per message, and almost always into its one block.
+    if (blocks_.size() > 1) [[unlikely]] {
+      MergeBlocks();
+    }
+    used_ = 0;
+    if (blocks_.empty()) {
+      next_ = end_ = nullptr;
+    } else {
+      next_ = blocks_[0].data.get();
+      end_ = next_ + blocks_[0].size;
+    }
+  }
 
   // Allocates an uninitialized array of n T (trivial T only).
   template <typename T>
@@ -82,6 +94,7 @@ class Arena : public std::pmr::memory_resource {
     return this == &other;
   }
   void* AllocateSlow(size_t bytes, size_t alignment);
+  void MergeBlocks();
 
   std::vector<Block> blocks_;
   std::byte* next_ = nullptr;

@@ -102,12 +102,13 @@ Decoder::~Decoder() = default;
 
 template <ProtocolVersion V>
 absl::StatusOr<DecodeInfo> Decoder::Decode(std::span<const std::byte> body) {
-  // Checked before the reset too: a body refused unread leaves the last message readable.
+  // Checked before the reset: a body refused unread leaves the last message readable. (Then
+  // DecodeInto directly: ReusablePaxMsg::Decode would check it a second time.)
   if (body.size() > options_.max_body_size) [[unlikely]] {
     return TooLarge(V, body.size(), options_.max_body_size);
   }
   arena_.Reset();
-  return msg_.Decode<V>(body, arena_, options_);
+  return DecodeInto<V>(body, msg_.msg(), arena_, options_);
 }
 
 absl::StatusOr<DecodeInfo> Decoder::Decode(ProtocolVersion v, std::span<const std::byte> body) {
