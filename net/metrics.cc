@@ -17,13 +17,14 @@ double ExecutorMetrics::Snapshot::ops_per_enter() const {
 std::string ExecutorMetrics::Snapshot::ToString() const {
   std::string out = absl::StrFormat(
       "turns=%d enters=%d sqes=%d cqes=%d syscalls=%d ops/enter=%.2f enobufs=%d "
-      "rearms=%d bundles=%d feature_fallbacks=%d cq_overflows=%d sent=%d received=%d "
+      "rearms=%d bundles=%d direct_reads=%d feature_fallbacks=%d cq_overflows=%d sent=%d "
+      "received=%d "
       "tasks=%d/%d timers=%d posted=%d accepts=%d accept_lost=%d accept_shed=%d "
       "accept_errors=%d batch=[",
       loop_turns, enters, submissions, completions, syscalls, ops_per_enter(), enobufs,
-      multishot_rearms, recv_bundles, feature_fallbacks, cq_overflows, bytes_sent, bytes_received,
-      tasks_finished, tasks_spawned, timers_fired, posted, accepts, accept_connections_lost,
-      accepts_shed, accept_errors);
+      multishot_rearms, recv_bundles, direct_reads, feature_fallbacks, cq_overflows, bytes_sent,
+      bytes_received, tasks_finished, tasks_spawned, timers_fired, posted, accepts,
+      accept_connections_lost, accepts_shed, accept_errors);
   for (int i = 0; i < kBatchBuckets; ++i) absl::StrAppend(&out, i ? " " : "", batch_histogram[i]);
   out += "]";
   return out;
@@ -40,6 +41,7 @@ ExecutorMetrics::Snapshot ExecutorMetrics::Take() const {
   s.enobufs = get(enobufs);
   s.multishot_rearms = get(multishot_rearms);
   s.recv_bundles = get(recv_bundles);
+  s.direct_reads = get(direct_reads);
   s.feature_fallbacks = get(feature_fallbacks);
   s.cq_overflows = get(cq_overflows);
   s.bytes_sent = get(bytes_sent);

@@ -29,6 +29,8 @@ class ExecutorMetrics {
     uint64_t enobufs = 0;           // multishot recv ended by an empty buffer ring (io_uring)
     uint64_t multishot_rearms = 0;  // multishot recvs armed again after the kernel ended one
     uint64_t recv_bundles = 0;      // multishot recv completions that filled several buffers
+    // Reads received straight into the caller's buffer, past the ring (direct_read_min).
+    uint64_t direct_reads = 0;
     // io_uring features the kernel refused on first use although setup reported them (recv
     // bundles, multishot recv or accept): each is then turned off for the executor's life.
     uint64_t feature_fallbacks = 0;
@@ -70,6 +72,7 @@ class ExecutorMetrics {
   std::atomic<uint64_t> enobufs{0};
   std::atomic<uint64_t> multishot_rearms{0};
   std::atomic<uint64_t> recv_bundles{0};
+  std::atomic<uint64_t> direct_reads{0};
   std::atomic<uint64_t> feature_fallbacks{0};
   std::atomic<uint64_t> cq_overflows{0};
   std::atomic<uint64_t> bytes_sent{0};

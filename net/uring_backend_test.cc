@@ -303,5 +303,115 @@ TEST_CASE("without bundles each completion fills one buffer, and every byte stil
   CHECK(c.feature_fallbacks == 0);
 }
 
+// --- large reads past the ring (ExecutorOptions::direct_read_min) -------------------------------
+
+// Writes `total` bytes of Pattern(i, seed) in 64 KiB writes 1 ms apart, so that reads find the
+// socket empty and wait in the kernel.
+Task<void> PacedPattern(Stream& s, size_t total, uint32_t seed, absl::Status& result) {
+  std::vector<std::byte> out(total);
+  for (size_t i = 0; i < total; ++i) out[i] = Pattern(i, seed);
+  for (size_t at = 0; at < total && result.ok(); at += 64 * 1024) {
+    result = co_await s.Write({out.data() + at, std::min<size_t>(64 * 1024, total - at)});
+    absl::Status slept = co_await Sleep(1ms);
+    if (result.ok()) result = slept;
+  }
+}
+
+// A small read (through the ring: it arms the multishot recv) then two large ones, over and
+// over, on one stream of 4 MiB: the first large read ends the multishot recv and takes what the
+// ring holds, the second waits in the kernel with a recv straight into its buffer. Every byte
+// arrives, in order. Returns the executor's metrics afterwards.
+ExecutorMetrics::Snapshot AlternateSmallAndLargeReads(ExecutorOptions o) {
+  auto ex = NewUringExecutor(o);
+  constexpr size_t kTotal = 4u << 20;
+  auto body = [&]() -> Task<void> {
+    auto pair = co_await ConnectedPair(*ex);
+    REQUIRE(pair.ok());
+    auto& [a, b] = *pair;
+    Scope scope(*ex);
+    absl::Status wrote;
+    scope.Spawn(PacedPattern(a, kTotal, 3, wrote));
+    testing::PatternReader reader{.seed = 3};
+    std::vector<std::byte> small(4096), large(256 * 1024);
+    for (int i = 0; reader.received < kTotal; ++i) {
+      std::vector<std::byte>& into = i % 3 == 0 ? small : large;
+      const size_t want = std::min(into.size(), kTotal - reader.received);
+      absl::StatusOr<size_t> n = co_await b.ReadSome({into.data(), want});
+      REQUIRE_MESSAGE(n.ok(), n.status().ToString());
+      REQUIRE(*n > 0);
+      reader.Consume({into.data(), *n}, *n);
+    }
+    CHECK(reader.intact);
+    co_await scope.Join();
+    CHECK(wrote.ok());
+  };
+  ex->BlockOn(body());
+  ExecutorMetrics::Snapshot m = ex->metrics();
+  MESSAGE(m.ToString());
+  CHECK(m.bytes_received == kTotal);
+  return m;
+}
+
+TEST_CASE("a large read goes straight into the caller's buffer, small ones through the ring") {
+  ExecutorMetrics::Snapshot m = AlternateSmallAndLargeReads({});
+  CHECK(m.direct_reads > 0);
+  // A small read after a large one arms the multishot recv again (the large one had ended it).
+  CHECK(m.multishot_rearms > 0);
+}
+
+TEST_CASE("with direct_read_min 0 every read goes through the ring") {
+  ExecutorOptions o;
+  o.direct_read_min = 0;
+  ExecutorMetrics::Snapshot m = AlternateSmallAndLargeReads(o);
+  CHECK(m.direct_reads == 0);
+}
+
+Task<absl::StatusOr<size_t>> ReadSomeTask(Stream& s, std::span<std::byte> into) {
+  absl::StatusOr<size_t> n = co_await s.ReadSome(into);
+  co_return n;
+}
+
+Task<void> WriteTask(Stream& s, std::span<const std::byte> bytes, absl::Status& result) {
+  result = co_await s.Write(bytes);
+}
+
+// The large read waits in the kernel (nothing was sent) after it ended the multishot recv the
+// small read armed; a timeout cancels it. The bytes sent afterwards are all read, in order.
+TEST_CASE("a large read cancelled while it waits loses nothing") {
+  auto ex = NewUringExecutor();
+  auto body = [&]() -> Task<void> {
+    auto pair = co_await ConnectedPair(*ex);
+    REQUIRE(pair.ok());
+    auto& [a, b] = *pair;
+    testing::PatternReader reader{.seed = 5};
+    std::vector<std::byte> out(1u << 20);
+    for (size_t i = 0; i < out.size(); ++i) out[i] = Pattern(i, 5);
+    auto first = co_await a.Write({out.data(), 100});
+    REQUIRE(first.ok());
+    std::vector<std::byte> small(4096), large(512 * 1024);
+    absl::StatusOr<size_t> n = co_await b.ReadSome(Bytes(small));  // arms the multishot recv
+    REQUIRE(n.ok());
+    reader.Consume({small.data(), *n}, *n);
+    absl::StatusOr<size_t> timed_out = co_await WithTimeout(50ms, ReadSomeTask(b, Bytes(large)));
+    CHECK(absl::IsDeadlineExceeded(timed_out.status()));
+    Scope scope(*ex);
+    absl::Status wrote;
+    scope.Spawn(WriteTask(a, {out.data() + reader.received, out.size() - reader.received}, wrote));
+    while (reader.received < out.size()) {
+      absl::StatusOr<size_t> got = co_await b.ReadSome(Bytes(large));
+      REQUIRE_MESSAGE(got.ok(), got.status().ToString());
+      reader.Consume({large.data(), *got}, *got);
+    }
+    CHECK(reader.intact);
+    co_await scope.Join();
+    CHECK(wrote.ok());
+  };
+  ex->BlockOn(body());
+  ExecutorMetrics::Snapshot m = ex->metrics();
+  MESSAGE(m.ToString());
+  CHECK(m.direct_reads > 0);
+  CHECK(m.bytes_received == (1u << 20));
+}
+
 }  // namespace
 }  // namespace uxcom::net

@@ -85,6 +85,8 @@ class UringRing final : public Backend {
   // ExecutorOptions::recv_buffer_size: also the size of a stream's one-shot receive buffer.
   uint32_t recv_buffer_size() const { return options_.recv_buffer_size; }
   uint32_t buffers_per_stream() const { return options_.recv_buffers_per_stream; }
+  // ExecutorOptions::direct_read_min, 0 = never.
+  uint32_t direct_read_min() const { return options_.direct_read_min; }
   bool speculative_send() const { return options_.speculative_send; }
   ExecutorMetrics* metrics() const { return metrics_; }
 

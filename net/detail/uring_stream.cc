@@ -86,6 +86,13 @@ bool UringStream::StartRead(ReadOp* op) {
     op->result = -EBUSY;
     return true;
   }
+  if (recv_state_ == RecvState::kMultishot && WantsDirect(op)) {
+    // A large read ends the multishot recv: what it still takes before the cancel lands is
+    // read from the ring as usual, and then reads go straight into the reader's buffer
+    // (ArmReceive) until a small read arms the ring again.
+    ring_->CancelRequest(&multishot_c_);
+    recv_state_ = RecvState::kCancelling;
+  }
   if (HasData()) {
     op->result = op->mode == ReadMode::kCopy ? static_cast<int64_t>(CopyOut(op->dst))
                                              : static_cast<int64_t>(HeadLength());
@@ -118,6 +125,7 @@ bool UringStream::TryRecvNow(ReadOp* op) {
     ExecutorMetrics::Add(ring_->metrics()->syscalls, 1);
     if (n > 0) {
       ExecutorMetrics::Add(ring_->metrics()->bytes_received, static_cast<uint64_t>(n));
+      if (WantsDirect(op)) ExecutorMetrics::Add(ring_->metrics()->direct_reads, 1);
       maybe_readable_ = static_cast<size_t>(n) == op->dst.size();
       op->result = n;
       return true;
@@ -142,7 +150,8 @@ void UringStream::ArmReceive() {
   // per read (measured: a one-shot recv per ReadSome costs ~1 µs more CPU per read than copying a
   // small message out of a provided buffer).
   uint32_t want_free = std::min<uint32_t>(4, ring_->buffers_per_stream());
-  if (ring_->multishot_recv() && ring_->pool().free_buffers() >= want_free) {
+  const bool direct = reader_ != nullptr && WantsDirect(reader_);
+  if (!direct && ring_->multishot_recv() && ring_->pool().free_buffers() >= want_free) {
     io_uring_sqe* sqe = ring_->Sqe();
     io_uring_prep_recv_multishot(sqe, fd_, nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
@@ -156,14 +165,16 @@ void UringStream::ArmReceive() {
     ++kernel_ops_;
     return;
   }
-  // No provided buffers to spare (or no multishot recv on this kernel): one plain recv, straight
-  // into the reader's own buffer when it has one. Progress never depends on other readers.
+  // A large read, no provided buffers to spare, or no multishot recv on this kernel: one plain
+  // recv, straight into the reader's own buffer when it has one. Progress never depends on
+  // other readers.
   std::byte* dst;
   size_t len;
   if (reader_ != nullptr && reader_->mode == ReadMode::kCopy) {
     dst = reader_->dst.data();
     len = reader_->dst.size();
     oneshot_into_reader_ = true;
+    if (direct) ExecutorMetrics::Add(ring_->metrics()->direct_reads, 1);
   } else {
     if (fallback_ == nullptr) fallback_ = std::make_unique<std::byte[]>(ring_->recv_buffer_size());
     dst = fallback_.get();

@@ -51,6 +51,11 @@ class UringStream final : public StreamCore {
   static void OnConnect(Completion* c, int32_t res, uint32_t flags);
 
   bool HasData() const { return fallback_head_ < fallback_tail_ || !chunks_.empty(); }
+  // A copy read large enough to be received straight into its buffer (direct_read_min).
+  bool WantsDirect(const ReadOp* op) const {
+    const uint32_t min = ring_->direct_read_min();
+    return op->mode == ReadMode::kCopy && min != 0 && op->dst.size() >= min;
+  }
   size_t HeadLength() const;
   size_t CopyOut(std::span<std::byte> dst);
   bool TryRecvNow(ReadOp* op);
