@@ -317,6 +317,14 @@ Task<void> PacedPattern(Stream& s, size_t total, uint32_t seed, absl::Status& re
   }
 }
 
+// One ReadSome into `into`, the bytes it got checked by `reader`.
+Task<absl::StatusOr<size_t>> ReadSomeChecked(Stream& s, testing::PatternReader& reader,
+                                             std::span<std::byte> into) {
+  absl::StatusOr<size_t> n = co_await s.ReadSome(into);
+  if (n.ok()) reader.Consume(into.first(*n), *n);
+  co_return n;
+}
+
 // A small read (through the ring: it arms the multishot recv) then two large ones, over and
 // over, on one stream of 4 MiB: the first large read ends the multishot recv and takes what the
 // ring holds, the second waits in the kernel with a recv straight into its buffer. Every byte
@@ -336,10 +344,9 @@ ExecutorMetrics::Snapshot AlternateSmallAndLargeReads(ExecutorOptions o) {
     for (int i = 0; reader.received < kTotal; ++i) {
       std::vector<std::byte>& into = i % 3 == 0 ? small : large;
       const size_t want = std::min(into.size(), kTotal - reader.received);
-      absl::StatusOr<size_t> n = co_await b.ReadSome({into.data(), want});
+      absl::StatusOr<size_t> n = co_await ReadSomeChecked(b, reader, {into.data(), want});
       REQUIRE_MESSAGE(n.ok(), n.status().ToString());
       REQUIRE(*n > 0);
-      reader.Consume({into.data(), *n}, *n);
     }
     CHECK(reader.intact);
     co_await scope.Join();
@@ -366,11 +373,6 @@ TEST_CASE("with direct_read_min 0 every read goes through the ring") {
   CHECK(m.direct_reads == 0);
 }
 
-Task<absl::StatusOr<size_t>> ReadSomeTask(Stream& s, std::span<std::byte> into) {
-  absl::StatusOr<size_t> n = co_await s.ReadSome(into);
-  co_return n;
-}
-
 Task<void> WriteTask(Stream& s, std::span<const std::byte> bytes, absl::Status& result) {
   result = co_await s.Write(bytes);
 }
@@ -389,18 +391,18 @@ TEST_CASE("a large read cancelled while it waits loses nothing") {
     auto first = co_await a.Write({out.data(), 100});
     REQUIRE(first.ok());
     std::vector<std::byte> small(4096), large(512 * 1024);
-    absl::StatusOr<size_t> n = co_await b.ReadSome(Bytes(small));  // arms the multishot recv
+    // The small read arms the multishot recv.
+    absl::StatusOr<size_t> n = co_await ReadSomeChecked(b, reader, Bytes(small));
     REQUIRE(n.ok());
-    reader.Consume({small.data(), *n}, *n);
-    absl::StatusOr<size_t> timed_out = co_await WithTimeout(50ms, ReadSomeTask(b, Bytes(large)));
+    absl::StatusOr<size_t> timed_out =
+        co_await WithTimeout(50ms, ReadSomeChecked(b, reader, Bytes(large)));
     CHECK(absl::IsDeadlineExceeded(timed_out.status()));
     Scope scope(*ex);
     absl::Status wrote;
     scope.Spawn(WriteTask(a, {out.data() + reader.received, out.size() - reader.received}, wrote));
     while (reader.received < out.size()) {
-      absl::StatusOr<size_t> got = co_await b.ReadSome(Bytes(large));
+      absl::StatusOr<size_t> got = co_await ReadSomeChecked(b, reader, Bytes(large));
       REQUIRE_MESSAGE(got.ok(), got.status().ToString());
-      reader.Consume({large.data(), *got}, *got);
     }
     CHECK(reader.intact);
     co_await scope.Join();
