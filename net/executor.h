@@ -129,11 +129,12 @@ struct ExecutorOptions {
   // A stream holding more than this many received, unread buffers stops its multishot recv
   // until its reader catches up, so one slow reader cannot starve every other connection.
   uint32_t recv_buffers_per_stream = 64;
-  // A copy read (ReadSome, ReadExactly) into a buffer of at least this many bytes, with no
-  // received byte waiting, bypasses the provided-buffer ring: the stream ends its multishot
-  // recv and the kernel copies straight into the caller's buffer, one copy less per byte of a
-  // large transfer. Smaller reads keep the ring (arming a recv per read costs ~1 µs). 0 = never.
-  // (io_uring; epoll always receives straight into the caller's buffer.)
+  // A copy read (ReadSome, ReadExactly) into a buffer of at least this many bytes ends the
+  // stream's multishot recv: bytes the ring already holds are copied out as before, and from
+  // then on the kernel receives straight into the caller's buffer, one copy less per byte of a
+  // large transfer. The next smaller read arms the ring again (arming a recv per read costs
+  // ~1 µs, so small reads keep it). 0 = never. (io_uring; epoll always receives straight into
+  // the caller's buffer.)
   uint32_t direct_read_min = 128 * 1024;
   // Try send/recv/accept as a plain non-blocking syscall before involving the ring when the
   // socket is probably ready (io_uring backend; epoll always does).
