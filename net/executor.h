@@ -129,13 +129,17 @@ struct ExecutorOptions {
   // A stream holding more than this many received, unread buffers stops its multishot recv
   // until its reader catches up, so one slow reader cannot starve every other connection.
   uint32_t recv_buffers_per_stream = 64;
-  // A copy read (ReadSome, ReadExactly) into a buffer of at least this many bytes ends the
-  // stream's multishot recv: bytes the ring already holds are copied out as before, and from
-  // then on the kernel receives straight into the caller's buffer, one copy less per byte of a
-  // large transfer. The next smaller read arms the ring again (arming a recv per read costs
-  // ~1 µs, so small reads keep it). 0 = never. (io_uring; epoll always receives straight into
-  // the caller's buffer.)
-  uint32_t direct_read_min = 128 * 1024;
+  // A copy read (ReadSome, ReadExactly) into a buffer of at least this many bytes puts the
+  // stream in direct mode: its multishot recv ends (bytes the ring already holds are copied out
+  // as before) and from then on the kernel receives straight into the caller's buffer, one copy
+  // less per byte. The stream stays in direct mode through smaller copy reads and returns to
+  // the ring after 4 of them in a row, or at a ReadChunk: a reader whose free space varies (the
+  // XCom transport's frame buffer) would otherwise cancel and re-arm the multishot recv every
+  // few reads. Small reads keep the ring because arming a recv per read costs ~1 µs. 0 = never.
+  // The default, one provided buffer's worth: transport_bench's 1 KiB and 16 KiB rows spent
+  // 10-25 % more CPU per message through the ring than straight into the frame buffer
+  // (bench/README.md). (io_uring; epoll always receives straight into the caller's buffer.)
+  uint32_t direct_read_min = 16 * 1024;
   // Try send/recv/accept as a plain non-blocking syscall before involving the ring when the
   // socket is probably ready (io_uring backend; epoll always does).
   bool speculative_send = true;

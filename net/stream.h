@@ -7,9 +7,10 @@
 // read. Under io_uring, data arrives through a multishot recv into the executor's
 // provided-buffer ring; when the ring runs dry the kernel keeps the data (TCP flow control)
 // and the stream re-arms, or reads straight into the caller's buffer: no byte is ever dropped.
-// A ReadSome/ReadExactly into a buffer of ExecutorOptions::direct_read_min bytes (128 KiB) or
+// A ReadSome/ReadExactly into a buffer of ExecutorOptions::direct_read_min bytes (16 KiB) or
 // more ends the stream's multishot recv and is received straight into the caller's buffer,
-// one copy less per byte of a large transfer; the next smaller read arms the ring again.
+// one copy less per byte; later copy reads do the same until 4 smaller ones in a row (or a
+// ReadChunk) arm the ring again.
 // One read may be pending per stream at a time (kFailedPrecondition otherwise).
 //
 // Writes. Write()/WriteV() return once every byte has been handed to the kernel, however many

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "net/executor.h"
@@ -325,11 +326,10 @@ Task<absl::StatusOr<size_t>> ReadSomeChecked(Stream& s, testing::PatternReader& 
   co_return n;
 }
 
-// A small read (through the ring: it arms the multishot recv) then two large ones, over and
-// over, on one stream of 4 MiB: the first large read ends the multishot recv and takes what the
-// ring holds, the second waits in the kernel with a recv straight into its buffer. Every byte
+// Reads a 4 MiB stream, written 64 KiB every millisecond, with ReadSome calls whose sizes
+// follow `pattern` over and over ('s': 4 KiB, below direct_read_min; 'L': 256 KiB). Every byte
 // arrives, in order. Returns the executor's metrics afterwards.
-ExecutorMetrics::Snapshot AlternateSmallAndLargeReads(ExecutorOptions o) {
+ExecutorMetrics::Snapshot ReadInPattern(ExecutorOptions o, std::string_view pattern) {
   auto ex = NewUringExecutor(o);
   constexpr size_t kTotal = 4u << 20;
   auto body = [&]() -> Task<void> {
@@ -341,8 +341,8 @@ ExecutorMetrics::Snapshot AlternateSmallAndLargeReads(ExecutorOptions o) {
     scope.Spawn(PacedPattern(a, kTotal, 3, wrote));
     testing::PatternReader reader{.seed = 3};
     std::vector<std::byte> small(4096), large(256 * 1024);
-    for (int i = 0; reader.received < kTotal; ++i) {
-      std::vector<std::byte>& into = i % 3 == 0 ? small : large;
+    for (size_t i = 0; reader.received < kTotal; ++i) {
+      std::vector<std::byte>& into = pattern[i % pattern.size()] == 's' ? small : large;
       const size_t want = std::min(into.size(), kTotal - reader.received);
       absl::StatusOr<size_t> n = co_await ReadSomeChecked(b, reader, {into.data(), want});
       REQUIRE_MESSAGE(n.ok(), n.status().ToString());
@@ -359,17 +359,28 @@ ExecutorMetrics::Snapshot AlternateSmallAndLargeReads(ExecutorOptions o) {
   return m;
 }
 
-TEST_CASE("a large read goes straight into the caller's buffer, small ones through the ring") {
-  ExecutorMetrics::Snapshot m = AlternateSmallAndLargeReads({});
+// The first read, a large one, puts the stream in direct mode, and it stays there through
+// small reads (fewer than 4 in a row): the ring is never armed. (Were each small read to arm
+// it, the second would count as a re-arm.)
+TEST_CASE("a large read puts the stream in direct mode, and a few small reads keep it there") {
+  ExecutorMetrics::Snapshot m = ReadInPattern({}, "Lsss");
   CHECK(m.direct_reads > 0);
-  // A small read after a large one arms the multishot recv again (the large one had ended it).
+  CHECK(m.multishot_rearms == 0);
+}
+
+// Runs of 24 small reads: the 4th of each returns the stream to the ring, and once they have
+// drained the socket (64 KiB a write; while it holds data a plain recv is tried first) one of
+// them arms the multishot recv, which the next large read ends again.
+TEST_CASE("a run of small reads returns the stream to the ring") {
+  ExecutorMetrics::Snapshot m = ReadInPattern({}, "Lssssssssssssssssssssssss");
+  CHECK(m.direct_reads > 0);
   CHECK(m.multishot_rearms > 0);
 }
 
 TEST_CASE("with direct_read_min 0 every read goes through the ring") {
   ExecutorOptions o;
   o.direct_read_min = 0;
-  ExecutorMetrics::Snapshot m = AlternateSmallAndLargeReads(o);
+  ExecutorMetrics::Snapshot m = ReadInPattern(o, "sLL");
   CHECK(m.direct_reads == 0);
 }
 

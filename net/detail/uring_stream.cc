@@ -86,10 +86,11 @@ bool UringStream::StartRead(ReadOp* op) {
     op->result = -EBUSY;
     return true;
   }
+  ChooseReadPath(op);
   if (recv_state_ == RecvState::kMultishot && WantsDirect(op)) {
-    // A large read ends the multishot recv: what it still takes before the cancel lands is
+    // Direct mode ends the multishot recv: what it still takes before the cancel lands is
     // read from the ring as usual, and then reads go straight into the reader's buffer
-    // (ArmReceive) until a small read arms the ring again.
+    // (ArmReceive) until the stream leaves direct mode and a read arms the ring again.
     ring_->CancelRequest(&multishot_c_);
     recv_state_ = RecvState::kCancelling;
   }

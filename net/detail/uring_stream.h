@@ -51,10 +51,23 @@ class UringStream final : public StreamCore {
   static void OnConnect(Completion* c, int32_t res, uint32_t flags);
 
   bool HasData() const { return fallback_head_ < fallback_tail_ || !chunks_.empty(); }
-  // A copy read large enough to be received straight into its buffer (direct_read_min).
-  bool WantsDirect(const ReadOp* op) const {
+  // A copy read received straight into its buffer (direct mode, ExecutorOptions::direct_read_min).
+  bool WantsDirect(const ReadOp* op) const { return op->mode == ReadMode::kCopy && direct_; }
+  // Direct mode is entered by a copy read of direct_read_min bytes or more and left by a chunk
+  // read or by kSmallReadsToLeaveDirect smaller copy reads in a row. Sticky, because a reader
+  // whose free space varies (a frame buffer filling up) would otherwise cancel and re-arm the
+  // multishot recv every few reads, which costs more than the copy it saves.
+  static constexpr uint8_t kSmallReadsToLeaveDirect = 4;
+  void ChooseReadPath(const ReadOp* op) {
     const uint32_t min = ring_->direct_read_min();
-    return op->mode == ReadMode::kCopy && min != 0 && op->dst.size() >= min;
+    if (op->mode != ReadMode::kCopy || min == 0) {
+      direct_ = false;
+    } else if (op->dst.size() >= min) {
+      direct_ = true;
+      small_reads_ = 0;
+    } else if (direct_ && ++small_reads_ >= kSmallReadsToLeaveDirect) {
+      direct_ = false;
+    }
   }
   size_t HeadLength() const;
   size_t CopyOut(std::span<std::byte> dst);
@@ -81,6 +94,8 @@ class UringStream final : public StreamCore {
   bool bundle_armed_ = false;     // the multishot recv in flight was armed with BUNDLE
   bool multishot_armed_ = false;  // a multishot recv was armed before (re-arms are counted)
   bool maybe_readable_ = false;   // the last receive left data in the socket
+  bool direct_ = false;           // direct mode (ChooseReadPath)
+  uint8_t small_reads_ = 0;       // smaller copy reads in a row, in direct mode
   RingQueue<Chunk> chunks_;       // no allocation per received buffer
   std::unique_ptr<std::byte[]> fallback_;  // one-shot chunk reads when the ring is empty
   size_t fallback_head_ = 0;
