@@ -294,6 +294,112 @@ TEST_CASE("the start of the next frame survives the reallocation that makes room
   CHECK(BodyIs(f, big));
 }
 
+MappedBytes Mapping(size_t bytes) {
+  MappedBytes m;
+  m.Resize(bytes);
+  return m;
+}
+
+TEST_CASE("a frame larger than the initial capacity is handed over with the memory it is in") {
+  const size_t initial = 64;
+  FrameBuffer in(initial, 1 << 20);
+  Bytes big = NormalFrame(988, 4);  // 1000 bytes on the wire
+  Bytes next = NormalFrame(20, 6);
+  Bytes all = Concat({big, next});
+  size_t pos = 0;
+  FrameBuffer::Next f = Feed(in, all, &pos, all.size());
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  REQUIRE(in.CanHandOver(f));
+  // The buffer had grown to the frame's 1000 bytes: a page-sized replacement is used up to that.
+  MappedBytes taken = in.HandOver(f, Mapping(initial));
+  CHECK(taken.get() <= f.body.data());
+  CHECK(f.body.data() + f.body.size() <= taken.get() + taken.size());
+  CHECK(BodyIs(f, big));  // where it was received, in the memory handed over
+  CHECK(in.capacity() == 1000);
+  CHECK(!in.mid_frame());
+  // What follows arrives in the new memory; writing there leaves the handed-over frame alone.
+  f = Feed(in, all, &pos, all.size());
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  CHECK(BodyIs(f, next));
+  CHECK(!in.CanHandOver(f));  // fits the initial capacity: copied out as usual
+  in.Consume(f);
+  CHECK(in.capacity() == initial);  // a frame that fits: given back
+}
+
+TEST_CASE("the bytes received after a handed-over frame move with the buffer") {
+  const size_t initial = 64;
+  FrameBuffer in(initial, 1 << 20);
+  Bytes larger = NormalFrame(1488, 0);  // 1500 bytes on the wire
+  size_t pos = 0;
+  FrameBuffer::Next f = Feed(in, larger, &pos, larger.size());
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  in.Consume(f);  // the buffer stays at 1500 bytes for a run of large frames
+  REQUIRE(in.capacity() == 1500);
+  Bytes big = NormalFrame(988, 1);
+  Bytes second = NormalFrame(40, 2);  // 52 bytes, received together with the large frame
+  Bytes all = Concat({big, second});
+  pos = 0;
+  f = Feed(in, all, &pos, all.size());
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  REQUIRE(in.buffered() == all.size());
+  REQUIRE(in.CanHandOver(f));
+  MappedBytes taken = in.HandOver(f, Mapping(4096));
+  CHECK(BodyIs(f, big));
+  CHECK(in.buffered() == second.size());
+  f = in.Peek();
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  CHECK(BodyIs(f, second));
+}
+
+TEST_CASE("small frames, frames behind others and frames followed by too much stay put") {
+  const size_t initial = 64;
+  FrameBuffer in(initial, 1 << 20);
+  Bytes small = NormalFrame(20, 1);
+  Bytes big = NormalFrame(988, 2);
+  Bytes all = Concat({small, big});
+  size_t pos = 0;
+  FrameBuffer::Next f = Feed(in, all, &pos, all.size());
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  CHECK(!in.CanHandOver(f));  // not larger than the initial capacity
+  in.Consume(f);
+  f = Feed(in, all, &pos, all.size());
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  CHECK(in.CanHandOver(f));  // the reallocation moved it to the front
+  // A large frame followed by more than the initial capacity of further bytes is not handed
+  // over (they would not fit the replacement).
+  FrameBuffer again(initial, 1 << 20);
+  Bytes run = Concat({NormalFrame(988, 3), NormalFrame(988, 4)});
+  pos = 0;
+  f = Feed(again, run, &pos, 1000);
+  again.Consume(f);
+  REQUIRE(again.capacity() == 1000);
+  Bytes tail = Concat({NormalFrame(488, 5), NormalFrame(488, 6)});
+  pos = 0;
+  f = Feed(again, tail, &pos, tail.size());  // 500 bytes, then 500 more behind it
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  REQUIRE(again.buffered() == 1000);
+  CHECK(!again.CanHandOver(f));
+  // A large frame in a buffer grown to more than twice its size is copied out: handing it
+  // over would make it hold the whole buffer.
+  FrameBuffer grown(initial, 1 << 20);
+  Bytes huge = NormalFrame(2988, 7);  // 3000 bytes
+  pos = 0;
+  f = Feed(grown, huge, &pos, huge.size());
+  grown.Consume(f);
+  REQUIRE(grown.capacity() == 3000);
+  Bytes half = NormalFrame(1488, 8);  // 1500 bytes
+  pos = 0;
+  f = Feed(grown, half, &pos, half.size());
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  CHECK(grown.CanHandOver(f));  // exactly twice
+  Bytes less = NormalFrame(1487, 9);
+  grown.Consume(f);
+  pos = 0;
+  f = Feed(grown, less, &pos, less.size());
+  REQUIRE(f.kind == FrameBuffer::kFrame);
+  CHECK(!grown.CanHandOver(f));
+}
+
 TEST_CASE("an initial capacity below a header is raised to hold one") {
   FrameBuffer in(1, 100);
   CHECK(in.capacity() >= xdr::kFrameHeaderSize);

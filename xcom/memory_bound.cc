@@ -8,8 +8,10 @@ namespace {
 // transport_state.cc: three pools (queued messages, inbound frames, self deliveries) of at most
 // 1024 idle objects, each keeping at most 32 KiB of buffers (larger ones go to the shelves).
 constexpr size_t kIdlePooledBytes = size_t{3} * 1024 * (32 << 10);
-// Per thread, a shelf of arenas and one of frame buffers.
-constexpr size_t kShelfBytesPerThread = 2 * internal::MemoryShelf<xdr::Buffer>::kMaxBytes;
+// Per thread, a shelf of arenas, one of frame buffers and one of large frames' receive buffers.
+constexpr size_t kShelfBytesPerThread = internal::ArenaShelf::kMaxBytes +
+                                        internal::BufferShelf::kMaxBytes +
+                                        internal::MappedShelf::kMaxBytes;
 }  // namespace
 
 MemoryBound ComputeMemoryBound(const TransportOptions& o, const NodeShape& s) {

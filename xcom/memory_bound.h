@@ -44,7 +44,7 @@ struct MemoryBound {
   size_t connections = 0;     // (C + P) x (read_buffer_size + kConnectionStateBytes)
   size_t receive_pools = 0;   // T x receive_buffer_pool
   size_t pooled_objects = 0;  // idle pooled objects: 3 pools x 1024 x 32 KiB at most
-  size_t shelves = 0;         // T x 16 MiB: per-thread shelves of large buffers
+  size_t shelves = 0;         // T x 24 MiB: per-thread shelves of large buffers
 
   // What one connection holds besides its receive buffer (its object, streams, timers), about.
   static constexpr size_t kConnectionStateBytes = 4096;

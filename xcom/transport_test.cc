@@ -220,6 +220,32 @@ TEST_CASE("a message larger than the coalescing buffer is written on its own and
   }());
 }
 
+// Messages larger than the read buffer keep the memory they were received in (their payloads
+// are views into it, not copies): every one held at once must still read back intact after
+// the connection has received the others into its buffer.
+TEST_CASE("large messages held together keep their own payloads") {
+  auto ex = net::testing::NewExecutor();
+  Group g(*ex, 2);
+  std::vector<std::string> sent;
+  for (int i = 0; i < 12; ++i) {
+    std::string p(100 * 1024 + static_cast<size_t>(i) * 4099, static_cast<char>('a' + i));
+    for (size_t k = 0; k < p.size(); k += 512) p[k] = static_cast<char>('A' + (k / 512 + i) % 26);
+    sent.push_back(std::move(p));
+  }
+  ex->BlockOn([&]() -> net::Task<void> {
+    for (const std::string& p : sent) co_await g[0].SendTo(g.sites[0], 1, AppMessage(p));
+    std::vector<IncomingMessage> held;
+    for (size_t i = 0; i < sent.size(); ++i) {
+      absl::StatusOr<IncomingMessage> in = co_await ReceiveWithin(g[1], 10s);
+      REQUIRE(in.ok());
+      held.push_back(*std::move(in));
+    }
+    for (size_t i = 0; i < sent.size(); ++i) CHECK(testing::Payload(held[i]) == sent[i]);
+    held.clear();
+    co_await g.Stop();
+  }());
+}
+
 TEST_CASE("sends to an unknown site or node fail clearly and queue nothing") {
   auto ex = net::testing::NewExecutor();
   Group g(*ex, 2);

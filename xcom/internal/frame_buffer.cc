@@ -1,10 +1,8 @@
 #include "xcom/internal/frame_buffer.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "xdr/enums.h"
 #include "xdr/limits.h"
@@ -59,6 +57,16 @@ void FrameBuffer::Consume(const Next& frame) {
   }
 }
 
+MappedBytes FrameBuffer::HandOver(const Next& frame, MappedBytes next) {
+  const size_t after = tail_ - frame.size;
+  std::memcpy(next.get(), data_.get() + frame.size, after);
+  capacity_ = std::min(capacity_, next.size());
+  head_ = 0;
+  tail_ = after;
+  wanted_ = 0;
+  return std::exchange(data_, std::move(next));
+}
+
 size_t FrameBuffer::NextCapacity() const {
   if (tail_ < capacity_) return capacity_;
   const size_t pending = buffered();
@@ -90,24 +98,6 @@ void FrameBuffer::Reallocate(size_t capacity) {
   tail_ = pending;
   data_.Resize(capacity);
   capacity_ = capacity;
-}
-
-void FrameBuffer::Mapped::Resize(size_t n) {
-  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  const size_t want = (std::max<size_t>(n, 1) + page - 1) / page * page;
-  if (want == mapped_) return;
-  void* p = data_ == nullptr
-                ? mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                : mremap(data_, mapped_, want, MREMAP_MAYMOVE);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  data_ = static_cast<std::byte*>(p);
-  mapped_ = want;
-}
-
-void FrameBuffer::Mapped::Reset() {
-  if (data_ != nullptr) munmap(data_, mapped_);
-  data_ = nullptr;
-  mapped_ = 0;
 }
 
 }  // namespace uxcom::xcom::internal

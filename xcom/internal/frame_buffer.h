@@ -14,6 +14,8 @@
 // capacity, at once if it grew above kRetainedCapacity (a run of large frames reuses it). The
 // buffer is mapped memory that grows and shrinks with mremap: growing moves page tables instead of
 // copying (and faulting in) what arrived, so a 1 GiB frame never costs the executor one long copy.
+// A frame larger than the initial capacity can be handed over with the memory it arrived in
+// (HandOver), so that its payload is never copied out; the buffer goes on in other memory.
 //
 //   FrameBuffer in(64 * 1024, 1 << 30);
 //   for (;;) {
@@ -30,10 +32,9 @@
 #define UXCOM_XCOM_INTERNAL_FRAME_BUFFER_H_
 
 #include <cstddef>
-#include <memory>
-#include <new>
 #include <span>
 
+#include "xcom/internal/mapped_bytes.h"
 #include "xdr/frame_header.h"
 
 namespace uxcom::xcom::internal {
@@ -74,6 +75,23 @@ class FrameBuffer {
   bool mid_frame() const { return tail_ > head_; }
   size_t buffered() const { return tail_ - head_; }
   size_t capacity() const { return capacity_; }
+  // Whether HandOver can take `frame` (from Peek) with the memory it is in: a normal frame
+  // larger than the initial capacity (the buffer grew for it), at the front of the buffer, the
+  // bytes received after it fitting the initial capacity, and the buffer at most twice the
+  // frame's size (a small frame must not keep a buffer grown for a much larger one).
+  bool CanHandOver(const Next& frame) const {
+    return frame.kind == kFrame && !frame.body.empty() && head_ == 0 &&
+           frame.size > initial_capacity_ && tail_ - frame.size <= initial_capacity_ &&
+           capacity_ <= 2 * frame.size;
+  }
+  // Consumes `frame` (CanHandOver) by handing the memory it was received in to the caller, so
+  // that its body is used where it is, not copied out: `frame.body` stays valid in the returned
+  // memory. The buffer goes on in `next` (whole pages, at least the initial capacity, so that
+  // the bytes received after the frame fit; used up to the present capacity at most: a hand-over
+  // never grows what a connection holds), those bytes moved there.
+  MappedBytes HandOver(const Next& frame, MappedBytes next);
+  size_t initial_capacity() const { return initial_capacity_; }
+
   // Frees the memory; the buffer must not be used again (its connection has ended).
   void Release() {
     data_.Reset();
@@ -86,24 +104,7 @@ class FrameBuffer {
 
   size_t initial_capacity_;
   size_t max_body_;
-  // Anonymous mapped memory, resized in place or moved by the kernel (never copied by us).
-  class Mapped {
-   public:
-    Mapped() = default;
-    Mapped(const Mapped&) = delete;
-    Mapped& operator=(const Mapped&) = delete;
-    ~Mapped() { Reset(); }
-    std::byte* get() const { return data_; }
-    // Keeps the first min(old, n) bytes. Throws std::bad_alloc when the kernel refuses (as
-    // operator new would).
-    void Resize(size_t n);
-    void Reset();
-
-   private:
-    std::byte* data_ = nullptr;
-    size_t mapped_ = 0;  // bytes mapped (whole pages)
-  };
-  Mapped data_;
+  MappedBytes data_;  // resized in place or moved by the kernel, never copied by us
   size_t capacity_ = 0;
   size_t head_ = 0;
   size_t tail_ = 0;

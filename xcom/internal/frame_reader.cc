@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "xcom/internal/memory_shelf.h"
 #include "xcom/internal/transport_state.h"
 
 namespace uxcom::xcom::internal {
@@ -35,6 +36,23 @@ void FrameReader::Consume(const FrameBuffer::Next& frame) {
   in_.Consume(frame);
   frame_started_.reset();
   st_.NoteHeld(conn_);  // the buffer may have shrunk
+}
+
+MappedBytes FrameReader::TakeOver(const FrameBuffer::Next& frame) {
+  if (!in_.CanHandOver(frame)) return {};
+  // A faulted-in mapping a released large frame left, no larger than what the connection
+  // already holds (a hand-over never grows it); else a new one of the initial size.
+  const size_t page = MappedBytes::PageSize();
+  const size_t at_most = (in_.capacity() + page - 1) / page * page;
+  std::optional<MappedBytes> next = MappedShelf::ThisThread().Take(in_.initial_capacity(), at_most);
+  if (!next) {
+    next.emplace();
+    next->Resize(in_.initial_capacity());
+  }
+  MappedBytes taken = in_.HandOver(frame, *std::move(next));
+  frame_started_.reset();
+  st_.NoteHeld(conn_);  // the buffer may have shrunk
+  return taken;
 }
 
 FrameReader::Limit FrameReader::MidFrameLimit(net::TimePoint now) {

@@ -52,6 +52,11 @@ class FrameReader {
   // The header of the frame being received, as soon as its 12 bytes are in (or nullopt).
   std::optional<xdr::FrameHeader> PendingHeader();
   void Consume(const FrameBuffer::Next& frame);
+  // Consumes `frame` by taking over the memory it was received in, when it is worth it
+  // (FrameBuffer::CanHandOver: a frame larger than the read buffer); the buffer goes on in
+  // memory from this thread's MappedShelf, or a new mapping of read_buffer_size. Empty when
+  // the frame stays (then Consume it after use).
+  MappedBytes TakeOver(const FrameBuffer::Next& frame);
   // Handed back to the executor every max_messages_per_turn frames (fairness): true when the
   // caller should Yield() now.
   bool TakeTurn() {

@@ -2,8 +2,10 @@
 //
 // A frame read from a socket is decoded into the frame's own arena (payload bytes copied
 // once, from the receive buffer into the arena), so the receive buffer is free for the next
-// frame at once. A self-delivered message instead shares the sender's OutgoingMessage (its
-// copy, or its compacted frame decoded zero-copy into this frame's arena).
+// frame at once; a frame larger than the read buffer instead keeps the memory it was received
+// in (`received`), its payload decoded as views into it. A self-delivered message instead shares
+// the sender's OutgoingMessage (its copy, or its compacted frame decoded zero-copy into this
+// frame's arena).
 //
 // The decoded PaxMsg itself is not in the arena: each frame keeps one (Decoded(), an
 // xdr::ReusablePaxMsg) and decodes into it again every time it comes back from its pool, as a
@@ -54,6 +56,10 @@ struct InboundFrame : Pooled<InboundFrame> {
     if (decoded_ == nullptr) decoded_ = TakeSpareDecoded();
     return *decoded_;
   }
+  // A frame larger than its connection's read buffer: the memory it was received in, taken
+  // over whole (FrameBuffer::HandOver), its payload decoded as views into it instead of copied
+  // into the arena. Back to this thread's MappedShelf when the message is released.
+  MappedBytes received;
   // The message; null for a self-delivery of a compacted message until Message() decodes it.
   const xdr::PaxMsg* msg = nullptr;
   MessageOrigin origin = MessageOrigin::kSelf;
@@ -105,7 +111,7 @@ struct InboundFrame : Pooled<InboundFrame> {
   // What the decoded message holds besides this object: its PaxMsg and its arena.
   size_t DecodeBytes() const {
     return (decoded_ != nullptr ? sizeof(xdr::ReusablePaxMsg) : 0) +
-           (arena != nullptr ? arena->capacity() : 0);
+           (arena != nullptr ? arena->capacity() : 0) + received.size();
   }
 
   // Arenas come from, and large ones go back to, this thread's MemoryShelf.
@@ -133,6 +139,8 @@ struct InboundFrame : Pooled<InboundFrame> {
     server.reset();
     peer = {};
     wire_size = trailing_bytes = 0;
+    if (received.size() != 0) MappedShelf::ThisThread().Put(std::move(received));
+    received.Reset();  // when the shelf was full (moved-from otherwise)
     if (arena != nullptr && arena->capacity() > kMaxRetainedBytes) {
       ShelveArena(std::move(arena));  // FitArena finds one before the next use
     } else if (arena != nullptr) {

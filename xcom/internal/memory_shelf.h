@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "xcom/internal/mapped_bytes.h"
 #include "xdr/arena.h"
 #include "xdr/buffer.h"
 #include "xdr/decode.h"
@@ -33,6 +34,7 @@ inline size_t ShelfCapacity(const xdr::Buffer& b) { return b.capacity(); }
 inline size_t ShelfCapacity(const std::unique_ptr<xdr::Arena>& a) {
   return a == nullptr ? 0 : a->capacity();
 }
+inline size_t ShelfCapacity(const MappedBytes& m) { return m.size(); }
 inline size_t ShelfCapacity(const std::unique_ptr<xdr::ReusablePaxMsg>& m) {
   return m == nullptr ? 0 : sizeof(xdr::ReusablePaxMsg);
 }
@@ -87,6 +89,8 @@ class MemoryShelf {
 
 using ArenaShelf = MemoryShelf<std::unique_ptr<xdr::Arena>>;
 using BufferShelf = MemoryShelf<xdr::Buffer>;
+// Receive buffers of large frames (FrameBuffer::HandOver), faulted in: 32 x 256 KiB at most.
+using MappedShelf = MemoryShelf<MappedBytes, 32>;
 // As many as the application reads at once (1,024 x ~550 B at most per thread).
 using DecodedShelf = MemoryShelf<std::unique_ptr<xdr::ReusablePaxMsg>, 1024>;
 

@@ -47,14 +47,14 @@ struct DecodeFrameBody {
 };
 
 net::Task<TransportState::Decoded> DecodeOffLoop(TransportState& st, const Connection& conn,
-                                                 const FrameBuffer::Next& frame) {
+                                                 const FrameBuffer::Next& frame,
+                                                 MappedBytes received) {
   TransportState::Decoded out;
   if (!st.CheckNormalFrame(conn, frame, out)) co_return out;
-  PoolRef<InboundFrame> f = st.frames.Acquire();
-  f->FitArena(InboundFrame::DecodedSizeHint(conn.version(), frame.body.size(), /*copying=*/true));
+  PoolRef<InboundFrame> f = st.FrameFor(conn, frame, std::move(received));
   absl::StatusOr<xdr::DecodeInfo> d = absl::UnknownError("not decoded");
   co_await net::RunOffLoop(
-      DecodeFrameBody{conn.version(), frame.body, f.get(), st.FrameDecodeOptions(), &d});
+      DecodeFrameBody{conn.version(), frame.body, f.get(), st.FrameDecodeOptions(*f), &d});
   co_return st.FinishDecode(conn, frame, std::move(f), d);
 }
 
@@ -80,14 +80,18 @@ net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr
           absl::Status room = co_await st.inbox_bytes->room().Wait();
           if (!room.ok()) co_return;
         }
+        // A frame larger than the read buffer keeps the memory it arrived in (its payload is
+        // not copied); any other is decoded out of the receive buffer, then consumed.
+        MappedBytes received = in.TakeOver(*f);
+        const bool taken = received.size() != 0;
         TransportState::Decoded d;
         if (f->body.size() >= kOffLoopDecodeBytes) {
-          TransportState::Decoded off = co_await DecodeOffLoop(st, *conn, *f);
+          TransportState::Decoded off = co_await DecodeOffLoop(st, *conn, *f, std::move(received));
           d = std::move(off);
         } else {
-          d = st.DecodeNormalFrame(*conn, *f);
+          d = st.DecodeNormalFrame(*conn, *f, std::move(received));
         }
-        in.Consume(*f);
+        if (!taken) in.Consume(*f);
         if (conn->closed()) co_return;  // while it decoded: its reason is recorded
         if (!d.frame) {
           conn->Close(d.reason, d.detail);

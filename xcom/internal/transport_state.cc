@@ -188,8 +188,19 @@ bool TransportState::CheckNormalFrame(const Connection& conn, const FrameBuffer:
   return true;
 }
 
-xdr::DecodeOptions TransportState::FrameDecodeOptions() const {
+PoolRef<InboundFrame> TransportState::FrameFor(const Connection& conn,
+                                               const FrameBuffer::Next& frame,
+                                               MappedBytes received) {
+  PoolRef<InboundFrame> f = frames.Acquire();
+  const bool copying = received.size() == 0;
+  f->received = std::move(received);
+  f->FitArena(InboundFrame::DecodedSizeHint(conn.version(), frame.body.size(), copying));
+  return f;
+}
+
+xdr::DecodeOptions TransportState::FrameDecodeOptions(const InboundFrame& f) const {
   return {.max_body_size = options.max_frame_body,
+          .zero_copy = f.received.size() != 0,
           .max_blob_bytes = options.max_blob_bytes,
           .profile = options.profile};
 }
@@ -223,13 +234,13 @@ TransportState::Decoded TransportState::FinishDecode(const Connection& conn,
 }
 
 TransportState::Decoded TransportState::DecodeNormalFrame(const Connection& conn,
-                                                          const FrameBuffer::Next& frame) {
+                                                          const FrameBuffer::Next& frame,
+                                                          MappedBytes received) {
   Decoded out;
   if (!CheckNormalFrame(conn, frame, out)) return out;
-  PoolRef<InboundFrame> f = frames.Acquire();
-  f->FitArena(InboundFrame::DecodedSizeHint(conn.version(), frame.body.size(), /*copying=*/true));
+  PoolRef<InboundFrame> f = FrameFor(conn, frame, std::move(received));
   absl::StatusOr<xdr::DecodeInfo> d =
-      f->Decoded().Decode(conn.version(), frame.body, *f->arena, FrameDecodeOptions());
+      f->Decoded().Decode(conn.version(), frame.body, *f->arena, FrameDecodeOptions(*f));
   return FinishDecode(conn, frame, std::move(f), d);
 }
 

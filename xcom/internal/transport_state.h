@@ -138,12 +138,19 @@ struct TransportState : std::enable_shared_from_this<TransportState> {
     CloseReason reason = CloseReason::kMalformedFrame;
     std::string detail;
   };
-  Decoded DecodeNormalFrame(const Connection& conn, const FrameBuffer::Next& frame);
+  // `received`: the memory the frame was received in, taken over (FrameReader::TakeOver): the
+  // pooled frame keeps it and the payload is decoded as views into it. Empty: `frame.body` is
+  // the connection's receive buffer, reused for the next frame, and the payload is copied.
+  Decoded DecodeNormalFrame(const Connection& conn, const FrameBuffer::Next& frame,
+                            MappedBytes received);
   // The steps of DecodeNormalFrame, for a decode on another thread (DecodeOffLoop): the checks
-  // before decoding (false: `out` says why the connection must close), the codec's options, and
-  // what follows a decode into `f` (on the executor's thread).
+  // before decoding (false: `out` says why the connection must close), the pooled frame to decode
+  // into (its arena fitted), the codec's options for it, and what follows a decode into `f` (on
+  // the executor's thread).
   bool CheckNormalFrame(const Connection& conn, const FrameBuffer::Next& frame, Decoded& out) const;
-  xdr::DecodeOptions FrameDecodeOptions() const;
+  PoolRef<InboundFrame> FrameFor(const Connection& conn, const FrameBuffer::Next& frame,
+                                 MappedBytes received);
+  xdr::DecodeOptions FrameDecodeOptions(const InboundFrame& f) const;
   Decoded FinishDecode(const Connection& conn, const FrameBuffer::Next& frame,
                        PoolRef<InboundFrame> f, const absl::StatusOr<xdr::DecodeInfo>& d);
   // Says who sent a decoded frame (the server, and for Reply() the inbound connection); false
