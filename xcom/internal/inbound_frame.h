@@ -139,8 +139,7 @@ struct InboundFrame : Pooled<InboundFrame> {
     server.reset();
     peer = {};
     wire_size = trailing_bytes = 0;
-    if (received.size() != 0) MappedShelf::ThisThread().Put(std::move(received));
-    received.Reset();  // when the shelf was full (moved-from otherwise)
+    if (received.size() != 0) MappedShelf::ThisThread().Put(std::move(received));  // or unmapped
     if (arena != nullptr && arena->capacity() > kMaxRetainedBytes) {
       ShelveArena(std::move(arena));  // FitArena finds one before the next use
     } else if (arena != nullptr) {

@@ -47,11 +47,10 @@ struct DecodeFrameBody {
 };
 
 net::Task<TransportState::Decoded> DecodeOffLoop(TransportState& st, const Connection& conn,
-                                                 const FrameBuffer::Next& frame,
-                                                 MappedBytes received) {
+                                                 const FrameBuffer::Next& frame) {
   TransportState::Decoded out;
   if (!st.CheckNormalFrame(conn, frame, out)) co_return out;
-  PoolRef<InboundFrame> f = st.FrameFor(conn, frame, std::move(received));
+  PoolRef<InboundFrame> f = st.FrameFor(conn, frame, MappedBytes());
   absl::StatusOr<xdr::DecodeInfo> d = absl::UnknownError("not decoded");
   co_await net::RunOffLoop(
       DecodeFrameBody{conn.version(), frame.body, f.get(), st.FrameDecodeOptions(*f), &d});
@@ -81,12 +80,15 @@ net::Task<void> RunReader(std::shared_ptr<TransportState> state, std::shared_ptr
           if (!room.ok()) co_return;
         }
         // A frame larger than the read buffer keeps the memory it arrived in (its payload is
-        // not copied); any other is decoded out of the receive buffer, then consumed.
-        MappedBytes received = in.TakeOver(*f);
+        // not copied) and is charged to the inbox as soon as it is decoded. One decoded off the
+        // loop stays in the receive buffer, charged to max_partial_frame_bytes while the decode
+        // runs, and is copied out of it, as smaller frames are; then it is consumed.
+        const bool off_loop = f->body.size() >= kOffLoopDecodeBytes;
+        MappedBytes received = off_loop ? MappedBytes() : in.TakeOver(*f);
         const bool taken = received.size() != 0;
         TransportState::Decoded d;
-        if (f->body.size() >= kOffLoopDecodeBytes) {
-          TransportState::Decoded off = co_await DecodeOffLoop(st, *conn, *f, std::move(received));
+        if (off_loop) {
+          TransportState::Decoded off = co_await DecodeOffLoop(st, *conn, *f);
           d = std::move(off);
         } else {
           d = st.DecodeNormalFrame(*conn, *f, std::move(received));
