@@ -42,9 +42,8 @@ MappedBytes FrameReader::TakeOver(const FrameBuffer::Next& frame) {
   if (!in_.CanHandOver(frame)) return {};
   // A faulted-in mapping a released large frame left, no larger than what the connection
   // already holds (a hand-over never grows it); else a new one of the initial size.
-  const size_t page = MappedBytes::PageSize();
-  const size_t at_most = (in_.capacity() + page - 1) / page * page;
-  std::optional<MappedBytes> next = MappedShelf::ThisThread().Take(in_.initial_capacity(), at_most);
+  std::optional<MappedBytes> next = MappedShelf::ThisThread().Take(
+      in_.initial_capacity(), MappedBytes::PageRounded(in_.capacity()));
   if (!next) {
     next.emplace();
     next->Resize(in_.initial_capacity());

@@ -8,14 +8,13 @@
 
 namespace uxcom::xcom::internal {
 
-size_t MappedBytes::PageSize() {
+size_t MappedBytes::PageRounded(size_t n) {
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return page;
+  return (std::max<size_t>(n, 1) + page - 1) / page * page;
 }
 
 void MappedBytes::Resize(size_t n) {
-  const size_t page = PageSize();
-  const size_t want = (std::max<size_t>(n, 1) + page - 1) / page * page;
+  const size_t want = PageRounded(n);
   if (want == mapped_) return;
   void* p = data_ == nullptr
                 ? mmap(nullptr, want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)

@@ -43,7 +43,8 @@ class MappedBytes {
   void Resize(size_t n);
   void Reset();
 
-  static size_t PageSize();
+  // n rounded up to whole pages (at least one): what Resize(n) maps.
+  static size_t PageRounded(size_t n);
 
  private:
   std::byte* data_ = nullptr;
