@@ -8,15 +8,26 @@
 //
 // Sanitizer builds have their own allocator: there the counter is disabled and
 // HeapAllocationCountingEnabled() is false.
+//
+// To find where the allocations come from, trace them: every allocation between the two calls
+// records its call stack (the first 16384, in a static table), and the stop prints each
+// distinct stack with its count, heaviest first, as binary(+offset) frames for addr2line:
+//
+//   StartAllocationTrace();
+//   ... the code under test ...
+//   StopAllocationTrace(stderr);
 #ifndef UXCOM_BENCH_ALLOCATION_COUNTER_H_
 #define UXCOM_BENCH_ALLOCATION_COUNTER_H_
 
 #include <cstdint>
+#include <cstdio>
 
 namespace uxcom::bench {
 
 uint64_t HeapAllocations();
 bool HeapAllocationCountingEnabled();
+void StartAllocationTrace();
+void StopAllocationTrace(std::FILE* out);
 
 }  // namespace uxcom::bench
 

@@ -28,6 +28,10 @@ RunResult Harness::Measure(const std::function<void()>& start, const std::functi
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
   };
+  // TRANSPORT_BENCH_ALLOC_TRACE=1 prints where the timed phase's allocations come from.
+  const char* trace_env = std::getenv("TRANSPORT_BENCH_ALLOC_TRACE");
+  const bool trace = trace_env != nullptr && *trace_env != '\0' && *trace_env != '0';
+  if (trace) StartAllocationTrace();
   const uint64_t allocations = HeapAllocations();
   const double cpu0 = cpu_now();
   const auto t0 = std::chrono::steady_clock::now();
@@ -36,6 +40,7 @@ RunResult Harness::Measure(const std::function<void()>& start, const std::functi
   const auto t1 = std::chrono::steady_clock::now();
   r.cpu_seconds = cpu_now() - cpu0;
   r.allocations = HeapAllocations() - allocations;
+  if (trace) StopAllocationTrace(stderr);
   stop();
   r.seconds = std::chrono::duration<double>(t1 - t0).count();
   for (NodeResult& n : nodes_) {
