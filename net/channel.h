@@ -62,6 +62,8 @@ class Channel {
   size_t capacity() const { return capacity_; }
   bool full() const { return capacity_ != kUnbounded && items_.size() >= capacity_; }
   bool closed() const { return closed_; }
+  // Room for `n` items without growing (see Memory above).
+  void Reserve(size_t n) { items_.Reserve(n); }
 
   // Enqueues without suspending. On failure `item` is not moved from.
   absl::Status TryPush(T&& item) {

@@ -54,5 +54,59 @@ TEST_CASE("a long run of written and acknowledged frames keeps counting right") 
   CHECK(f.FramesWithin(100) == 1);
 }
 
+TEST_CASE(
+    "asked when prune_due says, a connection's tracker keeps the capacity of its first write") {
+  // A connection whose kernel holds the last `queued` frames unacknowledged, for several sizes
+  // of send queue up to what the reserved capacity is for: no growth, whatever the traffic.
+  for (uint64_t queued : {0, 1, 3, 50, 120, 250, 380}) {
+    CAPTURE(queued);
+    InFlightFrames f;
+    f.Written(100);
+    const size_t reserved = f.capacity();
+    REQUIRE(reserved >= 256);
+    int asked = 0;
+    for (int i = 1; i < 100000; ++i) {
+      f.Written(100);
+      if (f.prune_due()) {
+        ++asked;
+        f.Acknowledged(std::min(f.bytes_written(), queued * 100));
+      }
+      REQUIRE(f.capacity() == reserved);
+    }
+    CHECK(f.FramesWithin(queued * 100) == queued);
+    // Asked at most once per 128 frames (once per 256 while few are queued), not per frame.
+    CHECK(asked <= 100000 / 128);
+    CHECK(asked >= 100000 / 512);
+  }
+}
+
+TEST_CASE(
+    "past three quarters of the capacity unacknowledged, the tracker grows and counts right") {
+  InFlightFrames f;
+  f.Written(100);
+  const size_t reserved = f.capacity();
+  const uint64_t queued = reserved;  // more than fits with room to forget
+  for (int i = 1; i < 20000; ++i) {
+    f.Written(100);
+    if (f.prune_due()) f.Acknowledged(std::min(f.bytes_written(), queued * 100));
+  }
+  CHECK(f.capacity() > reserved);
+  CHECK(f.FramesWithin(queued * 100) == queued);
+  CHECK(f.FramesWithin(f.bytes_written()) == f.tracked());
+}
+
+TEST_CASE("when the kernel cannot say, nothing is forgotten and it is asked again later") {
+  InFlightFrames f;
+  for (int i = 0; i < 256; ++i) f.Written(10);
+  REQUIRE(f.prune_due());
+  f.Acknowledged(f.bytes_written());  // Stream::Queued() failed
+  CHECK(f.tracked() == 256);
+  CHECK_FALSE(f.prune_due());  // not again at the next frame
+  for (int i = 0; i < 255; ++i) f.Written(10);
+  CHECK_FALSE(f.prune_due());
+  for (int i = 0; i < 2; ++i) f.Written(10);
+  CHECK(f.prune_due());  // at twice what was tracked
+}
+
 }  // namespace
 }  // namespace uxcom::xcom::internal

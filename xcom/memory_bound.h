@@ -38,16 +38,18 @@ struct NodeShape {
 struct MemoryBound {
   size_t queued = 0;          // (1 + V) x P x (peer_queue_bytes + M)
   size_t waiting_sends = 0;   // W x M
-  size_t write_batches = 0;   // P x coalesce_buffer_size
+  size_t write_batches = 0;   // P x (coalesce_buffer_size + kOutboundTrackingBytes)
   size_t inbox = 0;           // inbox_bytes + D, D = 2 x max_frame_body (one decoded frame)
   size_t partial_frames = 0;  // max_partial_frame_bytes (receive buffers beyond their base)
   size_t connections = 0;     // (C + P) x (read_buffer_size + kConnectionStateBytes)
   size_t receive_pools = 0;   // T x receive_buffer_pool
-  size_t pooled_objects = 0;  // idle pooled objects: 3 pools x 1024 x 32 KiB at most
+  size_t pooled_objects = 0;  // 3 x pooled_messages x 33 KiB: idle pooled objects
   size_t shelves = 0;         // T x 24 MiB: per-thread shelves of large buffers
 
   // What one connection holds besides its receive buffer (its object, streams, timers), about.
   static constexpr size_t kConnectionStateBytes = 4096;
+  // What an outbound connection reserves to count the frames a break loses (connection.h).
+  static constexpr size_t kOutboundTrackingBytes = 32 << 10;
 
   // Memory kept only for reuse (idle pooled objects, shelves): empty on a fresh node, they
   // hold what the other terms held before.

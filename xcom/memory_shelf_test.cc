@@ -35,18 +35,26 @@ TEST_CASE("a kept buffer is handed back only for a size it fits, without realloc
   CHECK(shelf.bytes() == 0);
 }
 
-TEST_CASE("the shelf keeps at most kMaxItems buffers and kMaxBytes bytes; the rest is freed") {
+TEST_CASE("the shelf keeps at most kMaxItems buffers and kMaxBytes bytes, the newest ones") {
   BufferShelf& shelf = BufferShelf::ThisThread();
   Drain(shelf);
   for (size_t i = 0; i < BufferShelf::kMaxItems + 10; ++i) shelf.Put(xdr::Buffer(64));
   CHECK(shelf.items() == BufferShelf::kMaxItems);
+  // A full shelf of small buffers still keeps a large one: the oldest small one makes room.
+  shelf.Put(xdr::Buffer(100000));
+  CHECK(shelf.items() == BufferShelf::kMaxItems);
+  CHECK(shelf.Take(100000, 200000).has_value());
   Drain(shelf);
   const size_t big = BufferShelf::kMaxBytes / 3 + 1;
-  for (int i = 0; i < 4; ++i) shelf.Put(xdr::Buffer(big));
-  CHECK(shelf.items() == 2);  // a third would pass kMaxBytes
+  for (int i = 0; i < 4; ++i) shelf.Put(xdr::Buffer(big + static_cast<size_t>(i)));
+  CHECK(shelf.items() == 2);  // a third would pass kMaxBytes: the two newest are kept
   CHECK(shelf.bytes() <= BufferShelf::kMaxBytes);
+  CHECK(shelf.Take(big + 3, big + 3).has_value());
+  CHECK(shelf.Take(big + 2, big + 2).has_value());
   shelf.Put(xdr::Buffer());  // nothing to keep
-  CHECK(shelf.items() == 2);
+  CHECK(shelf.items() == 0);
+  shelf.Put(xdr::Buffer(BufferShelf::kMaxBytes + 1));  // larger than the whole shelf: freed
+  CHECK(shelf.items() == 0);
   Drain(shelf);
 }
 

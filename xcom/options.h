@@ -187,6 +187,13 @@ struct TransportOptions {
   // size is taken when nothing is held. An application that keeps more than this many bytes of
   // received messages stops its own deliveries: copy what you keep.
   size_t inbox_bytes = size_t{256} << 20;
+  // New: idle message objects kept for reuse, per pool (messages queued to send, frames
+  // received, deliveries to self), each with at most 32 KiB of buffers. A workload that never
+  // has more messages in flight at once (queued, or delivered and not yet released) than this
+  // allocates nothing per message once warm; a larger burst allocates, and what returns beyond
+  // this is freed. Idle memory: 3 × pooled_messages × 33 KiB at most (xcom/README.md, "Memory
+  // bound of a node"). The inbox's queue is sized for min(inbox_limit, this) up front.
+  size_t pooled_messages = 1024;
   // Server objects (SERVER_MAX = 2 × NSERVERS in 8.0.18, where exceeding it is an assert).
   size_t server_table_capacity = 200;
   // Fairness: a reader hands back to the executor after this many messages in a row.

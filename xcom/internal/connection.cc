@@ -20,6 +20,8 @@ Connection::Connection(TransportState& state, net::Scope& parent, net::Stream st
       host_(std::move(host)),
       serial_(++state.connection_serials),
       received_(state.options.read_buffer_size, state.options.max_frame_body),
+      in_flight_(direction == kOutbound ? kOutboundTrackedFrames
+                                        : InFlightFrames::kDefaultInitialCapacity),
       children_(parent) {}
 
 bool Connection::Close(CloseReason reason, absl::string_view detail) {
@@ -76,11 +78,11 @@ void Connection::ReleaseBuffers() {
 
 void Connection::NoteFrameWritten(uint64_t bytes) {
   in_flight_.Written(bytes);
-  if (in_flight_.tracked() < next_prune_) return;
-  // Forget what the peer has acknowledged, so memory follows the send queue, not the traffic.
+  if (!in_flight_.prune_due()) return;
+  // Forget what the peer has acknowledged, so memory follows the send queue, not the traffic
+  // (one ioctl every 256 frames at least).
   absl::StatusOr<net::Stream::QueuedBytes> q = stream_.Queued();
-  if (q.ok()) in_flight_.Acknowledged(q->unacknowledged);
-  next_prune_ = std::max(kFirstPrune, 2 * in_flight_.tracked());
+  in_flight_.Acknowledged(q.ok() ? q->unacknowledged : in_flight_.bytes_written());
 }
 
 void Connection::CountLostInFlight(CloseReason reason) {

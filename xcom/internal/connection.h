@@ -155,9 +155,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string host_;
   const uint64_t serial_;
   FrameBuffer received_;
+  // An outbound connection carries the group's traffic: room for 4096 frames (32 KiB, ~1 MB
+  // of 256-byte frames in the kernel's send queue) before its tracking grows. An inbound one
+  // writes only replies, and a stranger's connection should cost little: the default.
+  static constexpr size_t kOutboundTrackedFrames = 4096;
   InFlightFrames in_flight_;
-  size_t next_prune_ = kFirstPrune;
-  static constexpr size_t kFirstPrune = 4096;
   // Counts the frames the kernel still held unacknowledged, at a close that loses them.
   void CountLostInFlight(CloseReason reason);
   net::Scope children_;

@@ -5,9 +5,9 @@
 // arena or frame of a 16 KiB or 256 KiB message) is not kept per object, so that a pool of idle
 // objects never pins large buffers; without the shelf the next large message would allocate it
 // again. The shelf keeps such buffers for whoever needs one next on the same thread, within
-// a fixed budget per thread (kMaxItems buffers, kMaxBytes bytes per kind); beyond it a buffer is
-// freed. Every executor runs on one thread, so a shelf is never shared. The same shelf keeps
-// objects of one size that are expensive to build (DecodedShelf: a self-delivery takes a
+// a fixed budget per thread (kMaxItems buffers, kMaxBytes bytes per kind); beyond it the oldest
+// buffers are freed. Every executor runs on one thread, so a shelf is never shared. The same shelf
+// keeps objects of one size that are expensive to build (DecodedShelf: a self-delivery takes a
 // ReusablePaxMsg only while the application reads it).
 //
 //   MemoryShelf<xdr::Buffer>& shelf = MemoryShelf<xdr::Buffer>::ThisThread();
@@ -17,6 +17,7 @@
 #ifndef UXCOM_XCOM_INTERNAL_MEMORY_SHELF_H_
 #define UXCOM_XCOM_INTERNAL_MEMORY_SHELF_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -67,13 +68,23 @@ class MemoryShelf {
   }
 
   // Whether Put would keep an item of this capacity.
-  bool HasRoomFor(size_t capacity) const {
-    return capacity != 0 && items_.size() < kMaxItems && capacity <= kMaxBytes - bytes_;
-  }
-  // Keeps `item` (its contents forgotten) if the shelf has room, else frees it.
+  static bool Keeps(size_t capacity) { return capacity != 0 && capacity <= kMaxBytes; }
+  // Keeps `item` (its contents forgotten), freeing the oldest items if the shelf is full: what
+  // the latest messages needed is what the next ones will (a run of small messages must not
+  // leave a full shelf that refuses every buffer of the large ones that follow).
   void Put(T item) {
     const size_t c = ShelfCapacity(item);
-    if (!HasRoomFor(c)) return;
+    if (!Keeps(c)) return;
+    size_t evict = 0;
+    size_t freed = 0;
+    while (items_.size() - evict >= kMaxItems || c > kMaxBytes - (bytes_ - freed)) {
+      freed += ShelfCapacity(items_[evict]);
+      ++evict;
+    }
+    if (evict != 0) {
+      items_.erase(items_.begin(), items_.begin() + static_cast<ptrdiff_t>(evict));
+      bytes_ -= freed;
+    }
     bytes_ += c;
     items_.push_back(std::move(item));
   }
@@ -95,15 +106,17 @@ using MappedShelf = MemoryShelf<MappedBytes, 32>;
 using DecodedShelf = MemoryShelf<std::unique_ptr<xdr::ReusablePaxMsg>, 1024>;
 
 // An arena with at least `bytes` in it: one from this thread's shelf that is not much larger,
-// or a new one (whose first block holds `bytes`).
-inline std::unique_ptr<xdr::Arena> ArenaFor(size_t bytes) {
+// or a new one whose first block holds `new_bytes` (at least `bytes`: a caller may ask for
+// room to spare in a new arena, and still take a kept one that holds exactly what it needs,
+// which another taker with a smaller need may have left).
+inline std::unique_ptr<xdr::Arena> ArenaFor(size_t bytes, size_t new_bytes = 0) {
   std::optional<std::unique_ptr<xdr::Arena>> kept =
       ArenaShelf::ThisThread().Take(bytes, 2 * bytes + 4096);
   if (kept) {
     (*kept)->Reset();
     return *std::move(kept);
   }
-  return std::make_unique<xdr::Arena>(bytes);
+  return std::make_unique<xdr::Arena>(std::max(bytes, new_bytes));
 }
 
 // An empty buffer with room for `bytes`: one from this thread's shelf that is not much larger,
@@ -120,13 +133,13 @@ inline void RefitBuffer(xdr::Buffer& buffer, size_t bytes) {
   BufferShelf::ThisThread().Put(std::exchange(buffer, BufferFor(bytes)));
 }
 
-// Sets an arena aside for ArenaFor, or frees it when the shelf is full. (Resetting an arena of
-// several blocks merges them into one: worth it only for an arena that is kept.)
+// Sets an arena aside for ArenaFor (Put frees the oldest when the shelf is full), or frees one
+// larger than the whole shelf. (Resetting an arena of several blocks merges them into one:
+// worth it only for an arena that is kept.)
 inline void ShelveArena(std::unique_ptr<xdr::Arena> arena) {
-  ArenaShelf& shelf = ArenaShelf::ThisThread();
-  if (arena == nullptr || !shelf.HasRoomFor(arena->capacity())) return;
+  if (arena == nullptr || !ArenaShelf::Keeps(arena->capacity())) return;
   arena->Reset();
-  shelf.Put(std::move(arena));
+  ArenaShelf::ThisThread().Put(std::move(arena));
 }
 
 }  // namespace uxcom::xcom::internal

@@ -64,11 +64,12 @@ void OutgoingMessage::Assign(const xdr::PaxMsg& msg, xdr::Profile profile, net::
   // The copy goes into this object's arena if it kept one, else into one from the shelf sized
   // like the last copy. An arena much larger than its copy is swapped for a fitting one, so a
   // queued message costs about what it holds (footprint() counts the rest).
-  if (arena_ == nullptr) arena_ = ArenaFor(last_copy_bytes + last_copy_bytes / 8 + 64);
+  const auto with_room = [](size_t bytes) { return bytes + bytes / 8 + 64; };
+  if (arena_ == nullptr) arena_ = ArenaFor(last_copy_bytes, with_room(last_copy_bytes));
   msg_ = CopyWithDefaults(msg, *arena_);
   last_copy_bytes = arena_->used();
   if (arena_->capacity() > 2 * arena_->used() + 4096) {
-    std::unique_ptr<xdr::Arena> fitting = ArenaFor(arena_->used() + arena_->used() / 8 + 64);
+    std::unique_ptr<xdr::Arena> fitting = ArenaFor(arena_->used(), with_room(arena_->used()));
     msg_ = CopyWithDefaults(msg, *fitting);
     ShelveArena(std::exchange(arena_, std::move(fitting)));
   }
@@ -171,15 +172,17 @@ size_t OutgoingMessage::footprint() const {
 void OutgoingMessage::Recycle() {
   msg_ = nullptr;
   compacted_ = xdr::ProtocolVersion::kUnknown;
+  size_t kept = 0;
   if (arena_ != nullptr) {
     if (arena_->capacity() > kMaxRetainedBytes) {
       ShelveArena(std::move(arena_));
     } else {
       arena_->Reset();
+      kept = arena_->capacity();
     }
   }
-  // One encoding is kept for the next message (most need one), so an idle object holds at
-  // most two buffers of kMaxRetainedBytes; larger ones go to the shelf.
+  // One encoding is kept for the next message (most need one), its buffer while it fits in
+  // kMaxRetainedBytes with the arena; the others, and larger ones, go to the shelf.
   for (size_t i = 1; i < encodings_.size(); ++i) {
     BufferShelf::ThisThread().Put(std::move(encodings_[i].frame));
   }
@@ -187,7 +190,7 @@ void OutgoingMessage::Recycle() {
   for (Encoding& e : encodings_) {
     e.version = xdr::ProtocolVersion::kUnknown;
     e.status = absl::OkStatus();
-    if (e.frame.capacity() > kMaxRetainedBytes) {
+    if (kept + e.frame.capacity() > kMaxRetainedBytes) {
       BufferShelf::ThisThread().Put(std::exchange(e.frame, xdr::Buffer()));
     } else {
       e.frame.Clear();

@@ -16,9 +16,9 @@
 // frame, which lives as long as this object). footprint() says what the message holds.
 //
 // Allocation: none per message once warm. A recycled object keeps its arena and one frame
-// buffer while they are small (kMaxRetainedBytes), so the pool never pins large buffers;
-// larger ones, and an arena given up by Compact, go to this thread's MemoryShelf, where the
-// next message of that size finds them.
+// buffer while together they hold at most kMaxRetainedBytes (a compacted 16 KiB message's
+// frame), so the pool never pins large buffers; larger ones, and an arena given up by
+// Compact, go to this thread's MemoryShelf, where the next message of that size finds them.
 #ifndef UXCOM_XCOM_INTERNAL_OUTGOING_MESSAGE_H_
 #define UXCOM_XCOM_INTERNAL_OUTGOING_MESSAGE_H_
 
@@ -78,9 +78,9 @@ class OutgoingMessage : public Pooled<OutgoingMessage> {
   // Pool hook: forget the message and the encodings, keep the memory (large buffers freed).
   void Recycle();
 
-  // Recycled objects give back buffers above this size, so a burst of large messages does not
-  // pin their memory in the pool (the pool keeps at most this much per idle object).
-  static constexpr size_t kMaxRetainedBytes = 16 << 10;
+  // Recycled objects give back buffers beyond this size in all, so a burst of large messages
+  // does not pin their memory in the pool (the pool keeps at most this much per idle object).
+  static constexpr size_t kMaxRetainedBytes = 32 << 10;
 
  private:
   struct Encoding {

@@ -9,22 +9,18 @@
 
 namespace uxcom::xcom::internal {
 
-namespace {
-// Recycled objects kept per pool: enough for a burst of fan-outs without pinning much memory
-// (each keeps at most its kMaxRetainedBytes: see the memory bound in xcom/README.md).
-constexpr size_t kMaxIdlePooled = 1024;
-}  // namespace
-
 TransportState::TransportState(net::Executor& ex, TransportOptions opts)
     : executor(ex),
       options(std::move(opts)),
       servers(options.server_table_capacity),
       latest_common_proto(options.max_version),
-      messages(kMaxIdlePooled),
-      frames(kMaxIdlePooled),
-      self_frames(kMaxIdlePooled),
+      messages(options.pooled_messages),
+      frames(options.pooled_messages),
+      self_frames(options.pooled_messages),
       inbox(options.inbox_limit),
-      inbox_bytes(std::make_shared<ByteBudget>(options.inbox_bytes)) {}
+      inbox_bytes(std::make_shared<ByteBudget>(options.inbox_bytes)) {
+  inbox.Reserve(std::min(options.inbox_limit, options.pooled_messages));
+}
 
 TransportState::~TransportState() = default;
 
