@@ -86,10 +86,11 @@ xcom::Site MakeSite(const std::vector<std::string>& addresses, int self) {
 }
 
 std::unique_ptr<Transport> NewTransport(Executor& ex, const std::string& self,
-                                        const xcom::TlsOptions& tls) {
+                                        const xcom::TlsOptions& tls, size_t pooled_messages) {
   xcom::TransportOptions o;
   o.self_address = self;
   o.tls = tls;
+  o.pooled_messages = pooled_messages;
   o.log = nullptr;  // no log sink: nothing is formatted
   absl::StatusOr<std::unique_ptr<Transport>> t = Transport::Create(ex, o);
   if (!t.ok()) {
@@ -99,6 +100,23 @@ std::unique_ptr<Transport> NewTransport(Executor& ex, const std::string& self,
   return *std::move(t);
 }
 
+// The pools sized for what the window lets be in flight at one node: every sender (itself
+// included) up to two windows ahead of what the node has read from it (see Progress).
+size_t PooledMessages(const Workload& w) {
+  return std::max<size_t>(xcom::TransportOptions().pooled_messages,
+                          2 * static_cast<size_t>(w.nodes) * w.window);
+}
+
+// Waits until this node's connections to every other node are negotiated, so that no dial
+// (a retry after a peer's listener came up late) falls into the timed phase.
+Task<void> WaitForGroup(Transport& t, SiteId site, int nodes, NodeResult& result) {
+  for (int j = 0; j < nodes && result.error.empty(); ++j) {
+    absl::Status s =
+        co_await t.WaitForPeer(site, static_cast<xcom::NodeNo>(j), std::chrono::seconds(30));
+    if (!s.ok()) result.error = s.ToString();
+  }
+}
+
 // One node of the broadcast benchmark: warm-up, gate, timed phase, gate, stop.
 Task<void> BroadcastDriver(Executor& ex, Transport& t, SiteId site, const Workload& w, Gates& gates,
                            Harness& h, NodeResult& result) {
@@ -106,7 +124,14 @@ Task<void> BroadcastDriver(Executor& ex, Transport& t, SiteId site, const Worklo
   Progress progress(w.nodes, w.window);
   const uint32_t n = static_cast<uint32_t>(w.nodes);
   uint64_t sent = 0;
+  // The warm-up ends holding the last two windows of every sender, which is as many messages as
+  // the window ever lets be in flight at this node (see PooledMessages): every pool then holds
+  // what the timed phase can need, whatever the timing of this run.
+  std::vector<IncomingMessage> held;
+  held.reserve(PooledMessages(w));
+  const uint64_t hold_from = w.warmup - std::min(w.warmup, 2 * w.window);
   co_await PrimePost(ex);
+  co_await WaitForGroup(t, site, w.nodes, result);
   for (int phase = 0; phase < 2; ++phase) {
     const bool timed = phase == 1;
     const uint64_t end = timed ? w.warmup + w.messages : w.warmup;
@@ -130,7 +155,10 @@ Task<void> BroadcastDriver(Executor& ex, Transport& t, SiteId site, const Worklo
         result.error = progress.error();
         break;
       }
-      if (!timed) continue;
+      if (!timed) {
+        if (in->msg().synode.msgno >= hold_from) held.push_back(*std::move(in));
+        continue;
+      }
       if (in->origin() == MessageOrigin::kSelf) {
         ++result.self_delivered;
       } else {
@@ -141,6 +169,7 @@ Task<void> BroadcastDriver(Executor& ex, Transport& t, SiteId site, const Worklo
     if (timed) {
       h.Finished();
     } else {
+      held.clear();
       h.Ready();
       if (result.error.empty()) (void)co_await gates.start.Wait();
     }
@@ -157,6 +186,7 @@ Task<void> LatencyDriver(Executor& ex, Transport& t, SiteId site, int self, uint
   xdr::PaxMsg reply = ReplyMessage();
   result.rtt_us.reserve(rounds);
   co_await PrimePost(ex);
+  co_await WaitForGroup(t, site, 3, result);
   for (int phase = 0; phase < 2; ++phase) {
     const bool timed = phase == 1;
     const uint64_t first = timed ? warmup : 0;
@@ -212,7 +242,8 @@ Task<void> LatencyDriver(Executor& ex, Transport& t, SiteId site, int self, uint
 
 template <typename MakeDriver>
 RunResult RunTransport(int nodes, net::BackendKind backend, MakeDriver make_driver,
-                       const xcom::TlsOptions& tls = {}) {
+                       const xcom::TlsOptions& tls = {},
+                       size_t pooled_messages = xcom::TransportOptions().pooled_messages) {
   std::vector<std::string> addresses;
   for (int i = 0; i < nodes; ++i) addresses.push_back(absl::StrCat("127.0.0.1:", ReservePort()));
   Harness h(nodes);
@@ -222,7 +253,7 @@ RunResult RunTransport(int nodes, net::BackendKind backend, MakeDriver make_driv
   for (int i = 0; i < nodes; ++i) {
     threads.emplace_back([&, i] {
       std::unique_ptr<Executor> ex = NewExecutor(backend);
-      std::unique_ptr<Transport> t = NewTransport(*ex, addresses[i], tls);
+      std::unique_ptr<Transport> t = NewTransport(*ex, addresses[i], tls, pooled_messages);
       absl::StatusOr<SiteId> site = t->InstallSite(MakeSite(addresses, i));
       absl::Status started = site.ok() ? t->Start() : site.status();
       if (!started.ok()) {
@@ -451,7 +482,7 @@ RunResult RunUxcomBroadcast(const Workload& w, net::BackendKind backend,
       w.nodes, backend,
       [&](Executor& ex, Transport& t, SiteId site, int, Gates& gates, Harness& h,
           NodeResult& result) { return BroadcastDriver(ex, t, site, w, gates, h, result); },
-      tls);
+      tls, PooledMessages(w));
 }
 
 const xcom::TlsOptions& BenchTls() {
