@@ -192,7 +192,7 @@ struct TransportOptions {
   // has more messages in flight at once (queued, or delivered and not yet released) than this
   // allocates nothing per message once warm; a larger burst allocates, and what returns beyond
   // this is freed. Idle memory: 3 × pooled_messages × 33 KiB at most (xcom/README.md, "Memory
-  // bound of a node"). The inbox's queue is sized for min(inbox_limit, this) up front.
+  // bound of a node"). The inbox's queue is sized for min(inbox_limit, this, 65 536) up front.
   size_t pooled_messages = 1024;
   // Server objects (SERVER_MAX = 2 × NSERVERS in 8.0.18, where exceeding it is an assert).
   size_t server_table_capacity = 200;

@@ -246,6 +246,20 @@ TEST_CASE("large messages held together keep their own payloads") {
   }());
 }
 
+TEST_CASE("pooled_messages and inbox_limit at their largest reserve a bounded inbox, and work") {
+  auto ex = net::testing::NewExecutor();
+  Group g(*ex, 2, [](int, TransportOptions& o) {
+    o.pooled_messages = SIZE_MAX;
+    o.inbox_limit = SIZE_MAX;
+  });
+  ex->BlockOn([&]() -> net::Task<void> {
+    absl::StatusOr<IncomingMessage> in = co_await g.Deliver(0, 1, "fits");
+    REQUIRE(in.ok());
+    CHECK(testing::Payload(*in) == "fits");
+    co_await g.Stop();
+  }());
+}
+
 TEST_CASE("sends to an unknown site or node fail clearly and queue nothing") {
   auto ex = net::testing::NewExecutor();
   Group g(*ex, 2);

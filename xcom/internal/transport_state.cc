@@ -19,7 +19,9 @@ TransportState::TransportState(net::Executor& ex, TransportOptions opts)
       self_frames(options.pooled_messages),
       inbox(options.inbox_limit),
       inbox_bytes(std::make_shared<ByteBudget>(options.inbox_bytes)) {
-  inbox.Reserve(std::min(options.inbox_limit, options.pooled_messages));
+  // Sized up front, so that no burst grows the ring in steady state (65 536 slots at most:
+  // 512 KiB, whatever the options say).
+  inbox.Reserve(std::min({options.inbox_limit, options.pooled_messages, size_t{1} << 16}));
 }
 
 TransportState::~TransportState() = default;
